@@ -1,0 +1,693 @@
+//! The head: a network's output activation and its loss, checked and run as one unit.
+//!
+//! **Compatibility** is derived from ranges: the pairing is allowed when
+//! `range(activation) ⊆ domain(loss)` (see [`LossConfig::domain`] and `range.rs`). A refused
+//! pairing explains which range the activation has, what the loss needs, what goes undefined
+//! and how to fix it.
+//!
+//! **Fusion.** The pairings that form a probability model run in logit space:
+//!
+//! ```text
+//! sigmoid     + binary cross-entropy on probabilities  ≡ BCE from logits z
+//! softmax     + cross-entropy on probabilities         ≡ CE from logits z
+//! log-softmax + cross-entropy / nll on log-probs        ≡ CE from logits z
+//! δ = ∂C/∂z = a − y     (one-hot, unweighted, mean: (a − y)/n)
+//! ```
+//!
+//! so δ never divides by a or 1 − a. Every other allowed pairing is *composite*: a = σ(z),
+//! C(a), δ = σ′ applied to ∂C/∂a by the chain rule.
+
+use std::fmt;
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use serde::{Deserialize, Serialize};
+
+use crate::activation::{Activation, sigmoid};
+use crate::error::{Error, Result};
+use crate::loss::{LossConfig, LossInput, LossKind, LossValue, Targets};
+use crate::range::OutputRange;
+use crate::scalar::Scalar;
+
+/// How a head computes its loss and δ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadPath {
+    /// The activation and loss are one function of the logits (log-sum-exp or softplus);
+    /// δ = a − y.
+    Fused,
+    /// Identity output: the loss reads z itself (logits, or values for MSE).
+    Direct,
+    /// a = σ(z), then the loss on a, then δ = ∂C/∂a through σ′.
+    Composite,
+}
+
+/// A checked output activation + loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Head {
+    activation: Activation,
+    loss: LossConfig,
+    path: HeadPath,
+    /// The loss as it is evaluated on z (fused: from logits) or on a (composite).
+    evaluated: LossConfig,
+}
+
+impl Head {
+    /// Checks the pairing and the loss options for `outputs` output units.
+    ///
+    /// # Errors
+    /// [`Error::IncompatibleHead`] when the activation's range is not inside the loss's
+    /// domain; [`Error::InvalidValue`] for options that do not fit (weights of the wrong
+    /// length, smoothing outside [0, 1], ...).
+    pub fn new(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
+        loss.validate(outputs)?;
+        if !activation.range().is_subset_of(&loss.domain()) {
+            return Err(Error::IncompatibleHead(Box::new(IncompatibleHead::new(
+                activation, &loss,
+            ))));
+        }
+        let fused_kind = match (activation, loss.kind, loss.from) {
+            (Activation::Sigmoid, LossKind::BinaryCrossEntropy, LossInput::Probabilities) => {
+                Some(LossKind::BinaryCrossEntropy)
+            }
+            (Activation::Softmax, LossKind::CrossEntropy, LossInput::Probabilities)
+            | (
+                Activation::LogSoftmax,
+                LossKind::CrossEntropy | LossKind::Nll,
+                LossInput::LogProbabilities,
+            ) => Some(LossKind::CrossEntropy),
+            _ => None,
+        };
+        let (path, evaluated) = match fused_kind {
+            Some(kind) => (
+                HeadPath::Fused,
+                LossConfig {
+                    kind,
+                    from: LossInput::Logits,
+                    ..loss.clone()
+                },
+            ),
+            None if activation == Activation::Identity => (HeadPath::Direct, loss.clone()),
+            None => (HeadPath::Composite, loss.clone()),
+        };
+        Ok(Head {
+            activation,
+            loss,
+            path,
+            evaluated,
+        })
+    }
+
+    /// The output activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The loss as configured.
+    pub fn loss(&self) -> &LossConfig {
+        &self.loss
+    }
+
+    /// How the head runs (fused, direct or composite).
+    pub fn path(&self) -> HeadPath {
+        self.path
+    }
+
+    /// The loss C of pre-activations z and, when `delta` is given, δ = ∂C/∂z.
+    ///
+    /// `scratch` (batch × outputs) receives a = σ(z) on the composite path and is left alone
+    /// otherwise.
+    ///
+    /// # Shapes
+    /// `pre_activations`, `scratch` and `delta` are batch × outputs.
+    pub fn evaluate<F: Scalar>(
+        &self,
+        pre_activations: ArrayView2<F>,
+        targets: &Targets<F>,
+        mut scratch: ArrayViewMut2<F>,
+        mut delta: Option<ArrayViewMut2<F>>,
+    ) -> Result<LossValue> {
+        match self.path {
+            HeadPath::Fused | HeadPath::Direct => {
+                self.evaluated.evaluate(pre_activations, targets, delta)
+            }
+            HeadPath::Composite => {
+                self.activation.forward(pre_activations, scratch.view_mut());
+                let value = self.evaluated.evaluate(
+                    scratch.view(),
+                    targets,
+                    delta.as_mut().map(|d| d.view_mut()),
+                )?;
+                if let Some(delta) = delta {
+                    self.activation
+                        .backward_in_place(pre_activations, scratch.view(), delta);
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    /// The model's outputs for pre-activations z: probabilities where the loss defines them.
+    ///
+    /// ```text
+    /// loss from logits (fused or identity):  softmax(z) for cross-entropy, σ(z) for binary
+    /// log-softmax + nll / cross-entropy:      softmax(z)
+    /// otherwise:                              σ(z) of the output activation
+    /// ```
+    pub fn predict<F: Scalar>(
+        &self,
+        pre_activations: ArrayView2<F>,
+        mut outputs: ArrayViewMut2<F>,
+    ) {
+        let link = match (self.path, self.evaluated.kind, self.evaluated.from) {
+            (HeadPath::Fused | HeadPath::Direct, LossKind::CrossEntropy, LossInput::Logits) => {
+                Activation::Softmax
+            }
+            (
+                HeadPath::Direct,
+                LossKind::Nll | LossKind::CrossEntropy,
+                LossInput::LogProbabilities,
+            ) => Activation::Softmax,
+            (
+                HeadPath::Fused | HeadPath::Direct,
+                LossKind::BinaryCrossEntropy,
+                LossInput::Logits,
+            ) => {
+                Zip::from(&mut outputs)
+                    .and(&pre_activations)
+                    .for_each(|a, &z| *a = sigmoid(z));
+                return;
+            }
+            _ => self.activation,
+        };
+        link.forward(pre_activations, outputs);
+    }
+}
+
+/// Why an output activation cannot feed a loss: the explanation carried by
+/// [`Error::IncompatibleHead`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncompatibleHead {
+    /// The refused output activation.
+    pub activation: Activation,
+    /// The loss it was paired with.
+    pub loss: LossKind,
+    /// What the loss receives.
+    pub from: LossInput,
+    /// The activation's range.
+    pub range: OutputRange,
+    /// The loss's domain.
+    pub needed: OutputRange,
+    /// What goes undefined or wrong, one item each.
+    pub undefined: Vec<String>,
+    /// What to use instead.
+    pub fix: String,
+}
+
+impl IncompatibleHead {
+    /// Builds the explanation from the two ranges.
+    pub fn new(activation: Activation, loss: &LossConfig) -> Self {
+        let range = activation.range();
+        let needed = loss.domain();
+        let coordinates = range.coordinates();
+        let mut undefined = Vec::new();
+        match needed {
+            OutputRange::Interval(_) => {
+                // Binary cross-entropy on probabilities: needs ln a and ln(1 − a).
+                if coordinates.contains(0.0) {
+                    undefined.push(
+                        "at a = 0, ln a = −∞: the loss is infinite whenever y > 0, and \
+                         ∂C/∂a = −y/a divides by zero"
+                            .to_string(),
+                    );
+                }
+                if coordinates.reaches_down_to(-f64::MIN_POSITIVE) {
+                    undefined.push(
+                        "for a < 0, ln a is undefined (the logarithm of a negative number)"
+                            .to_string(),
+                    );
+                }
+                if coordinates.contains(1.0) {
+                    undefined.push(
+                        "at a = 1, ln(1 − a) = −∞: the loss is infinite whenever y < 1, and \
+                         (1 − y)/(1 − a) divides by zero"
+                            .to_string(),
+                    );
+                }
+                if coordinates.reaches_up_to(1.0 + f64::EPSILON) {
+                    undefined.push("for a > 1, ln(1 − a) is undefined".to_string());
+                }
+                if coordinates.contains(0.0) || coordinates.contains(1.0) {
+                    undefined.push(format!(
+                        "the chain rule gives ∂C/∂z = (a − y)/(a(1 − a))·{}′(z), which divides \
+                         by zero at a = {}",
+                        activation.name(),
+                        match (coordinates.contains(0.0), coordinates.contains(1.0)) {
+                            (true, true) => "0 and at a = 1",
+                            (true, false) => "0",
+                            _ => "1",
+                        }
+                    ));
+                }
+            }
+            OutputRange::Simplex => {
+                if range != OutputRange::LogSimplex {
+                    undefined.push(
+                        "the outputs of a row need not sum to 1, so they are not a distribution \
+                         over the classes: nothing pushes the wrong classes down"
+                            .to_string(),
+                    );
+                }
+                if coordinates.reaches_down_to(0.0) {
+                    undefined.push(
+                        "ln a_y is undefined for a_y ≤ 0 (−∞ at a_y = 0, where ∂C/∂a_y = −1/a_y \
+                         divides by zero)"
+                            .to_string(),
+                    );
+                }
+                if coordinates.reaches_up_to(1.0 + f64::EPSILON) {
+                    undefined.push(
+                        "for a_y > 1 the loss −ln a_y is negative, and as a_y → ∞ it falls \
+                         without bound: minimising it inflates the output instead of fitting \
+                         the target"
+                            .to_string(),
+                    );
+                }
+            }
+            OutputRange::LogSimplex => {
+                if coordinates.reaches_up_to(f64::MIN_POSITIVE) {
+                    undefined.push(
+                        "a log-probability is ≤ 0; outputs above 0 would be logarithms of \
+                         probabilities greater than 1"
+                            .to_string(),
+                    );
+                }
+                undefined.push(
+                    "the rows need not satisfy Σₖ e^aₖ = 1, so they are not log-probabilities \
+                     of a distribution, and −a_y can fall without bound"
+                        .to_string(),
+                );
+            }
+        }
+        let hidden = if activation.is_rectifier() || activation == Activation::Tanh {
+            format!(" Keep {} in the hidden layers.", activation.display_name())
+        } else {
+            String::new()
+        };
+        let fix = match loss.kind {
+            LossKind::BinaryCrossEntropy => format!(
+                "use a sigmoid output (range (0, 1)): fused with binary cross-entropy its \
+                 gradient is ∂C/∂z = a − y, with no division. Or keep the raw scores (identity \
+                 output) and use binary cross-entropy from logits.{hidden}"
+            ),
+            LossKind::CrossEntropy => format!(
+                "use a softmax output (range: the probability simplex): fused with \
+                 cross-entropy its gradient is ∂C/∂z = a − y, with no division. For independent \
+                 yes/no outputs (multi-label) use sigmoid with binary cross-entropy instead. Or \
+                 keep the raw scores (identity output) and use cross-entropy from logits.{hidden}"
+            ),
+            LossKind::Nll | LossKind::Mse => format!(
+                "use a log-softmax output, or keep the raw scores (identity output) and use \
+                 cross-entropy from logits.{hidden}"
+            ),
+        };
+        IncompatibleHead {
+            activation,
+            loss: loss.kind,
+            from: loss.from,
+            range,
+            needed,
+            undefined,
+            fix,
+        }
+    }
+}
+
+impl fmt::Display for IncompatibleHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let loss = format!("{} on {}", self.loss.display_name(), self.from);
+        writeln!(
+            f,
+            "refused: a {} output cannot feed {loss}.",
+            self.activation.display_name()
+        )?;
+        let needs = match self.needed {
+            OutputRange::Interval(interval) => format!("every output a in {interval}"),
+            other => format!("each output row in {other}"),
+        };
+        writeln!(
+            f,
+            "  {} outputs range over {}; {loss} needs {needs}.",
+            self.activation.display_name(),
+            self.range
+        )?;
+        writeln!(f, "  What goes wrong:")?;
+        for item in &self.undefined {
+            writeln!(f, "    - {item};")?;
+        }
+        writeln!(
+            f,
+            "  So this pairing is not a probability model: {} outputs are not probabilities.",
+            self.activation.display_name()
+        )?;
+        write!(f, "  Fix: {}", self.fix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{central_difference, relative_error};
+    use crate::init::uniform_matrix;
+    use crate::loss::Reduction;
+    use ndarray::{Array2, array};
+
+    fn config(kind: LossKind, from: LossInput) -> LossConfig {
+        LossConfig::new(kind, from)
+    }
+
+    /// The natural input form for a loss behind an activation.
+    fn form_for(activation: Activation, kind: LossKind) -> LossInput {
+        match (activation, kind) {
+            (Activation::Identity, kind) => kind.natural_input(),
+            (Activation::LogSoftmax, _) | (_, LossKind::Nll) => LossInput::LogProbabilities,
+            _ => LossInput::Probabilities,
+        }
+    }
+
+    #[test]
+    fn pairings_follow_the_ranges() {
+        use Activation::*;
+        let allowed =
+            |a: Activation, k: LossKind| Head::new(a, config(k, form_for(a, k)), 3).is_ok();
+        for activation in [
+            Identity,
+            Relu,
+            LeakyRelu { slope: 0.01 },
+            Tanh,
+            Softplus,
+            Gelu,
+        ] {
+            if activation != Identity {
+                assert!(
+                    !allowed(activation, LossKind::CrossEntropy),
+                    "{activation} + CE"
+                );
+                assert!(
+                    !allowed(activation, LossKind::BinaryCrossEntropy),
+                    "{activation} + BCE"
+                );
+            }
+            assert!(allowed(activation, LossKind::Mse));
+        }
+        assert!(allowed(Sigmoid, LossKind::BinaryCrossEntropy));
+        assert!(
+            !allowed(Sigmoid, LossKind::CrossEntropy),
+            "sigmoid rows need not sum to 1"
+        );
+        assert!(allowed(Softmax, LossKind::CrossEntropy));
+        assert!(allowed(Softmax, LossKind::BinaryCrossEntropy));
+        assert!(allowed(LogSoftmax, LossKind::Nll));
+        // Identity outputs are refused for losses on probabilities, allowed from logits.
+        assert!(
+            Head::new(
+                Identity,
+                config(LossKind::CrossEntropy, LossInput::Probabilities),
+                3
+            )
+            .is_err()
+        );
+        assert!(
+            Head::new(
+                Identity,
+                config(LossKind::CrossEntropy, LossInput::Logits),
+                3
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn relu_output_with_bce_is_refused_with_the_reason_and_the_fix() {
+        let error = Head::new(
+            Activation::Relu,
+            config(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "refused: a ReLU output cannot feed binary cross-entropy on probabilities",
+            "[0, ∞)",
+            "(0, 1)",
+            "ln a = −∞",
+            "ln(1 − a) is undefined",
+            "divides by zero at a = 0 and at a = 1",
+            "not a probability model",
+            "sigmoid output",
+            "from logits",
+            "Keep ReLU in the hidden layers",
+        ] {
+            assert!(
+                error.contains(expected),
+                "missing {expected:?} in:\n{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn relu_output_with_cross_entropy_is_refused_with_the_reason_and_the_fix() {
+        let error = Head::new(
+            Activation::Relu,
+            config(LossKind::CrossEntropy, LossInput::Probabilities),
+            4,
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "need not sum to 1",
+            "ln a_y is undefined for a_y ≤ 0",
+            "without bound",
+            "softmax output",
+            "from logits",
+        ] {
+            assert!(
+                error.contains(expected),
+                "missing {expected:?} in:\n{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn tanh_refusal_names_only_what_its_range_reaches() {
+        let error = Head::new(
+            Activation::Tanh,
+            config(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("(−1, 1)") && error.contains("for a < 0, ln a is undefined"));
+        assert!(!error.contains("a > 1"), "tanh never exceeds 1:\n{error}");
+    }
+
+    #[test]
+    fn fused_heads_are_chosen_for_probability_models() {
+        let head = |a, k, f| Head::new(a, config(k, f), 3).unwrap().path();
+        use Activation::*;
+        use LossInput::*;
+        assert_eq!(
+            head(Sigmoid, LossKind::BinaryCrossEntropy, Probabilities),
+            HeadPath::Fused
+        );
+        assert_eq!(
+            head(Softmax, LossKind::CrossEntropy, Probabilities),
+            HeadPath::Fused
+        );
+        assert_eq!(
+            head(LogSoftmax, LossKind::Nll, LogProbabilities),
+            HeadPath::Fused
+        );
+        assert_eq!(
+            head(Identity, LossKind::CrossEntropy, Logits),
+            HeadPath::Direct
+        );
+        assert_eq!(head(Sigmoid, LossKind::Mse, Logits), HeadPath::Composite);
+        assert_eq!(
+            head(Softmax, LossKind::CrossEntropy, Logits),
+            HeadPath::Composite
+        );
+    }
+
+    /// The fused softmax + cross-entropy δ is a − y over n, exactly.
+    #[test]
+    fn fused_softmax_delta_is_a_minus_y() {
+        let head = Head::new(
+            Activation::Softmax,
+            config(LossKind::CrossEntropy, LossInput::Probabilities),
+            3,
+        )
+        .unwrap();
+        let z = array![[1.0f64, 2.0, 3.0], [0.5, -0.5, 0.0]];
+        let targets = [2i64, 0];
+        let mut scratch = Array2::zeros((2, 3));
+        let mut delta = Array2::zeros((2, 3));
+        head.evaluate(
+            z.view(),
+            &Targets::Classes(&targets),
+            scratch.view_mut(),
+            Some(delta.view_mut()),
+        )
+        .unwrap();
+        let mut a = Array2::zeros((2, 3));
+        head.predict(z.view(), a.view_mut());
+        let y = array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]];
+        let expected = (a - y) / 2.0;
+        assert!(relative_error(delta.view(), expected.view()) < 1e-15);
+    }
+
+    /// Every allowed head, every reduction and option: δ against central differences of C.
+    #[test]
+    fn every_allowed_head_matches_finite_differences() {
+        let outputs = 3;
+        let z = uniform_matrix(4, outputs, -2.0, 2.0, 11);
+        let soft = {
+            let mut t = uniform_matrix(4, outputs, 0.1, 1.0, 12);
+            for mut row in t.rows_mut() {
+                let s = row.sum();
+                row /= s;
+            }
+            t
+        };
+        let binary = uniform_matrix(4, outputs, 0.0, 1.0, 13).mapv(|v| v.round());
+        let classes = [2i64, 0, 1, -100];
+        let mut checked = 0;
+        for activation in Activation::ALL {
+            for kind in LossKind::ALL {
+                for from in [
+                    LossInput::Logits,
+                    LossInput::Probabilities,
+                    LossInput::LogProbabilities,
+                ] {
+                    for reduction in [Reduction::Mean, Reduction::Sum, Reduction::BatchMean] {
+                        for options in 0..2 {
+                            let mut loss = config(kind, from);
+                            loss.reduction = reduction;
+                            if options == 1 {
+                                match kind {
+                                    LossKind::CrossEntropy => {
+                                        loss.class_weights = Some(vec![0.5, 2.0, 1.0]);
+                                        loss.label_smoothing = 0.1;
+                                    }
+                                    LossKind::BinaryCrossEntropy => {
+                                        loss.class_weights = Some(vec![0.5, 2.0, 1.0]);
+                                        loss.pos_weight = Some(vec![3.0]);
+                                        loss.label_smoothing = 0.2;
+                                    }
+                                    LossKind::Nll => loss.class_weights = Some(vec![0.5, 2.0, 1.0]),
+                                    LossKind::Mse => {}
+                                }
+                            }
+                            let Ok(head) = Head::new(activation, loss, outputs) else {
+                                continue;
+                            };
+                            let target_sets: Vec<Targets<f64>> = match kind {
+                                LossKind::CrossEntropy => {
+                                    vec![Targets::Classes(&classes), Targets::Dense(soft.view())]
+                                }
+                                LossKind::Nll => vec![Targets::Classes(&classes)],
+                                LossKind::BinaryCrossEntropy => vec![Targets::Dense(binary.view())],
+                                LossKind::Mse => vec![Targets::Dense(soft.view())],
+                            };
+                            for targets in target_sets {
+                                let mut scratch = Array2::zeros(z.raw_dim());
+                                let mut delta = Array2::zeros(z.raw_dim());
+                                head.evaluate(
+                                    z.view(),
+                                    &targets,
+                                    scratch.view_mut(),
+                                    Some(delta.view_mut()),
+                                )
+                                .unwrap();
+                                let numeric = central_difference(&z, 1e-5, |z| {
+                                    let mut s = Array2::zeros(z.raw_dim());
+                                    head.evaluate(z.view(), &targets, s.view_mut(), None)
+                                        .unwrap()
+                                        .total()
+                                });
+                                let error = relative_error(delta.view(), numeric.view());
+                                assert!(
+                                    error <= 1e-6,
+                                    "{activation} + {kind} from {from} ({reduction:?}, options {options}): {error:e}"
+                                );
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked >= 60, "only {checked} heads checked");
+    }
+
+    /// Logits of ±1000 give finite losses and exact gradients, never NaN or ∞.
+    #[test]
+    fn fused_heads_are_stable_at_logits_of_a_thousand() {
+        let z = array![[1000.0f32, -1000.0, 0.0], [-1000.0, 1000.0, 1000.0]];
+        let ce = Head::new(
+            Activation::Softmax,
+            config(LossKind::CrossEntropy, LossInput::Probabilities),
+            3,
+        )
+        .unwrap();
+        let mut scratch = Array2::zeros((2, 3));
+        let mut delta = Array2::zeros((2, 3));
+        let loss = ce
+            .evaluate(
+                z.view(),
+                &Targets::Classes(&[1, 0]),
+                scratch.view_mut(),
+                Some(delta.view_mut()),
+            )
+            .unwrap()
+            .total();
+        // Row 0: −ln softmax(z)₁ = 2000; row 1: −ln softmax(z)₀ = 2000 + ln 2.
+        assert!((loss - (4000.0 + 2f64.ln()) / 2.0).abs() < 1e-3, "{loss}");
+        let expected = array![[0.5f32, -0.5, 0.0], [-0.5, 0.25, 0.25]];
+        assert!(
+            delta
+                .iter()
+                .zip(&expected)
+                .all(|(d, e)| (d - e).abs() < 1e-7),
+            "{delta}"
+        );
+
+        let bce = Head::new(
+            Activation::Sigmoid,
+            config(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
+            3,
+        )
+        .unwrap();
+        let y = array![[0.0f32, 1.0, 1.0], [1.0, 0.0, 1.0]];
+        let loss = bce
+            .evaluate(
+                z.view(),
+                &Targets::Dense(y.view()),
+                scratch.view_mut(),
+                Some(delta.view_mut()),
+            )
+            .unwrap()
+            .total();
+        assert!(
+            loss.is_finite()
+                && (loss - (1000.0 + 1000.0 + 2f64.ln() + 1000.0 + 1000.0) / 6.0).abs() < 1e-3
+        );
+        let expected = array![[1.0f32, -1.0, -0.5], [-1.0, 1.0, 0.0]] / 6.0;
+        assert!(
+            delta
+                .iter()
+                .zip(&expected)
+                .all(|(d, e)| (d - e).abs() < 1e-7),
+            "{delta}"
+        );
+    }
+}

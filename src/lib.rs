@@ -1,0 +1,59 @@
+//! # nabla
+//!
+//! Feed-forward networks trained with cross-entropy losses whose gradients are correct by
+//! construction, verified against finite differences and PyTorch, and explained.
+//!
+//! ## The math in brief
+//!
+//! A dense layer maps a mini-batch X (batch × inputs) to Z = X·Wᵀ + b, then A = σ(Z). For one
+//! output unit with binary cross-entropy over n examples:
+//!
+//! ```text
+//! C = −(1/n) Σₓ [ y ln a + (1−y) ln(1−a) ],   a = σ(z),   z = Σⱼ wⱼxⱼ + b
+//! ∂C/∂wⱼ = −(1/n) Σₓ [ y/a − (1−y)/(1−a) ] σ′(z) xⱼ
+//! ```
+//!
+//! With a sigmoid output σ′ = a(1−a) cancels the denominators: ∂C/∂wⱼ = (1/n) Σₓ (a − y) xⱼ.
+//! Softmax with categorical cross-entropy gives the same ∂C/∂zₖ = aₖ − yₖ. A ReLU output
+//! ranges over [0, ∞): ln a is undefined at a = 0 and ln(1−a) for a ≥ 1, so it is not a
+//! probability model, and nabla refuses the pairing ([`head`]), deriving the refusal from the
+//! activation's declared range ([`range`]).
+//!
+//! ## Map
+//!
+//! - [`activation`]: σ, σ′ and the range of each activation.
+//! - [`loss`]: cross-entropy (logits, probabilities, log-probabilities), binary cross-entropy,
+//!   NLL and MSE, with PyTorch's options and semantics.
+//! - [`head`]: output activation + loss, checked by range and fused in logit space.
+//! - [`layer`], [`network`]: dense layers and the network's forward and backward passes.
+//! - [`kernels`]: matrix products and helpers, each with a slow reference twin.
+//! - [`init`], [`optim`], [`schedule`]: initialisation, optimisers, learning-rate schedules.
+//! - [`gradcheck`]: central finite differences in f64.
+
+#![warn(missing_docs)]
+
+pub mod activation;
+pub mod error;
+pub mod gradcheck;
+pub mod head;
+pub mod init;
+pub mod kernels;
+pub mod layer;
+pub mod loss;
+pub mod network;
+pub mod optim;
+pub mod range;
+pub mod scalar;
+pub mod schedule;
+
+pub use activation::Activation;
+pub use error::{Error, Result};
+pub use head::{Head, HeadPath, IncompatibleHead};
+pub use init::Init;
+pub use layer::{Dense, DenseGradients};
+pub use loss::{LossConfig, LossInput, LossKind, LossValue, Reduction, Targets};
+pub use network::{Gradients, Network, NetworkConfig, Workspace};
+pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use range::{Bound, Interval, OutputRange};
+pub use scalar::Scalar;
+pub use schedule::Schedule;

@@ -1,0 +1,160 @@
+//! Categorical cross-entropy and negative log-likelihood over K exclusive classes.
+//!
+//! All three input forms reduce to log-probabilities ℓ = ln a of each row:
+//!
+//! ```text
+//! logits z:             ℓₖ = (zₖ − m) − ln Σⱼ e^(zⱼ − m)    (m = maxⱼ zⱼ: nothing overflows)
+//! probabilities p:      ℓₖ = max(ln pₖ, −100)             (PyTorch's BCELoss clamp)
+//! log-probabilities x:  ℓₖ = xₖ
+//! ```
+//!
+//! With class weights w, smoothing ε and a class target y, one example's loss is
+//!
+//! ```text
+//! l = (1 − ε)·(−w_y ℓ_y) + (ε/K)·Σₖ (−wₖ ℓₖ)            (PyTorch's CrossEntropyLoss)
+//! gₖ = ∂l/∂ℓₖ = −(1 − ε)·w_y·[k = y] − (ε/K)·wₖ
+//! ```
+//!
+//! and with a probability target t: l = −Σₖ wₖ t′ₖ ℓₖ, gₖ = −wₖ t′ₖ, t′ = (1 − ε)t + ε/K.
+//! The chain rule back to the input is then free of any division for logits:
+//!
+//! ```text
+//! ∂l/∂zₖ = gₖ − aₖ Σⱼ gⱼ     (one-hot, unweighted: aₖ − yₖ)
+//! ∂l/∂pₖ = gₖ / max(pₖ, 1e-12)
+//! ∂l/∂xₖ = gₖ
+//! ```
+//!
+//! `mean` divides by Σ w_y over the counted (not ignored) class targets, or by n for
+//! probability targets, exactly as PyTorch does.
+
+use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2};
+
+use super::{DENOMINATOR_FLOOR, LOG_CLAMP, LossConfig, LossInput, LossValue, Reduction, Targets};
+use crate::activation::log_softmax_row;
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+
+/// Fills `log_probabilities` with ℓ for one input row.
+fn log_probabilities_of<F: Scalar>(
+    from: LossInput,
+    row: ndarray::ArrayView1<F>,
+    mut log_probabilities: ArrayViewMut1<F>,
+) {
+    match from {
+        LossInput::Logits => log_softmax_row(row, log_probabilities),
+        LossInput::Probabilities => {
+            let clamp = F::of(LOG_CLAMP);
+            log_probabilities.zip_mut_with(&row, |l, &p| *l = p.ln().max(clamp));
+        }
+        LossInput::LogProbabilities => log_probabilities.assign(&row),
+    }
+}
+
+pub(super) fn evaluate<F: Scalar>(
+    config: &LossConfig,
+    output: ArrayView2<F>,
+    targets: &Targets<F>,
+    mut gradient: Option<ArrayViewMut2<F>>,
+) -> Result<LossValue> {
+    let (rows, classes) = output.dim();
+    let weight = |class: usize| config.class_weights.as_ref().map_or(1.0, |w| w[class]);
+    let ignored = |target: i64| target == config.ignore_index;
+
+    if let Targets::Classes(indices) = targets
+        && let Some((i, &t)) = indices
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !ignored(**t) && !(0..classes as i64).contains(*t))
+    {
+        return Err(Error::invalid(
+            format!("target[{i}]"),
+            format!(
+                "class index {t} is outside 0..{classes} (the output has {classes} \
+                 columns) and is not ignore_index {}",
+                config.ignore_index
+            ),
+        ));
+    }
+
+    let denominator = match (config.reduction, targets) {
+        (Reduction::Mean, Targets::Classes(indices)) => indices
+            .iter()
+            .filter(|t| !ignored(**t))
+            .map(|&t| weight(t as usize))
+            .sum(),
+        (Reduction::Mean | Reduction::BatchMean, _) => rows as f64,
+        (Reduction::Sum | Reduction::None, _) => 1.0,
+    };
+    // All targets ignored under `mean`: PyTorch returns 0/0 = NaN; so do we, with a zero
+    // gradient (no example contributes).
+    let scale = 1.0 / denominator;
+
+    let smoothing = config.label_smoothing;
+    let uniform = smoothing / classes as f64;
+    // ∂l/∂ℓₖ for row i (see the module docs).
+    let row_gradient = |i: usize, k: usize| -> f64 {
+        match targets {
+            Targets::Classes(indices) => {
+                let y = indices[i];
+                if ignored(y) {
+                    0.0
+                } else {
+                    let hit = if y as usize == k { 1.0 } else { 0.0 };
+                    -(1.0 - smoothing) * weight(y as usize) * hit - uniform * weight(k)
+                }
+            }
+            Targets::Dense(values) => {
+                -weight(k) * ((1.0 - smoothing) * values[[i, k]].f64() + uniform)
+            }
+        }
+    };
+
+    let mut scratch = ndarray::Array1::<F>::zeros(if gradient.is_some() { 0 } else { classes });
+    let mut per_example = Vec::with_capacity(if config.reduction == Reduction::None {
+        rows
+    } else {
+        0
+    });
+    let mut total = 0.0f64;
+    let want_gradient = gradient.is_some();
+    for (i, input) in output.rows().into_iter().enumerate() {
+        // ℓ goes into the gradient row when there is one (it is overwritten below), so the
+        // hot path allocates nothing.
+        let mut log_probabilities = match gradient.as_mut() {
+            Some(gradient) => gradient.row_mut(i),
+            None => scratch.view_mut(),
+        };
+        log_probabilities_of(config.from, input, log_probabilities.view_mut());
+        let loss: f64 = (0..classes)
+            .map(|k| {
+                let g = row_gradient(i, k);
+                if g == 0.0 {
+                    0.0
+                } else {
+                    g * log_probabilities[k].f64()
+                }
+            })
+            .sum();
+        total += loss;
+        if config.reduction == Reduction::None {
+            per_example.push(loss);
+        }
+        if want_gradient {
+            let sum_g: f64 = (0..classes).map(|k| row_gradient(i, k)).sum();
+            for k in 0..classes {
+                let g = row_gradient(i, k);
+                let d = match config.from {
+                    LossInput::Logits => g - log_probabilities[k].f64().exp() * sum_g,
+                    LossInput::Probabilities => g / input[k].f64().max(DENOMINATOR_FLOOR),
+                    LossInput::LogProbabilities => g,
+                };
+                let d = if denominator == 0.0 { 0.0 } else { d * scale };
+                log_probabilities[k] = F::of(d);
+            }
+        }
+    }
+    Ok(match config.reduction {
+        Reduction::None => LossValue::PerExample(per_example),
+        _ => LossValue::Scalar(total * scale),
+    })
+}

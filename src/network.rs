@@ -1,0 +1,531 @@
+//! A feed-forward network: dense layers with a hidden activation, and a head (output
+//! activation + loss) on the last layer.
+//!
+//! ```text
+//! a⁰ = X
+//! zˡ = aˡ⁻¹·Wˡᵀ + bˡ,   aˡ = σ(zˡ)              l = 1 … L−1 (hidden)
+//! z^L = a^(L−1)·W^Lᵀ + b^L,   C = head(z^L, y)
+//! δ^L = ∂C/∂z^L                                 (from the head: a − y when fused)
+//! δˡ = (δˡ⁺¹·Wˡ⁺¹) ⊙ σ′(zˡ)
+//! ∂C/∂Wˡ = δˡᵀ·aˡ⁻¹,   ∂C/∂bˡ = Σ_rows δˡ
+//! ```
+//!
+//! The forward pass caches zˡ and aˡ in a [`Workspace`] sized once for a batch capacity, so a
+//! training step allocates nothing.
+
+use ndarray::{Array2, ArrayView2, s};
+use serde::{Deserialize, Serialize};
+
+use crate::activation::Activation;
+use crate::error::{Error, Result};
+use crate::head::Head;
+use crate::init::Init;
+use crate::layer::{Dense, DenseGradients};
+use crate::loss::{LossConfig, LossValue, Targets};
+use crate::scalar::Scalar;
+
+/// The architecture of a network: plain data, validated by [`NetworkConfig::head`] and
+/// [`Network::new`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Number of input features.
+    pub inputs: usize,
+    /// Units of each hidden layer, first to last (may be empty: a linear model).
+    pub hidden: Vec<usize>,
+    /// The activation of every hidden layer.
+    pub hidden_activation: Activation,
+    /// Number of output units (classes, or labels for multi-label).
+    pub outputs: usize,
+    /// The activation of the output layer (part of the head).
+    pub output_activation: Activation,
+    /// The loss (part of the head).
+    pub loss: LossConfig,
+    /// The weight initialisation.
+    #[serde(default)]
+    pub init: Init,
+}
+
+impl NetworkConfig {
+    /// Layer widths from input to output: [inputs, hidden…, outputs].
+    pub fn widths(&self) -> Vec<usize> {
+        let mut widths = vec![self.inputs];
+        widths.extend(&self.hidden);
+        widths.push(self.outputs);
+        widths
+    }
+
+    /// Checks the sizes and builds the head (refusing incompatible pairings).
+    pub fn head(&self) -> Result<Head> {
+        if self.inputs == 0 {
+            return Err(Error::invalid(
+                "inputs",
+                "a network needs at least 1 input feature",
+            ));
+        }
+        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
+            return Err(Error::invalid(
+                format!("hidden[{i}]"),
+                "a hidden layer needs at least 1 unit, got 0",
+            ));
+        }
+        if self.outputs == 0 {
+            return Err(Error::invalid(
+                "outputs",
+                "a network needs at least 1 output unit",
+            ));
+        }
+        Head::new(self.output_activation, self.loss.clone(), self.outputs)
+    }
+
+    /// Total number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+    }
+}
+
+/// A network's parameters, head and threading.
+#[derive(Clone, Debug)]
+pub struct Network<F> {
+    config: NetworkConfig,
+    head: Head,
+    layers: Vec<Dense<F>>,
+    threads: usize,
+}
+
+/// Cached forward values and backward buffers for batches of up to `capacity` rows.
+#[derive(Clone, Debug)]
+pub struct Workspace<F> {
+    capacity: usize,
+    /// zˡ for each layer.
+    pre_activations: Vec<Array2<F>>,
+    /// aˡ for each layer; the last holds the head's outputs.
+    activations: Vec<Array2<F>>,
+    /// δˡ = ∂C/∂zˡ for each layer.
+    deltas: Vec<Array2<F>>,
+}
+
+/// ∂C/∂θ for every layer, shaped like the parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<F> {
+    /// One entry per dense layer.
+    pub layers: Vec<DenseGradients<F>>,
+}
+
+impl<F: Scalar> Network<F> {
+    /// Builds the network and draws its weights from `seed`.
+    pub fn new(config: NetworkConfig, seed: u64) -> Result<Self> {
+        let head = config.head()?;
+        let widths = config.widths();
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(l, w)| {
+                let activation = if l + 2 == widths.len() {
+                    config.output_activation
+                } else {
+                    config.hidden_activation
+                };
+                let (weights, bias) = config.init.draw(w[0], w[1], activation, seed, l as u64);
+                Dense { weights, bias }
+            })
+            .collect();
+        Ok(Network {
+            config,
+            head,
+            layers,
+            threads: 1,
+        })
+    }
+
+    /// Assembles a network from given parameters, checking their shapes against the config.
+    pub fn from_layers(config: NetworkConfig, layers: Vec<Dense<F>>) -> Result<Self> {
+        let head = config.head()?;
+        let widths = config.widths();
+        if layers.len() + 1 != widths.len() {
+            return Err(Error::invalid(
+                "layers",
+                format!(
+                    "the config has {} dense layers, got {}",
+                    widths.len() - 1,
+                    layers.len()
+                ),
+            ));
+        }
+        for (l, (layer, w)) in layers.iter().zip(widths.windows(2)).enumerate() {
+            if layer.weights.dim() != (w[1], w[0]) {
+                return Err(Error::shape(
+                    format!("layer {l} weight"),
+                    (w[1], w[0]),
+                    layer.weights.dim(),
+                ));
+            }
+            if layer.bias.len() != w[1] {
+                return Err(Error::shape(
+                    format!("layer {l} bias"),
+                    (w[1], 1),
+                    (layer.bias.len(), 1),
+                ));
+            }
+        }
+        let layers = layers
+            .into_iter()
+            .map(|l| Dense {
+                weights: l.weights.as_standard_layout().into_owned(),
+                bias: l.bias.as_standard_layout().into_owned(),
+            })
+            .collect();
+        Ok(Network {
+            config,
+            head,
+            layers,
+            threads: 1,
+        })
+    }
+
+    /// The architecture.
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    /// The output activation + loss.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// The dense layers, input to output.
+    pub fn layers(&self) -> &[Dense<F>] {
+        &self.layers
+    }
+
+    /// The dense layers, mutably (optimisers, loaders, gradient checks).
+    pub fn layers_mut(&mut self) -> &mut [Dense<F>] {
+        &mut self.layers
+    }
+
+    /// The activation that follows layer `l`.
+    pub fn activation(&self, l: usize) -> Activation {
+        if l + 1 == self.layers.len() {
+            self.config.output_activation
+        } else {
+            self.config.hidden_activation
+        }
+    }
+
+    /// Threads the matrix products may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Sets the threads the matrix products may use (1 = this thread only).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// Number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.config.parameter_count()
+    }
+
+    /// PyTorch `nn.Sequential` state-dict names of layer `l`'s weight and bias ("0.weight",
+    /// "0.bias", "2.weight", …: each hidden Linear is followed by its activation module).
+    pub fn parameter_names(l: usize) -> (String, String) {
+        (format!("{}.weight", 2 * l), format!("{}.bias", 2 * l))
+    }
+
+    /// Buffers for batches of up to `capacity` rows.
+    pub fn workspace(&self, capacity: usize) -> Workspace<F> {
+        let make = || {
+            self.layers
+                .iter()
+                .map(|l| Array2::zeros((capacity, l.outputs())))
+                .collect::<Vec<_>>()
+        };
+        Workspace {
+            capacity,
+            pre_activations: make(),
+            activations: make(),
+            deltas: make(),
+        }
+    }
+
+    /// Zeroed gradients shaped like the parameters.
+    pub fn zero_gradients(&self) -> Gradients<F> {
+        Gradients {
+            layers: self.layers.iter().map(Dense::zero_gradients).collect(),
+        }
+    }
+
+    #[track_caller]
+    fn check_batch(&self, inputs: &ArrayView2<F>, workspace: &Workspace<F>) {
+        assert!(
+            inputs.nrows() <= workspace.capacity,
+            "batch of {} rows exceeds the workspace capacity {}",
+            inputs.nrows(),
+            workspace.capacity
+        );
+        assert_eq!(inputs.ncols(), self.config.inputs, "input width");
+    }
+
+    /// Forward pass through the hidden layers and the output layer's z; returns nothing, the
+    /// values stay in `workspace`.
+    fn forward_pre_head(&self, inputs: ArrayView2<F>, workspace: &mut Workspace<F>) {
+        self.check_batch(&inputs, workspace);
+        let rows = inputs.nrows();
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (before, current) = workspace.activations.split_at_mut(l);
+            let input = if l == 0 {
+                inputs.view()
+            } else {
+                before[l - 1].slice(s![..rows, ..])
+            };
+            let z = &mut workspace.pre_activations[l];
+            layer.forward(input, z.slice_mut(s![..rows, ..]), self.threads);
+            if l < last {
+                self.config.hidden_activation.forward(
+                    z.slice(s![..rows, ..]),
+                    current[0].slice_mut(s![..rows, ..]),
+                );
+            }
+        }
+    }
+
+    /// Forward pass; returns the network's outputs (probabilities where the head defines
+    /// them), a view into `workspace`.
+    ///
+    /// # Shapes
+    /// `inputs` is batch × inputs with batch ≤ the workspace capacity; the result is batch ×
+    /// outputs.
+    pub fn forward<'w>(
+        &self,
+        inputs: ArrayView2<F>,
+        workspace: &'w mut Workspace<F>,
+    ) -> ArrayView2<'w, F> {
+        self.forward_pre_head(inputs.view(), workspace);
+        let rows = inputs.nrows();
+        let last = self.layers.len() - 1;
+        self.head.predict(
+            workspace.pre_activations[last].slice(s![..rows, ..]),
+            workspace.activations[last].slice_mut(s![..rows, ..]),
+        );
+        workspace.activations[last].slice(s![..rows, ..])
+    }
+
+    /// One training evaluation: forward, loss, and backward into `gradients` (overwritten).
+    /// Returns the loss (for reduction `none`, the unreduced losses whose sum was
+    /// differentiated).
+    pub fn loss_and_gradients(
+        &self,
+        inputs: ArrayView2<F>,
+        targets: &Targets<F>,
+        workspace: &mut Workspace<F>,
+        gradients: &mut Gradients<F>,
+    ) -> Result<LossValue> {
+        self.forward_pre_head(inputs.view(), workspace);
+        let rows = inputs.nrows();
+        let last = self.layers.len() - 1;
+        let loss = self.head.evaluate(
+            workspace.pre_activations[last].slice(s![..rows, ..]),
+            targets,
+            workspace.activations[last].slice_mut(s![..rows, ..]),
+            Some(workspace.deltas[last].slice_mut(s![..rows, ..])),
+        )?;
+        for l in (0..=last).rev() {
+            let input = if l == 0 {
+                inputs.view()
+            } else {
+                workspace.activations[l - 1].slice(s![..rows, ..])
+            };
+            let (below, current) = workspace.deltas.split_at_mut(l);
+            let delta = current[0].slice(s![..rows, ..]);
+            self.layers[l].backward_parameters(
+                input,
+                delta,
+                &mut gradients.layers[l],
+                self.threads,
+            );
+            if l > 0 {
+                let mut propagated = below[l - 1].slice_mut(s![..rows, ..]);
+                self.layers[l].backward_input(delta, propagated.view_mut(), self.threads);
+                self.config.hidden_activation.backward_in_place(
+                    workspace.pre_activations[l - 1].slice(s![..rows, ..]),
+                    workspace.activations[l - 1].slice(s![..rows, ..]),
+                    propagated,
+                );
+            }
+        }
+        Ok(loss)
+    }
+
+    /// The loss over all rows of `inputs` in one forward pass, without gradients (allocates a
+    /// workspace of that many rows).
+    pub fn loss(&self, inputs: ArrayView2<F>, targets: &Targets<F>) -> Result<LossValue> {
+        let mut workspace = self.workspace(inputs.nrows());
+        self.forward_pre_head(inputs.view(), &mut workspace);
+        let last = self.layers.len() - 1;
+        let rows = inputs.nrows();
+        self.head.evaluate(
+            workspace.pre_activations[last].slice(s![..rows, ..]),
+            targets,
+            workspace.activations[last].slice_mut(s![..rows, ..]),
+            None,
+        )
+    }
+
+    /// The outputs for every row of `inputs` (allocates; computed in batches of 1024 rows).
+    pub fn predict(&self, inputs: ArrayView2<F>) -> Array2<F> {
+        let batch = 1024.min(inputs.nrows()).max(1);
+        let mut workspace = self.workspace(batch);
+        let mut outputs = Array2::zeros((inputs.nrows(), self.config.outputs));
+        let mut start = 0;
+        while start < inputs.nrows() {
+            let end = (start + batch).min(inputs.nrows());
+            let result = self.forward(inputs.slice(s![start..end, ..]), &mut workspace);
+            outputs.slice_mut(s![start..end, ..]).assign(&result);
+            start = end;
+        }
+        outputs
+    }
+
+    /// The same network in another float type (f32 → f64 for gradient checks).
+    pub fn cast<G: Scalar>(&self) -> Network<G> {
+        Network {
+            config: self.config.clone(),
+            head: self.head.clone(),
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Dense {
+                    weights: l.weights.mapv(|v| G::of(v.f64())),
+                    bias: l.bias.mapv(|v| G::of(v.f64())),
+                })
+                .collect(),
+            threads: self.threads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::gradcheck_network;
+    use crate::init::uniform_matrix;
+    use crate::loss::{LossInput, LossKind, Reduction};
+
+    fn config(
+        hidden: Vec<usize>,
+        hidden_activation: Activation,
+        output: Activation,
+        loss: LossConfig,
+    ) -> NetworkConfig {
+        NetworkConfig {
+            inputs: 4,
+            hidden,
+            hidden_activation,
+            outputs: 3,
+            output_activation: output,
+            loss,
+            init: Init::Auto,
+        }
+    }
+
+    /// Three-layer networks with every hidden activation and the common heads, checked
+    /// against central differences in f64 over every parameter.
+    #[test]
+    fn three_layer_networks_match_finite_differences() {
+        let x = uniform_matrix(6, 4, -1.0, 1.0, 1);
+        let classes = [0i64, 2, 1, 1, 0, 2];
+        let binary = uniform_matrix(6, 3, 0.0, 1.0, 2).mapv(f64::round);
+        let heads = [
+            (
+                Activation::Softmax,
+                LossConfig::new(LossKind::CrossEntropy, LossInput::Probabilities),
+            ),
+            (
+                Activation::Identity,
+                LossConfig::new(LossKind::CrossEntropy, LossInput::Logits),
+            ),
+            (
+                Activation::Sigmoid,
+                LossConfig::new(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
+            ),
+            (
+                Activation::Sigmoid,
+                LossConfig::new(LossKind::Mse, LossInput::Probabilities),
+            ),
+            (
+                Activation::LogSoftmax,
+                LossConfig::new(LossKind::Nll, LossInput::LogProbabilities),
+            ),
+        ];
+        for hidden_activation in Activation::ALL {
+            for (output, loss) in &heads {
+                let mut loss = loss.clone();
+                loss.reduction = Reduction::Sum;
+                let network = Network::<f64>::new(
+                    config(vec![5, 4], hidden_activation, *output, loss.clone()),
+                    3,
+                )
+                .unwrap();
+                let targets = match loss.kind {
+                    LossKind::BinaryCrossEntropy | LossKind::Mse => Targets::Dense(binary.view()),
+                    _ => Targets::Classes(&classes),
+                };
+                let report = gradcheck_network(&network, x.view(), &targets, 1e-5).unwrap();
+                assert!(
+                    report.max_relative_error <= 1e-6,
+                    "{hidden_activation} hidden, {output} + {}: {report:?}",
+                    loss.kind
+                );
+                assert_eq!(report.checked, network.parameter_count());
+            }
+        }
+    }
+
+    #[test]
+    fn forward_outputs_are_probabilities_for_fused_heads() {
+        let network = Network::<f32>::new(
+            config(
+                vec![8],
+                Activation::Relu,
+                Activation::Identity,
+                LossConfig::new(LossKind::CrossEntropy, LossInput::Logits),
+            ),
+            1,
+        )
+        .unwrap();
+        let x = uniform_matrix(5, 4, -1.0, 1.0, 9).mapv(|v| v as f32);
+        let probabilities = network.predict(x.view());
+        for row in probabilities.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn zero_sized_layers_are_refused() {
+        let loss = LossConfig::new(LossKind::CrossEntropy, LossInput::Logits);
+        let error = Network::<f32>::new(
+            config(vec![5, 0], Activation::Relu, Activation::Identity, loss),
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("hidden[1]"), "{error}");
+    }
+
+    #[test]
+    fn from_layers_checks_shapes() {
+        let loss = LossConfig::new(LossKind::CrossEntropy, LossInput::Logits);
+        let cfg = config(vec![5], Activation::Relu, Activation::Identity, loss);
+        let network = Network::<f32>::new(cfg.clone(), 1).unwrap();
+        let mut layers = network.layers().to_vec();
+        assert!(Network::from_layers(cfg.clone(), layers.clone()).is_ok());
+        layers[1].weights = Array2::zeros((3, 6));
+        let error = Network::from_layers(cfg, layers).unwrap_err().to_string();
+        assert!(
+            error.contains("layer 1 weight") && error.contains("3 × 5"),
+            "{error}"
+        );
+    }
+}

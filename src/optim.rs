@@ -1,0 +1,445 @@
+//! Optimisers with PyTorch's update rules, so runs compare step for step.
+//!
+//! With gradient g, parameter θ, learning rate η, weight decay λ and step t = 1, 2, …:
+//!
+//! ```text
+//! sgd    g ← g + λθ
+//!        b ← g                              (t = 1)
+//!        b ← μ·b + (1 − dampening)·g        (t > 1)          momentum μ > 0 only
+//!        g ← g + μ·b  (nesterov)  or  g ← b
+//!        θ ← θ − η·g
+//! adam   g ← g + λθ                         (L2 inside the gradient)
+//! adamw  θ ← θ·(1 − ηλ)                     (decoupled weight decay)
+//!        m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²
+//!        θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+//! ```
+//!
+//! `decay_biases = false` exempts biases from λ (Nielsen's L2 rule decays weights only).
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::Zip;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::network::{Gradients, Network};
+use crate::scalar::Scalar;
+
+/// Which update rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Stochastic gradient descent, with optional (Nesterov) momentum.
+    Sgd,
+    /// Adam with L2 weight decay added to the gradient.
+    Adam,
+    /// Adam with decoupled weight decay.
+    AdamW,
+}
+
+impl OptimizerKind {
+    /// The names accepted on the command line and in configs.
+    pub const NAMES: &'static str = "sgd, adam, adamw";
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
+        })
+    }
+}
+
+impl FromStr for OptimizerKind {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sgd" => Ok(OptimizerKind::Sgd),
+            "adam" => Ok(OptimizerKind::Adam),
+            "adamw" | "adam-w" => Ok(OptimizerKind::AdamW),
+            _ => Err(Error::UnknownName {
+                kind: "optimizer",
+                name: text.to_string(),
+                expected: Self::NAMES.to_string(),
+            }),
+        }
+    }
+}
+
+/// An optimiser's settings (PyTorch's constructor arguments).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// The update rule.
+    pub kind: OptimizerKind,
+    /// η.
+    pub learning_rate: f64,
+    /// μ (SGD).
+    #[serde(default)]
+    pub momentum: f64,
+    /// Dampening of the momentum's gradient term (SGD).
+    #[serde(default)]
+    pub dampening: f64,
+    /// Nesterov momentum (SGD; needs μ > 0 and dampening 0, as in PyTorch).
+    #[serde(default)]
+    pub nesterov: bool,
+    /// β₁ (Adam, AdamW).
+    pub beta1: f64,
+    /// β₂ (Adam, AdamW).
+    pub beta2: f64,
+    /// ε (Adam, AdamW).
+    pub eps: f64,
+    /// λ.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Whether λ applies to biases too (PyTorch: yes; Nielsen's L2: no).
+    pub decay_biases: bool,
+}
+
+impl OptimizerConfig {
+    /// PyTorch's defaults for `kind` at learning rate η (AdamW: λ = 0.01).
+    pub fn new(kind: OptimizerKind, learning_rate: f64) -> Self {
+        OptimizerConfig {
+            kind,
+            learning_rate,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: if kind == OptimizerKind::AdamW {
+                0.01
+            } else {
+                0.0
+            },
+            decay_biases: true,
+        }
+    }
+
+    /// Refuses settings PyTorch refuses (negative rates, Nesterov without momentum, β ∉ [0, 1)).
+    pub fn validate(&self) -> Result<()> {
+        let positive = |field: &str, value: f64| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    field,
+                    format!("{value} must be a finite number ≥ 0"),
+                ))
+            }
+        };
+        positive("learning rate", self.learning_rate)?;
+        positive("momentum", self.momentum)?;
+        positive("dampening", self.dampening)?;
+        positive("weight decay", self.weight_decay)?;
+        positive("eps", self.eps)?;
+        for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(Error::invalid(field, format!("{beta} must be in [0, 1)")));
+            }
+        }
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(Error::invalid(
+                "nesterov",
+                "Nesterov momentum requires a momentum > 0 and zero dampening",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Per-tensor state: SGD's momentum buffer b, or Adam's moments m and v.
+#[derive(Clone, Debug, PartialEq)]
+struct TensorState<F> {
+    first: Vec<F>,
+    second: Vec<F>,
+}
+
+/// An optimiser bound to the shapes of one network.
+#[derive(Clone, Debug)]
+pub struct Optimizer<F> {
+    config: OptimizerConfig,
+    learning_rate: f64,
+    steps: u64,
+    /// Two entries per layer: weights, then bias.
+    state: Vec<TensorState<F>>,
+}
+
+impl<F: Scalar> Optimizer<F> {
+    /// An optimiser for `network`'s parameters, with zeroed state.
+    pub fn new(config: OptimizerConfig, network: &Network<F>) -> Result<Self> {
+        config.validate()?;
+        let uses = |needed: bool, len: usize| vec![F::zero(); if needed { len } else { 0 }];
+        let first = config.kind != OptimizerKind::Sgd || config.momentum != 0.0;
+        let second = config.kind != OptimizerKind::Sgd;
+        let state = network
+            .layers()
+            .iter()
+            .flat_map(|l| [l.weights.len(), l.bias.len()])
+            .map(|len| TensorState {
+                first: uses(first, len),
+                second: uses(second, len),
+            })
+            .collect();
+        Ok(Optimizer {
+            learning_rate: config.learning_rate,
+            config,
+            steps: 0,
+            state,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &OptimizerConfig {
+        &self.config
+    }
+
+    /// The learning rate the next step uses.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// Sets the learning rate (schedules call this between epochs).
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
+    /// Number of steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Applies one update to every parameter of `network` from `gradients`.
+    pub fn step(&mut self, network: &mut Network<F>, gradients: &Gradients<F>) {
+        self.steps += 1;
+        let mut slot = 0;
+        for (layer, gradient) in network.layers_mut().iter_mut().zip(&gradients.layers) {
+            let tensors = [
+                (
+                    layer.weights.as_slice_mut(),
+                    gradient.weights.as_slice(),
+                    true,
+                ),
+                (
+                    layer.bias.as_slice_mut(),
+                    gradient.bias.as_slice(),
+                    self.config.decay_biases,
+                ),
+            ];
+            for (values, gradient, decays) in tensors {
+                let (values, gradient) = (
+                    values.expect("parameters are kept in standard layout"),
+                    gradient.expect("gradients are kept in standard layout"),
+                );
+                self.update(slot, values, gradient, decays);
+                slot += 1;
+            }
+        }
+    }
+
+    fn update(&mut self, slot: usize, values: &mut [F], gradient: &[F], decays: bool) {
+        let c = &self.config;
+        let eta = self.learning_rate;
+        let decay = F::of(if decays { c.weight_decay } else { 0.0 });
+        let state = &mut self.state[slot];
+        match c.kind {
+            OptimizerKind::Sgd if c.momentum == 0.0 => {
+                let eta = F::of(eta);
+                Zip::from(values).and(gradient).for_each(|theta, &g| {
+                    *theta -= eta * (g + decay * *theta);
+                });
+            }
+            OptimizerKind::Sgd => {
+                let (mu, keep, eta) = (F::of(c.momentum), F::of(1.0 - c.dampening), F::of(eta));
+                let first_step = self.steps == 1;
+                let nesterov = c.nesterov;
+                Zip::from(values)
+                    .and(gradient)
+                    .and(&mut state.first)
+                    .for_each(|theta, &g, b| {
+                        let g = g + decay * *theta;
+                        *b = if first_step { g } else { mu * *b + keep * g };
+                        let direction = if nesterov { g + mu * *b } else { *b };
+                        *theta -= eta * direction;
+                    });
+            }
+            OptimizerKind::Adam | OptimizerKind::AdamW => {
+                let t = self.steps as i32;
+                let (beta1, beta2) = (c.beta1, c.beta2);
+                let step_size = F::of(eta / (1.0 - beta1.powi(t)));
+                let root_correction = F::of((1.0 - beta2.powi(t)).sqrt());
+                let (b1, b2, eps) = (F::of(beta1), F::of(beta2), F::of(c.eps));
+                let (one_minus_b1, one_minus_b2) = (F::of(1.0 - beta1), F::of(1.0 - beta2));
+                let (l2, shrink) = match c.kind {
+                    OptimizerKind::AdamW => (F::zero(), F::one() - F::of(eta) * decay),
+                    _ => (decay, F::one()),
+                };
+                Zip::from(values)
+                    .and(gradient)
+                    .and(&mut state.first)
+                    .and(&mut state.second)
+                    .for_each(|theta, &g, m, v| {
+                        *theta *= shrink;
+                        let g = g + l2 * *theta;
+                        *m = b1 * *m + one_minus_b1 * g;
+                        *v = b2 * *v + one_minus_b2 * g * g;
+                        *theta -= step_size * *m / (v.sqrt() / root_correction + eps);
+                    });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::init::Init;
+    use crate::layer::DenseGradients;
+    use crate::loss::{LossConfig, LossInput, LossKind};
+    use crate::network::NetworkConfig;
+    use ndarray::array;
+
+    /// A 2-input, 1-output linear network with W = [1, −2], b = 0.5.
+    fn tiny() -> Network<f64> {
+        let config = NetworkConfig {
+            inputs: 2,
+            hidden: vec![],
+            hidden_activation: Activation::Relu,
+            outputs: 1,
+            output_activation: Activation::Identity,
+            loss: LossConfig::new(LossKind::Mse, LossInput::Logits),
+            init: Init::Auto,
+        };
+        let mut network = Network::new(config, 0).unwrap();
+        network.layers_mut()[0].weights = array![[1.0, -2.0]];
+        network.layers_mut()[0].bias = array![0.5];
+        network
+    }
+
+    /// Runs three steps with the gradients (∂W, ∂b) = ([.5, −1], .25), ([.1, .3], −.4),
+    /// ([−.2, .4], .05) and returns [w₁, w₂, b].
+    fn run(config: OptimizerConfig) -> Vec<f64> {
+        let mut network = tiny();
+        let mut optimizer = Optimizer::new(config, &network).unwrap();
+        for (w, b) in [([0.5, -1.0], 0.25), ([0.1, 0.3], -0.4), ([-0.2, 0.4], 0.05)] {
+            let gradients = Gradients {
+                layers: vec![DenseGradients {
+                    weights: array![[w[0], w[1]]],
+                    bias: array![b],
+                }],
+            };
+            optimizer.step(&mut network, &gradients);
+        }
+        let layer = &network.layers()[0];
+        vec![layer.weights[[0, 0]], layer.weights[[0, 1]], layer.bias[0]]
+    }
+
+    fn assert_close(got: Vec<f64>, expected: [f64; 3]) {
+        for (g, e) in got.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-12, "got {got:?}, expected {expected:?}");
+        }
+    }
+
+    // Expected values: hand-computed in Python (plain floats) by the update rules written in
+    // PyTorch's torch.optim.SGD / Adam / AdamW documentation, three steps from the same start.
+
+    #[test]
+    fn sgd_matches_pytorch_rule() {
+        assert_close(
+            run(OptimizerConfig::new(OptimizerKind::Sgd, 0.1)),
+            [0.96, -1.97, 0.51],
+        );
+    }
+
+    #[test]
+    fn sgd_momentum_matches_pytorch_rule() {
+        let config = OptimizerConfig {
+            momentum: 0.9,
+            ..OptimizerConfig::new(OptimizerKind::Sgd, 0.1)
+        };
+        assert_close(run(config), [0.8655, -1.826, 0.50325]);
+    }
+
+    #[test]
+    fn sgd_nesterov_with_weight_decay_matches_pytorch_rule() {
+        let config = OptimizerConfig {
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.01,
+            ..OptimizerConfig::new(OptimizerKind::Sgd, 0.1)
+        };
+        assert_close(
+            run(config),
+            [0.831465558191, -1.798250616382, 0.5090203290955],
+        );
+    }
+
+    #[test]
+    fn sgd_dampening_and_weights_only_decay() {
+        let config = OptimizerConfig {
+            momentum: 0.9,
+            dampening: 0.5,
+            weight_decay: 0.1,
+            decay_biases: false,
+            ..OptimizerConfig::new(OptimizerKind::Sgd, 0.1)
+        };
+        assert_close(run(config), [0.8245885, -1.696552, 0.46775]);
+    }
+
+    #[test]
+    fn adam_matches_pytorch_rule() {
+        assert_close(
+            run(OptimizerConfig::new(OptimizerKind::Adam, 0.01)),
+            [0.9785260531835489, -1.9849209238476584, 0.49420979037381646],
+        );
+        let l2 = OptimizerConfig {
+            weight_decay: 0.1,
+            ..OptimizerConfig::new(OptimizerKind::Adam, 0.01)
+        };
+        assert_close(
+            run(l2),
+            [0.9756723162326255, -1.9803889834219444, 0.4909506180818527],
+        );
+    }
+
+    #[test]
+    fn adamw_matches_pytorch_rule() {
+        let config = OptimizerConfig {
+            weight_decay: 0.1,
+            ..OptimizerConfig::new(OptimizerKind::AdamW, 0.01)
+        };
+        assert_close(
+            run(config),
+            [0.9755570725927106, -1.9789511903333155, 0.4927285187431793],
+        );
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        let nesterov = OptimizerConfig {
+            nesterov: true,
+            ..OptimizerConfig::new(OptimizerKind::Sgd, 0.1)
+        };
+        assert!(
+            nesterov
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("momentum > 0")
+        );
+        let negative = OptimizerConfig::new(OptimizerKind::Sgd, -0.1);
+        assert!(
+            negative
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("learning rate")
+        );
+    }
+}

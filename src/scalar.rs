@@ -1,0 +1,71 @@
+//! The floating-point types the math runs in: `f32` for training, `f64` for gradient checks.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+/// A real scalar the network can compute in (`f32` or `f64`).
+///
+/// Every layer, activation, loss and head is generic over `Scalar`, so the same code runs in
+/// `f32` (fast training) and in `f64` (finite-difference gradient checks, the `nabla loss`
+/// contract).
+pub trait Scalar:
+    num_traits::Float
+    + ndarray::LinalgScalar
+    + ndarray::ScalarOperand
+    + Sum
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Debug
+    + Display
+    + Default
+    + Send
+    + Sync
+    + 'static
+{
+    /// The Rust name of the type ("f32" or "f64"), used in saved models and messages.
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to the nearest representable value.
+    fn of(value: f64) -> Self;
+
+    /// Widens (or keeps) the value as `f64`.
+    fn f64(self) -> f64;
+
+    /// The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt, used by the exact GELU.
+    fn erf(self) -> Self;
+}
+
+impl Scalar for f32 {
+    const NAME: &'static str = "f32";
+
+    fn of(value: f64) -> Self {
+        value as f32
+    }
+
+    fn f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+}
+
+impl Scalar for f64 {
+    const NAME: &'static str = "f64";
+
+    fn of(value: f64) -> Self {
+        value
+    }
+
+    fn f64(self) -> f64 {
+        self
+    }
+
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+}

@@ -1,0 +1,56 @@
+//! Helpers shared by the integration tests: run the `nabla` binary, find `../shared`.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// The `nabla` binary built for this test run.
+pub fn nabla() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nabla"))
+}
+
+/// Runs `nabla args…` with `stdin`, returning its output.
+pub fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = nabla()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the nabla binary starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `../shared` (or `$NABLA_SHARED`), when it exists. Tests that need it print why they skip.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NABLA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    dir.is_dir().then_some(dir)
+}
+
+/// `../shared/<relative>` when present; otherwise prints the reason the test skips.
+pub fn shared_path(relative: &str, test: &str) -> Option<PathBuf> {
+    let path = shared_dir().map(|d| d.join(relative)).filter(|p| p.exists());
+    if path.is_none() {
+        println!("skipping {test}: ../shared/{relative} is absent (set NABLA_SHARED to point at it)");
+    }
+    path
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
