@@ -426,6 +426,41 @@ mod tests {
         );
     }
 
+    /// Every refused pairing names both ranges, at least one concrete failure, and a fix.
+    #[test]
+    fn every_refusal_states_ranges_failures_and_fix() {
+        let mut refused = 0;
+        for activation in Activation::ALL {
+            for kind in LossKind::ALL {
+                for from in [LossInput::Probabilities, LossInput::LogProbabilities] {
+                    let loss = config(kind, from);
+                    if loss.validate(3).is_err() {
+                        continue;
+                    }
+                    let Err(Error::IncompatibleHead(why)) = Head::new(activation, loss, 3) else {
+                        continue;
+                    };
+                    let text = why.to_string();
+                    assert!(text.contains(&activation.range().to_string()), "{text}");
+                    assert!(
+                        text.contains(&why.needed.to_string()) || text.contains("(0, 1)"),
+                        "{text}"
+                    );
+                    assert!(
+                        !why.undefined.is_empty() && text.contains("Fix: use"),
+                        "{text}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        // Four probability-reading losses (CE on probabilities, CE on log-probabilities, BCE,
+        // NLL): identity, ReLU, leaky ReLU, tanh, softplus and GELU fail all four (24);
+        // sigmoid all but BCE (3); softmax both log-probability ones (2); log-softmax CE and
+        // BCE on probabilities (2).
+        assert_eq!(refused, 31);
+    }
+
     #[test]
     fn relu_output_with_bce_is_refused_with_the_reason_and_the_fix() {
         let error = Head::new(

@@ -33,18 +33,25 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod data;
 pub mod error;
 pub mod gradcheck;
 pub mod head;
 pub mod init;
+pub mod io;
 pub mod kernels;
 pub mod layer;
 pub mod loss;
+pub mod metrics;
+pub mod model;
 pub mod network;
 pub mod optim;
+pub mod plot;
+pub mod preprocess;
 pub mod range;
 pub mod scalar;
 pub mod schedule;
+pub mod train;
 
 pub use activation::Activation;
 pub use error::{Error, Result};

@@ -105,6 +105,19 @@ pub struct Workspace<F> {
     deltas: Vec<Array2<F>>,
 }
 
+impl<F: Scalar> Workspace<F> {
+    /// The largest batch it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The network outputs of the last forward pass over `rows` rows.
+    pub fn outputs(&self, rows: usize) -> ArrayView2<'_, F> {
+        let last = self.activations.len() - 1;
+        self.activations[last].slice(s![..rows, ..])
+    }
+}
+
 /// ∂C/∂θ for every layer, shaped like the parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradients<F> {
@@ -358,19 +371,29 @@ impl<F: Scalar> Network<F> {
         Ok(loss)
     }
 
+    /// Forward pass with the loss but no gradients: returns the loss; the outputs (as
+    /// [`Network::forward`] gives them) stay in the workspace, see [`Workspace::outputs`].
+    pub fn forward_with_loss(
+        &self,
+        inputs: ArrayView2<F>,
+        targets: &Targets<F>,
+        workspace: &mut Workspace<F>,
+    ) -> Result<LossValue> {
+        self.forward_pre_head(inputs.view(), workspace);
+        let rows = inputs.nrows();
+        let last = self.layers.len() - 1;
+        let z = workspace.pre_activations[last].slice(s![..rows, ..]);
+        let mut outputs = workspace.activations[last].slice_mut(s![..rows, ..]);
+        let loss = self.head.evaluate(z, targets, outputs.view_mut(), None)?;
+        self.head.predict(z, outputs);
+        Ok(loss)
+    }
+
     /// The loss over all rows of `inputs` in one forward pass, without gradients (allocates a
     /// workspace of that many rows).
     pub fn loss(&self, inputs: ArrayView2<F>, targets: &Targets<F>) -> Result<LossValue> {
         let mut workspace = self.workspace(inputs.nrows());
-        self.forward_pre_head(inputs.view(), &mut workspace);
-        let last = self.layers.len() - 1;
-        let rows = inputs.nrows();
-        self.head.evaluate(
-            workspace.pre_activations[last].slice(s![..rows, ..]),
-            targets,
-            workspace.activations[last].slice_mut(s![..rows, ..]),
-            None,
-        )
+        self.forward_with_loss(inputs, targets, &mut workspace)
     }
 
     /// The outputs for every row of `inputs` (allocates; computed in batches of 1024 rows).

@@ -1,14 +1,22 @@
 //! The command line: one file per subcommand. Each converts its flags into library configs and
 //! calls the library; no math lives here. Flag doc comments are the `--help` text.
 
+mod data_args;
+mod evaluate;
+mod gradcheck;
 mod loss;
+mod network_args;
+mod predict;
+mod progress;
+mod train;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// nabla: train feed-forward networks with cross-entropy losses whose gradients are correct by
-/// construction, verified and explained.
+/// construction, verified and explained. Without a subcommand it trains on the embedded 8×8
+/// digits set and reports the test accuracy.
 #[derive(Debug, Parser)]
 #[command(name = "nabla", version, about, long_about = None)]
 pub struct Args {
@@ -18,15 +26,30 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Train a classifier and report its test accuracy (the default command).
+    Train(Box<train::TrainArgs>),
+    /// Accuracy, loss, per-class precision/recall/F1 and the confusion matrix of a saved model.
+    Evaluate(evaluate::EvaluateArgs),
+    /// The predicted class and class probabilities of each row, as CSV or JSON lines.
+    Predict(predict::PredictArgs),
     /// Read one loss case as JSON on stdin; print its loss and gradient as JSON.
     Loss(loss::LossArgs),
+    /// Compare a network's backpropagated gradients with finite differences (f64).
+    Gradcheck(Box<gradcheck::GradcheckArgs>),
 }
 
 /// Runs the parsed command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        Some(Command::Train(args)) => train::run(*args),
+        Some(Command::Evaluate(args)) => evaluate::run(args),
+        Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Loss(args)) => loss::run(args),
-        None => anyhow::bail!("no subcommand given (see `nabla --help`)"),
+        Some(Command::Gradcheck(args)) => gradcheck::run(*args),
+        None => match Args::parse_from(["nabla", "train"]).command {
+            Some(Command::Train(args)) => train::run(*args),
+            _ => unreachable!("`nabla train` parses as the train command"),
+        },
     }
 }
 

@@ -38,9 +38,13 @@ pub fn shared_dir() -> Option<PathBuf> {
 
 /// `../shared/<relative>` when present; otherwise prints the reason the test skips.
 pub fn shared_path(relative: &str, test: &str) -> Option<PathBuf> {
-    let path = shared_dir().map(|d| d.join(relative)).filter(|p| p.exists());
+    let path = shared_dir()
+        .map(|d| d.join(relative))
+        .filter(|p| p.exists());
     if path.is_none() {
-        println!("skipping {test}: ../shared/{relative} is absent (set NABLA_SHARED to point at it)");
+        println!(
+            "skipping {test}: ../shared/{relative} is absent (set NABLA_SHARED to point at it)"
+        );
     }
     path
 }

@@ -1,0 +1,315 @@
+//! NumPy `.npy` arrays (format versions 1, 2 and 3).
+//!
+//! ```text
+//! "\x93NUMPY", major, minor, header length (u16 LE for v1, u32 LE for v2/v3),
+//! a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }
+//! then Π shape elements of the described type
+//! ```
+//!
+//! Supported element types: f4, f8, u1, u2, u4, u8, i1, i2, i4, i8 and b1, either byte order.
+//! The body length is checked against the file's length before it is read.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+
+use crate::error::{Error, Result};
+
+/// A `.npy` array as f32 values in row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpyArray {
+    /// The shape, outermost first.
+    pub shape: Vec<usize>,
+    /// The type description from the header (e.g. "<f4").
+    pub descr: String,
+    /// The values, row-major, converted to f32.
+    pub values: Vec<f32>,
+}
+
+/// Reads a `.npy` file.
+pub fn read_npy(path: &Path) -> Result<NpyArray> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let length = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let fail =
+        |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
+    let mut preamble = [0u8; 8];
+    file.read_exact(&mut preamble).map_err(|_| {
+        fail(
+            0,
+            "the file is shorter than the 8-byte .npy preamble".into(),
+        )
+    })?;
+    if &preamble[..6] != b"\x93NUMPY" {
+        return Err(fail(
+            0,
+            "wrong magic: a .npy file starts with \\x93NUMPY".into(),
+        ));
+    }
+    let (header_length, prefix) = match preamble[6] {
+        1 => {
+            let mut size = [0u8; 2];
+            file.read_exact(&mut size)
+                .map_err(|_| fail(8, "truncated header length".into()))?;
+            (u64::from(u16::from_le_bytes(size)), 10u64)
+        }
+        2 | 3 => {
+            let mut size = [0u8; 4];
+            file.read_exact(&mut size)
+                .map_err(|_| fail(8, "truncated header length".into()))?;
+            (u64::from(u32::from_le_bytes(size)), 12u64)
+        }
+        v => {
+            return Err(fail(
+                6,
+                format!("unsupported .npy format version {v} (expected 1, 2 or 3)"),
+            ));
+        }
+    };
+    if prefix + header_length > length {
+        return Err(fail(
+            prefix,
+            format!(
+                "the header claims {header_length} bytes but the file has only {} after the preamble",
+                length - prefix
+            ),
+        ));
+    }
+    let mut header = vec![0u8; header_length as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| Error::io(path, e))?;
+    let header =
+        String::from_utf8(header).map_err(|_| fail(prefix, "the header is not text".into()))?;
+    let field = |key: &str| -> Result<&str> {
+        dict_value(&header, key).ok_or_else(|| {
+            fail(
+                prefix,
+                format!("the header has no '{key}' entry: {}", header.trim()),
+            )
+        })
+    };
+    let descr = field("descr")?
+        .trim_matches(|c| c == '\'' || c == '"')
+        .to_string();
+    let fortran = match field("fortran_order")? {
+        "True" => true,
+        "False" => false,
+        other => {
+            return Err(fail(
+                prefix,
+                format!("fortran_order is '{other}', expected True or False"),
+            ));
+        }
+    };
+    let shape_text = field("shape")?;
+    let shape = shape_text
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            fail(
+                prefix,
+                format!("shape {shape_text} is not a tuple of whole numbers"),
+            )
+        })?;
+    let (little, kind, size) = parse_descr(&descr).ok_or_else(|| {
+        fail(
+            prefix,
+            format!(
+                "element type '{descr}' is not supported (expected f4, f8, u1…u8, i1…i8 or b1)"
+            ),
+        )
+    })?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
+    let bytes = count
+        .checked_mul(size)
+        .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
+    let body_start = prefix + header_length;
+    let present = length - body_start;
+    if present != bytes as u64 {
+        let what = if present < bytes as u64 {
+            "truncated"
+        } else {
+            "too long"
+        };
+        return Err(fail(
+            body_start,
+            format!(
+                "{what}: shape {shape:?} of {descr} needs {bytes} bytes but {present} follow the header"
+            ),
+        ));
+    }
+    let mut body = vec![0u8; bytes];
+    file.read_exact(&mut body).map_err(|e| Error::io(path, e))?;
+    let values: Vec<f32> = body
+        .chunks_exact(size)
+        .map(|chunk| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(chunk);
+            if !little {
+                b[..size].reverse();
+            }
+            match (kind, size) {
+                ('f', 4) => f32::from_le_bytes(b[..4].try_into().unwrap()),
+                ('f', _) => f64::from_le_bytes(b) as f32,
+                ('u' | 'b', 1) => f32::from(b[0]),
+                ('u', 2) => f32::from(u16::from_le_bytes([b[0], b[1]])),
+                ('u', 4) => u32::from_le_bytes(b[..4].try_into().unwrap()) as f32,
+                ('u', _) => u64::from_le_bytes(b) as f32,
+                ('i', 1) => f32::from(b[0] as i8),
+                ('i', 2) => f32::from(i16::from_le_bytes([b[0], b[1]])),
+                ('i', 4) => i32::from_le_bytes(b[..4].try_into().unwrap()) as f32,
+                _ => i64::from_le_bytes(b) as f32,
+            }
+        })
+        .collect();
+    let values = if fortran && shape.len() > 1 {
+        let array = ArrayD::from_shape_vec(IxDyn(&shape).f(), values).expect("length checked");
+        array.as_standard_layout().iter().copied().collect()
+    } else {
+        values
+    };
+    Ok(NpyArray {
+        shape,
+        descr,
+        values,
+    })
+}
+
+/// (little-endian, kind, size) of a descr such as "<f4", "|u1", ">i8".
+fn parse_descr(descr: &str) -> Option<(bool, char, usize)> {
+    let (order, rest) = match descr.chars().next()? {
+        c @ ('<' | '>' | '|' | '=') => (c, &descr[1..]),
+        _ => ('=', descr),
+    };
+    let kind = rest.chars().next()?;
+    let size: usize = rest[1..].parse().ok()?;
+    let supported = matches!(
+        (kind, size),
+        ('f', 4 | 8) | ('u' | 'i', 1 | 2 | 4 | 8) | ('b', 1)
+    );
+    supported.then_some((order != '>', kind, size))
+}
+
+/// The text of `'key': value` in a Python dict literal (value up to the next top-level comma).
+fn dict_value<'h>(header: &'h str, key: &str) -> Option<&'h str> {
+    let start = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
+    let after = &header[start + key.len() + 2..];
+    let after = after.trim_start().strip_prefix(':')?.trim_start();
+    let mut depth = 0;
+    for (i, c) in after.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' | '}' if depth == 0 => return Some(after[..i].trim()),
+            _ => {}
+        }
+        if depth == 0 && c == ')' {
+            return Some(after[..=i].trim());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(descr: &str, fortran: bool, shape: &str, body: &[u8]) -> Vec<u8> {
+        let mut header = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header.as_bytes());
+        bytes.extend(body);
+        bytes
+    }
+
+    fn read(bytes: &[u8]) -> Result<NpyArray> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.npy");
+        std::fs::write(&path, bytes).unwrap();
+        read_npy(&path)
+    }
+
+    #[test]
+    fn reads_types_byte_orders_and_fortran_order() {
+        let f4: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let a = read(&npy("<f4", false, "(2, 3)", &f4)).unwrap();
+        assert_eq!(
+            (a.shape.clone(), a.values.clone()),
+            (vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        );
+        let f = read(&npy("<f4", true, "(2, 3)", &f4)).unwrap();
+        assert_eq!(f.values, vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
+        let be: Vec<u8> = [-3i64, 9].iter().flat_map(|v| v.to_be_bytes()).collect();
+        assert_eq!(
+            read(&npy(">i8", false, "(2,)", &be)).unwrap().values,
+            vec![-3.0, 9.0]
+        );
+        let f8: Vec<u8> = [0.5f64].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            read(&npy("<f8", false, "(1,)", &f8)).unwrap().values,
+            vec![0.5]
+        );
+        assert_eq!(
+            read(&npy("|u1", false, "(3,)", &[0, 7, 255]))
+                .unwrap()
+                .values,
+            vec![0.0, 7.0, 255.0]
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_the_reason() {
+        let f4: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"\x93NUMPX\x01\x00\x00\x00".to_vec(), "wrong magic"),
+            (
+                npy("<c8", false, "(1,)", &[0; 8]),
+                "element type '<c8' is not supported",
+            ),
+            (
+                npy("<f4", false, "(3,)", &f4),
+                "truncated: shape [3] of <f4 needs 12 bytes but 8 follow",
+            ),
+            (npy("<f4", false, "(1,)", &f4), "too long"),
+            (npy("<f4", false, "(a, b)", &f4), "is not a tuple"),
+            (
+                b"\x93NUMPY\x01\x00\xff\xff{".to_vec(),
+                "the header claims 65535 bytes",
+            ),
+            (
+                npy("<f4", false, "(4294967296, 4294967296, 4294967296)", &f4),
+                "overflows",
+            ),
+            (b"\x93NU".to_vec(), "shorter than the 8-byte"),
+        ];
+        for (bytes, expected) in cases {
+            let error = read(&bytes).unwrap_err().to_string();
+            assert!(
+                error.contains(expected) && error.contains("a.npy"),
+                "{error}"
+            );
+        }
+    }
+}

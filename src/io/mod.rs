@@ -1,0 +1,8 @@
+//! Files the library writes and reads back: models (safetensors weights with a JSON config)
+//! and the atomic-write primitive every writer goes through.
+
+mod atomic;
+mod model_file;
+
+pub use atomic::write_atomically;
+pub use model_file::{CONFIG_METADATA_KEY, load_model, save_model};

@@ -1,0 +1,184 @@
+//! Models on disk: weights in safetensors under PyTorch `nn.Sequential` names ("0.weight" as
+//! outputs × inputs, "0.bias", "2.weight", …, f32 little-endian), and the [`ModelConfig`] as
+//! JSON in the safetensors metadata under the key `nabla`.
+//!
+//! A file without that metadata (saved by PyTorch's `safetensors.torch.save_file`) loads when a
+//! config JSON is given. Every check names the file and tensor: missing or unexpected tensors,
+//! wrong shapes, wrong dtypes, truncated files and headers larger than the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::write_atomically;
+use crate::error::{Error, Result};
+use crate::layer::Dense;
+use crate::model::{Model, ModelConfig};
+use crate::network::Network;
+
+/// The safetensors metadata key holding the model config JSON.
+pub const CONFIG_METADATA_KEY: &str = "nabla";
+
+/// Saves the model atomically.
+pub fn save_model(model: &Model, path: &Path) -> Result<()> {
+    let config = serde_json::to_string(&model.config()).expect("a model config always serialises");
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (l, layer) in model.network.layers().iter().enumerate() {
+        let (weight_name, bias_name) = Network::<f32>::parameter_names(l);
+        let bytes = |values: &mut dyn Iterator<Item = &f32>| {
+            values.flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()
+        };
+        buffers.push((
+            weight_name,
+            vec![layer.outputs(), layer.inputs()],
+            bytes(&mut layer.weights.iter()),
+        ));
+        buffers.push((
+            bias_name,
+            vec![layer.outputs()],
+            bytes(&mut layer.bias.iter()),
+        ));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, shape, data)| {
+            let view =
+                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape and bytes agree");
+            (name.clone(), view)
+        })
+        .collect::<Vec<_>>();
+    // One key only: safetensors writes metadata from a HashMap, so a second key would make
+    // the byte layout (and so the file) depend on hash order.
+    let metadata = HashMap::from([(CONFIG_METADATA_KEY.to_string(), config)]);
+    let bytes = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::data(path, None, format!("cannot serialise the weights: {e}")))?;
+    write_atomically(path, &bytes)
+}
+
+/// Loads a model; the config comes from the file's metadata, or from `config_path` (which
+/// takes precedence when given).
+pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let fail = |location: Option<String>, message: String| Error::data(path, location, message);
+    let (_, metadata) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
+    let config: ModelConfig = match config_path {
+        Some(config_path) => {
+            let text =
+                std::fs::read_to_string(config_path).map_err(|e| Error::io(config_path, e))?;
+            serde_json::from_str(&text).map_err(|e| {
+                Error::data(
+                    config_path,
+                    Some(format!("line {}", e.line())),
+                    format!("not a valid model config: {e}"),
+                )
+            })?
+        }
+        None => {
+            let json = metadata
+                .metadata()
+                .as_ref()
+                .and_then(|m| m.get(CONFIG_METADATA_KEY))
+                .ok_or_else(|| {
+                    fail(
+                        None,
+                        format!("no '{CONFIG_METADATA_KEY}' config in the metadata (weights saved by another tool): give the architecture with --config FILE.json"),
+                    )
+                })?;
+            serde_json::from_str(json).map_err(|e| {
+                fail(
+                    Some("metadata".into()),
+                    format!("the model config is not valid: {e}"),
+                )
+            })?
+        }
+    };
+    config
+        .validate()
+        .map_err(|e| fail(Some("config".into()), e.to_string()))?;
+    let widths = config.network.widths();
+    let mut expected_names = Vec::new();
+    let mut layers = Vec::new();
+    for (l, w) in widths.windows(2).enumerate() {
+        let (weight_name, bias_name) = Network::<f32>::parameter_names(l);
+        let weights = read_tensor(&tensors, path, &weight_name, &[w[1], w[0]])?;
+        let bias = read_tensor(&tensors, path, &bias_name, &[w[1]])?;
+        layers.push(Dense {
+            weights: Array2::from_shape_vec((w[1], w[0]), weights).expect("shape checked"),
+            bias: Array1::from_vec(bias),
+        });
+        expected_names.extend([weight_name, bias_name]);
+    }
+    if let Some(extra) = tensors
+        .names()
+        .into_iter()
+        .find(|n| !expected_names.iter().any(|e| e == n))
+    {
+        return Err(fail(
+            Some(format!("tensor '{extra}'")),
+            format!(
+                "unexpected tensor for the configured architecture (expected {})",
+                expected_names.join(", ")
+            ),
+        ));
+    }
+    Model::from_parts(config, layers).map_err(|e| fail(None, e.to_string()))
+}
+
+/// A tensor's values as f32, checked for presence, shape, dtype and finiteness.
+fn read_tensor(
+    tensors: &SafeTensors,
+    path: &Path,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    let location = Some(format!("tensor '{name}'"));
+    let view = tensors.tensor(name).map_err(|_| {
+        Error::data(
+            path,
+            location.clone(),
+            format!("missing (expected shape {shape:?})"),
+        )
+    })?;
+    if view.shape() != shape {
+        return Err(Error::data(
+            path,
+            location,
+            format!(
+                "shape {:?} does not fit the architecture, which needs {shape:?}",
+                view.shape()
+            ),
+        ));
+    }
+    let values: Vec<f32> = match view.dtype() {
+        Dtype::F32 => view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        Dtype::F64 => view
+            .data()
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+            .collect(),
+        other => {
+            return Err(Error::data(
+                path,
+                location,
+                format!("dtype {other:?} is not supported (expected F32 or F64)"),
+            ));
+        }
+    };
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::data(
+            path,
+            location,
+            format!("entry {i} is {}, not a finite number", values[i]),
+        ));
+    }
+    Ok(values)
+}

@@ -1,0 +1,207 @@
+//! Feature normalisation, fitted on the training split only and saved with the model.
+//!
+//! ```text
+//! standardize   x′ⱼ = (xⱼ − μⱼ) / σⱼ        μ, σ of the training rows (σ = 0 → 1)
+//! min-max       x′ⱼ = (xⱼ − minⱼ) / (maxⱼ − minⱼ)   (range 0 → 1)
+//! scale:K       x′ⱼ = xⱼ / K                 (e.g. scale:255 for pixels)
+//! none          x′ⱼ = xⱼ
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{Array2, Axis, Zip};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which normalisation to fit.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum NormalizationKind {
+    /// Zero mean, unit variance per feature.
+    #[default]
+    Standardize,
+    /// Each feature to [0, 1].
+    MinMax,
+    /// Divide every feature by a constant.
+    Scale(f32),
+    /// Leave features as they are.
+    None,
+}
+
+impl NormalizationKind {
+    /// The syntax accepted on the command line.
+    pub const SYNTAX: &'static str = "standardize | min-max | scale:K | none";
+
+    /// Fits the normalisation to the (training) features.
+    pub fn fit(self, features: &Array2<f32>) -> Normalization {
+        match self {
+            NormalizationKind::None => Normalization::None,
+            NormalizationKind::Scale(factor) => Normalization::Scale { factor },
+            NormalizationKind::Standardize => {
+                let mean = features
+                    .mean_axis(Axis(0))
+                    .expect("at least one training row");
+                let std = features.std_axis(Axis(0), 0.0);
+                Normalization::Standardize {
+                    mean: mean.to_vec(),
+                    std: std.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect(),
+                }
+            }
+            NormalizationKind::MinMax => {
+                let min = features.fold_axis(Axis(0), f32::INFINITY, |m, &v| m.min(v));
+                let max = features.fold_axis(Axis(0), f32::NEG_INFINITY, |m, &v| m.max(v));
+                Normalization::MinMax {
+                    min: min.to_vec(),
+                    max: max.to_vec(),
+                }
+            }
+        }
+    }
+}
+
+impl FromStr for NormalizationKind {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "standardize" | "standardise" | "z-score" => Ok(NormalizationKind::Standardize),
+            "min-max" | "minmax" => Ok(NormalizationKind::MinMax),
+            "none" => Ok(NormalizationKind::None),
+            other => match other.strip_prefix("scale:").map(str::parse::<f32>) {
+                Some(Ok(k)) if k.is_finite() && k > 0.0 => Ok(NormalizationKind::Scale(k)),
+                _ => Err(Error::invalid(
+                    "normalize",
+                    format!("'{text}' is not one of {}", Self::SYNTAX),
+                )),
+            },
+        }
+    }
+}
+
+/// A fitted normalisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Normalization {
+    /// Identity.
+    None,
+    /// (x − mean) / std per feature.
+    Standardize {
+        /// μ per feature.
+        mean: Vec<f32>,
+        /// σ per feature (never 0).
+        std: Vec<f32>,
+    },
+    /// (x − min) / (max − min) per feature.
+    MinMax {
+        /// Minimum per feature.
+        min: Vec<f32>,
+        /// Maximum per feature.
+        max: Vec<f32>,
+    },
+    /// x / factor.
+    Scale {
+        /// K.
+        factor: f32,
+    },
+}
+
+impl Normalization {
+    /// The number of features it was fitted on (None for shape-free normalisations).
+    pub fn width(&self) -> Option<usize> {
+        match self {
+            Normalization::Standardize { mean, .. } => Some(mean.len()),
+            Normalization::MinMax { min, .. } => Some(min.len()),
+            Normalization::None | Normalization::Scale { .. } => None,
+        }
+    }
+
+    /// Applies the normalisation in place.
+    ///
+    /// # Errors
+    /// A feature count that differs from the fitted one.
+    pub fn apply(&self, features: &mut Array2<f32>) -> Result<()> {
+        if let Some(width) = self.width()
+            && width != features.ncols()
+        {
+            return Err(Error::invalid(
+                "features",
+                format!(
+                    "the normalisation was fitted on {width} features, the data has {}",
+                    features.ncols()
+                ),
+            ));
+        }
+        match self {
+            Normalization::None => {}
+            Normalization::Scale { factor } => features.mapv_inplace(|v| v / factor),
+            Normalization::Standardize { mean, std } => {
+                for mut row in features.rows_mut() {
+                    Zip::from(&mut row)
+                        .and(mean)
+                        .and(std)
+                        .for_each(|x, &m, &s| *x = (*x - m) / s);
+                }
+            }
+            Normalization::MinMax { min, max } => {
+                for mut row in features.rows_mut() {
+                    Zip::from(&mut row)
+                        .and(min)
+                        .and(max)
+                        .for_each(|x, &lo, &hi| {
+                            let span = hi - lo;
+                            *x = if span > 0.0 { (*x - lo) / span } else { 0.0 };
+                        });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Normalization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Normalization::None => write!(f, "none"),
+            Normalization::Standardize { .. } => write!(f, "standardize"),
+            Normalization::MinMax { .. } => write!(f, "min-max"),
+            Normalization::Scale { factor } => write!(f, "scale:{factor}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn standardize_centres_and_scales_with_constant_columns_kept_finite() {
+        let train = array![[1.0f32, 5.0], [3.0, 5.0]];
+        let fitted = NormalizationKind::Standardize.fit(&train);
+        let mut x = train.clone();
+        fitted.apply(&mut x).unwrap();
+        assert_eq!(x, array![[-1.0, 0.0], [1.0, 0.0]]);
+        let mut wrong = array![[1.0f32, 2.0, 3.0]];
+        assert!(
+            fitted
+                .apply(&mut wrong)
+                .unwrap_err()
+                .to_string()
+                .contains("fitted on 2 features")
+        );
+    }
+
+    #[test]
+    fn min_max_and_scale() {
+        let train = array![[0.0f32, 10.0], [4.0, 20.0]];
+        let mut x = array![[2.0f32, 15.0]];
+        NormalizationKind::MinMax.fit(&train).apply(&mut x).unwrap();
+        assert_eq!(x, array![[0.5, 0.5]]);
+        let kind: NormalizationKind = "scale:255".parse().unwrap();
+        let mut p = array![[255.0f32]];
+        kind.fit(&train).apply(&mut p).unwrap();
+        assert_eq!(p, array![[1.0]]);
+        assert!("scale:0".parse::<NormalizationKind>().is_err());
+    }
+}
