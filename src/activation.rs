@@ -149,6 +149,65 @@ impl Activation {
         )
     }
 
+    /// σ(z) of an element-wise activation; `None` for softmax and log-softmax, which need the
+    /// whole row.
+    pub fn value<F: Scalar>(&self, z: F) -> Option<F> {
+        (!self.is_row_wise()).then(|| self.map(z))
+    }
+
+    /// σ′(z) of an element-wise activation, given z and a = σ(z); `None` for the row-wise ones.
+    pub fn slope<F: Scalar>(&self, z: F, a: F) -> Option<F> {
+        (!self.is_row_wise()).then(|| self.derivative(z, a))
+    }
+
+    /// σ(z), element-wise variants only (row-wise ones give NaN; callers check first).
+    fn map<F: Scalar>(self, z: F) -> F {
+        match self {
+            Activation::Identity => z,
+            Activation::Relu => z.max(F::zero()),
+            Activation::LeakyRelu { slope } => {
+                if z > F::zero() {
+                    z
+                } else {
+                    F::of(slope) * z
+                }
+            }
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Softplus => softplus(z),
+            Activation::Gelu => z * normal_cdf(z),
+            Activation::Softmax | Activation::LogSoftmax => F::nan(),
+        }
+    }
+
+    /// σ′(z) from z and a = σ(z), element-wise variants only (row-wise ones give NaN).
+    fn derivative<F: Scalar>(self, z: F, a: F) -> F {
+        let one = F::one();
+        match self {
+            Activation::Identity => one,
+            // ReLU′(0) = 0: the subgradient PyTorch picks, so a unit at exactly 0 is off.
+            Activation::Relu => {
+                if z > F::zero() {
+                    one
+                } else {
+                    F::zero()
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                if z > F::zero() {
+                    one
+                } else {
+                    F::of(slope)
+                }
+            }
+            Activation::Sigmoid => a * (one - a),
+            Activation::Tanh => one - a * a,
+            Activation::Softplus => sigmoid(z),
+            Activation::Gelu => normal_cdf(z) + z * normal_density(z),
+            Activation::Softmax | Activation::LogSoftmax => F::nan(),
+        }
+    }
+
     /// Forward pass over a mini-batch (rows = examples): a = σ(z).
     ///
     /// # Shapes
@@ -158,20 +217,7 @@ impl Activation {
         pre_activations: ArrayView2<F>,
         mut activations: ArrayViewMut2<F>,
     ) {
-        let zip = Zip::from(&mut activations).and(&pre_activations);
         match *self {
-            Activation::Identity => zip.for_each(|a, &z| *a = z),
-            Activation::Relu => {
-                zip.for_each(|a, &z| *a = if z > F::zero() { z } else { F::zero() })
-            }
-            Activation::LeakyRelu { slope } => {
-                let slope = F::of(slope);
-                zip.for_each(|a, &z| *a = if z > F::zero() { z } else { slope * z })
-            }
-            Activation::Sigmoid => zip.for_each(|a, &z| *a = sigmoid(z)),
-            Activation::Tanh => zip.for_each(|a, &z| *a = z.tanh()),
-            Activation::Softplus => zip.for_each(|a, &z| *a = softplus(z)),
-            Activation::Gelu => zip.for_each(|a, &z| *a = z * normal_cdf(z)),
             Activation::Softmax => {
                 for (z, mut a) in pre_activations
                     .rows()
@@ -196,6 +242,9 @@ impl Activation {
                     log_softmax_row(z, a);
                 }
             }
+            element_wise => Zip::from(&mut activations)
+                .and(&pre_activations)
+                .for_each(|a, &z| *a = element_wise.map(z)),
         }
     }
 
@@ -215,39 +264,7 @@ impl Activation {
         activations: ArrayView2<F>,
         mut gradient: ArrayViewMut2<F>,
     ) {
-        let one = F::one();
         match *self {
-            Activation::Identity => {}
-            Activation::Relu => Zip::from(&mut gradient)
-                .and(&pre_activations)
-                .for_each(|g, &z| {
-                    // ReLU′(0) = 0: the subgradient PyTorch picks, so a unit at exactly 0 is off.
-                    if z <= F::zero() {
-                        *g = F::zero()
-                    }
-                }),
-            Activation::LeakyRelu { slope } => {
-                let slope = F::of(slope);
-                Zip::from(&mut gradient)
-                    .and(&pre_activations)
-                    .for_each(|g, &z| {
-                        if z <= F::zero() {
-                            *g *= slope
-                        }
-                    })
-            }
-            Activation::Sigmoid => Zip::from(&mut gradient)
-                .and(&activations)
-                .for_each(|g, &a| *g *= a * (one - a)),
-            Activation::Tanh => Zip::from(&mut gradient)
-                .and(&activations)
-                .for_each(|g, &a| *g *= one - a * a),
-            Activation::Softplus => Zip::from(&mut gradient)
-                .and(&pre_activations)
-                .for_each(|g, &z| *g *= sigmoid(z)),
-            Activation::Gelu => Zip::from(&mut gradient)
-                .and(&pre_activations)
-                .for_each(|g, &z| *g *= normal_cdf(z) + z * normal_density(z)),
             Activation::Softmax => {
                 for (a, mut g) in activations.rows().into_iter().zip(gradient.rows_mut()) {
                     let dot = a.dot(&g);
@@ -264,6 +281,10 @@ impl Activation {
                         .for_each(|g, &a| *g -= a.exp() * sum);
                 }
             }
+            element_wise => Zip::from(&mut gradient)
+                .and(&pre_activations)
+                .and(&activations)
+                .for_each(|g, &z, &a| *g *= element_wise.derivative(z, a)),
         }
     }
 }

@@ -259,16 +259,16 @@ impl IncompatibleHead {
                 }
                 if coordinates.reaches_down_to(0.0) {
                     undefined.push(
-                        "ln a_y is undefined for a_y ≤ 0 (−∞ at a_y = 0, where ∂C/∂a_y = −1/a_y \
+                        "ln aₖ is undefined for aₖ ≤ 0 (−∞ at aₖ = 0, where ∂C/∂aₖ = −yₖ/aₖ \
                          divides by zero)"
                             .to_string(),
                     );
                 }
                 if coordinates.reaches_up_to(1.0 + f64::EPSILON) {
                     undefined.push(
-                        "for a_y > 1 the loss −ln a_y is negative, and as a_y → ∞ it falls \
-                         without bound: minimising it inflates the output instead of fitting \
-                         the target"
+                        "for aₖ > 1 the loss −ln aₖ of the target class is negative, and as \
+                         aₖ → ∞ it falls without bound: minimising it inflates the output \
+                         instead of fitting the target"
                             .to_string(),
                     );
                 }
@@ -283,7 +283,7 @@ impl IncompatibleHead {
                 }
                 undefined.push(
                     "the rows need not satisfy Σₖ e^aₖ = 1, so they are not log-probabilities \
-                     of a distribution, and −a_y can fall without bound"
+                     of a distribution, and −aₖ can fall without bound"
                         .to_string(),
                 );
             }
@@ -500,7 +500,7 @@ mod tests {
         .to_string();
         for expected in [
             "need not sum to 1",
-            "ln a_y is undefined for a_y ≤ 0",
+            "ln aₖ is undefined for aₖ ≤ 0",
             "without bound",
             "softmax output",
             "from logits",

@@ -35,6 +35,7 @@
 pub mod activation;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod gradcheck;
 pub mod head;
 pub mod init;

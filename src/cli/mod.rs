@@ -3,6 +3,7 @@
 
 mod data_args;
 mod evaluate;
+mod explain;
 mod gradcheck;
 mod loss;
 mod network_args;
@@ -34,6 +35,9 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Read one loss case as JSON on stdin; print its loss and gradient as JSON.
     Loss(loss::LossArgs),
+    /// The chain-rule derivation of ∂C/∂w for an output activation and a loss, each step
+    /// machine-checked, with where it is undefined and what to use instead.
+    Explain(explain::ExplainArgs),
     /// Compare a network's backpropagated gradients with finite differences (f64).
     Gradcheck(Box<gradcheck::GradcheckArgs>),
 }
@@ -46,6 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Loss(args)) => loss::run(args),
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
+        Some(Command::Explain(args)) => explain::run(args),
         None => match Args::parse_from(["nabla", "train"]).command {
             Some(Command::Train(args)) => train::run(*args),
             _ => unreachable!("`nabla train` parses as the train command"),

@@ -1,0 +1,253 @@
+//! Machine checks of a derivation: every consecutive pair of gradient steps is numerically
+//! equal at random points where the cost is defined, the cost equals nabla's own loss, and the
+//! final gradient equals central finite differences of the cost.
+
+use ndarray::{Array2, ArrayView2};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::derivation::{Derivation, Form, Side};
+use super::expr::{Example, Point};
+use crate::activation::Activation;
+use crate::loss::{LossKind, Reduction, Targets};
+
+/// What the checks found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckReport {
+    /// Random points at which every step was evaluated.
+    pub points: usize,
+    /// Largest relative difference between consecutive gradient steps.
+    pub max_step_difference: f64,
+    /// Largest relative difference between the cost expression and nabla's loss.
+    pub max_cost_difference: f64,
+    /// Largest relative error of the final gradient against finite differences.
+    pub gradient_error: f64,
+}
+
+/// Relative difference with a floor, so values near 0 are compared absolutely.
+fn relative(a: f64, b: f64, floor: f64) -> f64 {
+    let d = (a - b).abs() / a.abs().max(b.abs()).max(floor);
+    if d.is_nan() { f64::INFINITY } else { d }
+}
+
+/// Consecutive steps must agree to this relative difference.
+pub const STEP_TOLERANCE: f64 = 1e-9;
+/// The final gradient must agree with finite differences to this relative error.
+pub const GRADIENT_TOLERANCE: f64 = 1e-6;
+
+/// z = W·x + b and a = σ(z) for one example.
+fn forward(activation: Activation, w: &Array2<f64>, b: &[f64], x: &[f64], y: Vec<f64>) -> Example {
+    let z: Vec<f64> = (0..w.nrows())
+        .map(|k| (0..w.ncols()).map(|j| w[[k, j]] * x[j]).sum::<f64>() + b[k])
+        .collect();
+    let row = Array2::from_shape_vec((1, z.len()), z.clone()).expect("one row");
+    let mut a = Array2::zeros(row.raw_dim());
+    activation.forward(row.view(), a.view_mut());
+    Example {
+        x: x.to_vec(),
+        y,
+        z,
+        a: a.row(0).to_vec(),
+    }
+}
+
+/// Whether the cost is defined at this example, away from kinks where σ′ jumps.
+fn inside(derivation: &Derivation, example: &Example) -> bool {
+    let kink = matches!(
+        derivation.activation,
+        Activation::Relu | Activation::LeakyRelu { .. }
+    );
+    if kink && example.z.iter().any(|z| z.abs() < 1e-4) {
+        return false;
+    }
+    let margin = 1e-6;
+    example.a.iter().all(|&a| match derivation.loss {
+        LossKind::BinaryCrossEntropy => a > margin && a < 1.0 - margin,
+        LossKind::CrossEntropy => a > margin,
+        LossKind::Nll | LossKind::Mse => a.is_finite(),
+    })
+}
+
+fn targets(loss: LossKind, outputs: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    match loss {
+        LossKind::CrossEntropy | LossKind::Nll => {
+            if rng.random_bool(0.5) {
+                let hot = rng.random_range(0..outputs);
+                (0..outputs)
+                    .map(|k| f64::from(u8::from(k == hot)))
+                    .collect()
+            } else {
+                let raw: Vec<f64> = (0..outputs).map(|_| rng.random_range(0.01..1.0)).collect();
+                let total: f64 = raw.iter().sum();
+                raw.iter().map(|v| v / total).collect()
+            }
+        }
+        LossKind::BinaryCrossEntropy => (0..outputs)
+            .map(|_| {
+                if rng.random_bool(0.5) {
+                    f64::from(u8::from(rng.random_bool(0.5)))
+                } else {
+                    rng.random_range(0.0..1.0)
+                }
+            })
+            .collect(),
+        LossKind::Mse => (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect(),
+    }
+}
+
+/// A random point with `examples` examples, all inside the cost's domain (None if the draw
+/// fell outside).
+fn sample(derivation: &Derivation, examples: usize, rng: &mut ChaCha8Rng) -> Option<Point> {
+    let outputs = if derivation.form == Form::Scalar {
+        1
+    } else {
+        3
+    };
+    let inputs = 3;
+    let w = Array2::from_shape_simple_fn((outputs, inputs), || rng.random_range(-1.5..1.5));
+    let b: Vec<f64> = (0..outputs).map(|_| rng.random_range(-1.5..1.5)).collect();
+    let mut rows = Vec::with_capacity(examples);
+    for _ in 0..examples {
+        let x: Vec<f64> = (0..inputs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let y = targets(derivation.loss, outputs, rng);
+        let example = forward(derivation.activation, &w, &b, &x, y);
+        if !inside(derivation, &example) {
+            return None;
+        }
+        rows.push(example);
+    }
+    Some(Point {
+        w,
+        b,
+        examples: rows,
+        i: outputs - 1,
+        j: 1,
+    })
+}
+
+/// nabla's own loss (sum over outputs, mean over examples) at the point's activations; `None`
+/// where the engine refuses the values (log-probabilities above 0, probabilities above 1).
+fn engine_cost(derivation: &Derivation, point: &Point) -> Option<f64> {
+    let outputs = point.w.nrows();
+    let a = Array2::from_shape_fn((point.examples.len(), outputs), |(e, k)| {
+        point.examples[e].a[k]
+    });
+    let y = Array2::from_shape_fn((point.examples.len(), outputs), |(e, k)| {
+        point.examples[e].y[k]
+    });
+    let mut config = derivation.loss_config();
+    config.reduction = Reduction::BatchMean;
+    config
+        .evaluate(ArrayView2::from(&a), &Targets::Dense(y.view()), None)
+        .ok()
+        .map(|v| v.total())
+}
+
+/// Runs the checks at `points` random points (seeded). A derivation whose cost is defined
+/// nowhere has nothing to check and reports 0 points.
+///
+/// # Errors
+/// The first step that disagrees with its predecessor, a cost that differs from nabla's loss,
+/// a gradient that differs from finite differences, or a domain where no point could be found.
+pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckReport, String> {
+    let mut report = CheckReport {
+        points: 0,
+        max_step_difference: 0.0,
+        max_cost_difference: 0.0,
+        gradient_error: 0.0,
+    };
+    if derivation.defined_nowhere() {
+        return Ok(report);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let gradient_steps: Vec<usize> = (0..derivation.steps.len())
+        .filter(|&s| derivation.steps[s].side == Side::Gradient)
+        .collect();
+    let mut attempts = 0;
+    while report.points < points {
+        attempts += 1;
+        if attempts > 400 * points.max(1) {
+            return Err(format!(
+                "found only {} points where the cost is defined",
+                report.points
+            ));
+        }
+        let Some(point) = sample(derivation, 1, &mut rng) else {
+            continue;
+        };
+        let values: Vec<f64> = gradient_steps
+            .iter()
+            .map(|&s| derivation.steps[s].expr.eval(&point))
+            .collect();
+        for (n, pair) in values.windows(2).enumerate() {
+            let d = relative(pair[0], pair[1], 1e-6);
+            if d > STEP_TOLERANCE {
+                let step = gradient_steps[n + 1];
+                return Err(format!(
+                    "step {} ({}) differs from the step before it: {} vs {} (relative {d:.2e})",
+                    step + 1,
+                    derivation.steps[step].expr.text(),
+                    pair[1],
+                    pair[0]
+                ));
+            }
+            report.max_step_difference = report.max_step_difference.max(d);
+        }
+        let cost = derivation.steps[0].expr.eval(&point);
+        if let Some(engine) = engine_cost(derivation, &point) {
+            let d = relative(cost, engine, 1e-6);
+            if d > STEP_TOLERANCE {
+                return Err(format!(
+                    "the cost {} = {cost} differs from nabla's loss {engine} (relative {d:.2e})",
+                    derivation.steps[0].expr.text()
+                ));
+            }
+            report.max_cost_difference = report.max_cost_difference.max(d);
+        }
+        report.points += 1;
+    }
+
+    // The result against central differences of C over a few examples at a time.
+    let h = 1e-6;
+    let mut checked = 0;
+    while checked < 20 {
+        attempts += 1;
+        if attempts > 400 * (points + 20) {
+            return Err("found no batch of examples where the cost is defined".into());
+        }
+        let Some(point) = sample(derivation, 4, &mut rng) else {
+            continue;
+        };
+        let cost_at = |delta: f64| -> Option<f64> {
+            let mut w = point.w.clone();
+            w[[point.i, point.j]] += delta;
+            let examples: Vec<Example> = point
+                .examples
+                .iter()
+                .map(|e| forward(derivation.activation, &w, &point.b, &e.x, e.y.clone()))
+                .collect();
+            examples.iter().all(|e| inside(derivation, e)).then(|| {
+                derivation.steps[0].expr.eval(&Point {
+                    w,
+                    examples,
+                    ..point.clone()
+                })
+            })
+        };
+        let (Some(up), Some(down)) = (cost_at(h), cost_at(-h)) else {
+            continue;
+        };
+        let numeric = (up - down) / (2.0 * h);
+        let analytic = derivation.gradient().expr.eval(&point);
+        let error = relative(analytic, numeric, 1e-3);
+        if error > GRADIENT_TOLERANCE {
+            return Err(format!(
+                "the result {} = {analytic} but finite differences of C give {numeric} (relative error {error:.2e})",
+                derivation.gradient().expr.text()
+            ));
+        }
+        report.gradient_error = report.gradient_error.max(error);
+        checked += 1;
+    }
+    Ok(report)
+}

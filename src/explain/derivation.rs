@@ -1,0 +1,768 @@
+//! Derivations of ∂C/∂w for an output activation and a loss, built as steps of expressions.
+//!
+//! One output unit (scalar form) for element-wise activations with binary cross-entropy or MSE,
+//! the index form (K outputs, unit i) for categorical losses and row-wise activations:
+//!
+//! ```text
+//! C = (1/n) Σₓ Cₓ                                          the cost
+//! ∂C/∂wⱼ = (1/n) Σₓ ∂Cₓ/∂a · ∂a/∂z · ∂z/∂wⱼ                the chain rule
+//!        = (1/n) Σₓ ∂Cₓ/∂a · σ′(z) · xⱼ                    z is linear in w
+//!        = …  the loss's derivative, σ′ in closed form, then what cancels
+//! ```
+//!
+//! Each step is data; `check.rs` verifies every consecutive pair numerically and the result
+//! against finite differences of C.
+
+use crate::activation::Activation;
+use crate::head::{Head, IncompatibleHead};
+use crate::loss::{LossConfig, LossInput, LossKind};
+
+use super::expr::build::*;
+use super::expr::{Expr, Index, Symbol, Var};
+
+/// One output unit, or K outputs with unit i differentiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// a = σ(z), one unit.
+    Scalar,
+    /// aₖ over K units; ∂C/∂wᵢⱼ.
+    Indexed,
+}
+
+/// What a step's expression equals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The cost C.
+    Cost,
+    /// The gradient ∂C/∂w.
+    Gradient,
+}
+
+/// One line of a derivation: `side = expr`, with its justification.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// What the expression equals.
+    pub side: Side,
+    /// The expression.
+    pub expr: Expr,
+    /// Why this line follows from the previous one.
+    pub why: String,
+}
+
+/// The derivation of ∂C/∂w for one activation and one loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derivation {
+    /// The output activation.
+    pub activation: Activation,
+    /// The loss.
+    pub loss: LossKind,
+    /// Scalar or index form.
+    pub form: Form,
+    /// Whether nabla accepts the pairing (its range fits the loss's domain).
+    pub compatible: bool,
+    /// Definitions of the setting, as (text, LaTeX).
+    pub setting: Vec<(String, String)>,
+    /// The steps, cost first, gradient last.
+    pub steps: Vec<Step>,
+    /// Where the derivation holds (e.g. "0 < z < 1"), or `None` for every z; `Some("")` when the
+    /// cost is defined nowhere.
+    pub region: Option<String>,
+    /// What is undefined and where.
+    pub undefined_where: Vec<String>,
+    /// What to do.
+    pub advice: String,
+}
+
+impl Derivation {
+    /// The final gradient step.
+    pub fn gradient(&self) -> &Step {
+        self.steps.last().expect("a derivation has steps")
+    }
+
+    /// The left-hand side of a step in text and LaTeX.
+    pub fn side(&self, side: Side) -> (&'static str, &'static str) {
+        match (side, self.form) {
+            (Side::Cost, _) => ("C", "C"),
+            (Side::Gradient, Form::Scalar) => ("∂C/∂wⱼ", "\\frac{\\partial C}{\\partial w_{j}}"),
+            (Side::Gradient, Form::Indexed) => ("∂C/∂wᵢⱼ", "\\frac{\\partial C}{\\partial w_{ij}}"),
+        }
+    }
+
+    /// Whether the cost is defined nowhere (so nothing can be checked numerically).
+    pub fn defined_nowhere(&self) -> bool {
+        self.region.as_deref() == Some("")
+    }
+
+    /// The loss as nabla configures it behind this activation (probabilities; log-probabilities
+    /// for NLL).
+    pub fn loss_config(&self) -> LossConfig {
+        loss_config(self.loss)
+    }
+}
+
+fn loss_config(loss: LossKind) -> LossConfig {
+    let from = match loss {
+        LossKind::Nll => LossInput::LogProbabilities,
+        LossKind::Mse => LossInput::Logits,
+        _ => LossInput::Probabilities,
+    };
+    LossConfig::new(loss, from)
+}
+
+/// The symbols of a form: (a, y, z) for the unit in sums (k) and the differentiated unit (i).
+struct Symbols {
+    a_k: Expr,
+    y_k: Expr,
+    z_k: Expr,
+    a_i: Expr,
+    z_i: Expr,
+}
+
+fn symbols(form: Form) -> Symbols {
+    match form {
+        Form::Scalar => Symbols {
+            a_k: var(Symbol::A),
+            y_k: var(Symbol::Y),
+            z_k: var(Symbol::Z),
+            a_i: var(Symbol::A),
+            z_i: var(Symbol::Z),
+        },
+        Form::Indexed => Symbols {
+            a_k: at(Symbol::A, Index::K),
+            y_k: at(Symbol::Y, Index::K),
+            z_k: at(Symbol::Z, Index::K),
+            a_i: at(Symbol::A, Index::I),
+            z_i: at(Symbol::Z, Index::I),
+        },
+    }
+}
+
+/// (1/n) Σₓ of `e`, with a leading minus sign moved in front: −(1/n) Σₓ …
+fn averaged(e: Expr) -> Expr {
+    match e {
+        Expr::Neg(inner) => neg(mean(*inner)),
+        other => mean(other),
+    }
+}
+
+/// The product of `factors`, with a minus sign of the first factor moved in front.
+fn scaled(mut factors: Vec<Expr>) -> Expr {
+    match factors.first().cloned() {
+        Some(Expr::Neg(inner)) => {
+            factors[0] = *inner;
+            neg(mul(factors))
+        }
+        _ => mul(factors),
+    }
+}
+
+fn one_minus(e: Expr) -> Expr {
+    sub(num(1.0), e)
+}
+
+/// Cₓ for one example and ∂Cₓ/∂a (for unit k), with the reason for the derivative.
+fn loss_parts(loss: LossKind, form: Form) -> (Expr, Expr, &'static str) {
+    let Symbols { a_k: a, y_k: y, .. } = symbols(form);
+    let summed = |e: Expr| {
+        if form == Form::Indexed {
+            sum(Index::K, e)
+        } else {
+            e
+        }
+    };
+    match loss {
+        LossKind::BinaryCrossEntropy => (
+            neg(summed(add(vec![
+                mul(vec![y.clone(), ln(a.clone())]),
+                mul(vec![one_minus(y.clone()), ln(one_minus(a.clone()))]),
+            ]))),
+            neg(sub(
+                div(y.clone(), a.clone()),
+                div(one_minus(y), one_minus(a)),
+            )),
+            "∂/∂a [y ln a + (1 − y) ln(1 − a)] = y/a − (1 − y)/(1 − a)",
+        ),
+        LossKind::CrossEntropy => (
+            neg(summed(mul(vec![y.clone(), ln(a.clone())]))),
+            neg(div(y, a)),
+            "only the k-th term of the sum depends on aₖ, and ∂/∂aₖ (yₖ ln aₖ) = yₖ/aₖ",
+        ),
+        LossKind::Nll => (
+            neg(summed(mul(vec![y.clone(), a]))),
+            neg(y),
+            "the loss is linear in the log-probabilities: ∂/∂aₖ (yₖ aₖ) = yₖ",
+        ),
+        LossKind::Mse => (
+            summed(pow(sub(a.clone(), y.clone()), 2)),
+            mul(vec![num(2.0), sub(a, y)]),
+            "∂/∂a (a − y)² = 2(a − y)",
+        ),
+    }
+}
+
+/// σ′ in closed form (in terms of z and a = σ(z)), with the reason.
+fn slope_closed(activation: Activation, z: &Expr, a: &Expr) -> (Expr, String) {
+    match activation {
+        Activation::Identity => (num(1.0), "the identity's slope is 1".into()),
+        Activation::Relu => (
+            step(z.clone()),
+            "relu′(z) = 1 for z > 0 and 0 for z < 0 (at z = 0, as in PyTorch, nabla takes 0)"
+                .into(),
+        ),
+        Activation::LeakyRelu { slope } => (
+            add(vec![
+                num(slope),
+                mul(vec![num(1.0 - slope), step(z.clone())]),
+            ]),
+            format!("lrelu′(z) = 1 for z > 0 and α = {slope} otherwise"),
+        ),
+        Activation::Sigmoid => (
+            mul(vec![a.clone(), one_minus(a.clone())]),
+            "σ′(z) = σ(z)(1 − σ(z)) = a(1 − a)".into(),
+        ),
+        Activation::Tanh => (
+            one_minus(pow(a.clone(), 2)),
+            "tanh′(z) = 1 − tanh²(z) = 1 − a²".into(),
+        ),
+        Activation::Softplus => (
+            act(Activation::Sigmoid, z.clone()),
+            "softplus′(z) = eᶻ/(1 + eᶻ) = σ(z)".into(),
+        ),
+        Activation::Gelu => (
+            add(vec![
+                Expr::NormalCdf(Box::new(z.clone())),
+                mul(vec![z.clone(), Expr::NormalPdf(Box::new(z.clone()))]),
+            ]),
+            "gelu(z) = z·Φ(z), so gelu′(z) = Φ(z) + z·φ(z)".into(),
+        ),
+        Activation::Softmax | Activation::LogSoftmax => (num(f64::NAN), String::new()),
+    }
+}
+
+/// a as a function of z, for ∂a/∂z.
+fn activation_of_z(activation: Activation, form: Form) -> Expr {
+    let z_k = symbols(form).z_k;
+    match activation {
+        Activation::Softmax => div(exp(z_k), sum(Index::M, exp(at(Symbol::Z, Index::M)))),
+        Activation::LogSoftmax => sub(z_k, ln(sum(Index::M, exp(at(Symbol::Z, Index::M))))),
+        element_wise => act(element_wise, z_k),
+    }
+}
+
+/// Builds the derivation of ∂C/∂w for `activation` feeding `loss`.
+pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
+    let form = if activation.is_row_wise() || matches!(loss, LossKind::CrossEntropy | LossKind::Nll)
+    {
+        Form::Indexed
+    } else {
+        Form::Scalar
+    };
+    let config = loss_config(loss);
+    let compatible = Head::new(
+        activation,
+        config.clone(),
+        if form == Form::Scalar { 1 } else { 3 },
+    )
+    .is_ok();
+    let s = symbols(form);
+    let x_j = at(Symbol::X, Index::J);
+    let (cost, g_k, loss_why) = loss_parts(loss, form);
+    let g_i = g_k.reindex(Index::K, Index::I);
+    let name = activation_name(activation);
+
+    let mut setting = Vec::new();
+    let mut steps = vec![Step {
+        side: Side::Cost,
+        expr: averaged(cost.clone()),
+        why: format!(
+            "the {} Cₓ of each example x, averaged over the n examples",
+            loss.display_name()
+        ),
+    }];
+    let gradient = |expr: Expr, why: String| Step {
+        side: Side::Gradient,
+        expr,
+        why,
+    };
+
+    match form {
+        Form::Scalar => {
+            setting.push((
+                "z = Σⱼ wⱼxⱼ + b".to_string(),
+                "z = \\sum_{j} w_{j} x_{j} + b".to_string(),
+            ));
+            setting.push((
+                format!("a = {name}(z)"),
+                format!("a = {}(z)", latex_name(activation)),
+            ));
+            let z_of_w = add(vec![
+                sum(
+                    Index::L,
+                    mul(vec![at(Symbol::W, Index::L), at(Symbol::X, Index::L)]),
+                ),
+                var(Symbol::B),
+            ]);
+            let d_cost = partial(
+                cost.clone(),
+                Var::plain(Symbol::A),
+                "∂Cₓ/∂a",
+                "\\frac{\\partial C_x}{\\partial a}",
+            );
+            let d_act = partial(
+                activation_of_z(activation, form),
+                Var::plain(Symbol::Z),
+                "∂a/∂z",
+                "\\frac{\\partial a}{\\partial z}",
+            );
+            let d_z = partial(
+                z_of_w,
+                Var::at(Symbol::W, Index::J),
+                "∂z/∂wⱼ",
+                "\\frac{\\partial z}{\\partial w_{j}}",
+            );
+            steps.push(gradient(
+                averaged(mul(vec![d_cost.clone(), d_act, d_z])),
+                "chain rule: wⱼ reaches C only through z, and z only through a".into(),
+            ));
+            let sigma_prime = slope(activation, s.z_i.clone());
+            steps.push(gradient(
+                averaged(mul(vec![d_cost, sigma_prime.clone(), x_j.clone()])),
+                format!("z = Σⱼ wⱼxⱼ + b is linear in wⱼ, so ∂z/∂wⱼ = xⱼ; and ∂a/∂z = {name}′(z)"),
+            ));
+            steps.push(gradient(
+                averaged(scaled(vec![g_i.clone(), sigma_prime, x_j.clone()])),
+                loss_why.into(),
+            ));
+            let (closed, slope_why) = slope_closed(activation, &s.z_i, &s.a_i);
+            steps.push(gradient(
+                averaged(scaled(vec![g_i.clone(), closed.clone(), x_j.clone()])),
+                slope_why,
+            ));
+            scalar_simplifications(activation, loss, &closed, &mut steps);
+        }
+        Form::Indexed => {
+            setting.push((
+                "zᵢ = Σⱼ wᵢⱼxⱼ + bᵢ".to_string(),
+                "z_{i} = \\sum_{j} w_{ij} x_{j} + b_{i}".to_string(),
+            ));
+            setting.push(match activation {
+                Activation::Softmax => (
+                    "aₖ = e^zₖ / Σₘ e^zₘ".to_string(),
+                    "a_{k} = \\frac{e^{z_{k}}}{\\sum_{m} e^{z_{m}}}".to_string(),
+                ),
+                Activation::LogSoftmax => (
+                    "aₖ = zₖ − ln Σₘ e^zₘ".to_string(),
+                    "a_{k} = z_{k} - \\ln \\sum_{m} e^{z_{m}}".to_string(),
+                ),
+                _ => (
+                    format!("aₖ = {name}(zₖ)"),
+                    format!("a_{{k}} = {}(z_{{k}})", latex_name(activation)),
+                ),
+            });
+            let z_of_w = add(vec![
+                sum(
+                    Index::L,
+                    mul(vec![
+                        Expr::Var(Var::at2(Symbol::W, Index::I, Index::L)),
+                        at(Symbol::X, Index::L),
+                    ]),
+                ),
+                at(Symbol::B, Index::I),
+            ]);
+            let d_cost = partial(
+                cost.clone(),
+                Var::at(Symbol::A, Index::K),
+                "∂Cₓ/∂aₖ",
+                "\\frac{\\partial C_x}{\\partial a_{k}}",
+            );
+            let d_act = partial(
+                activation_of_z(activation, form),
+                Var::at(Symbol::Z, Index::I),
+                "∂aₖ/∂zᵢ",
+                "\\frac{\\partial a_{k}}{\\partial z_{i}}",
+            );
+            let d_z = partial(
+                z_of_w,
+                Var::at2(Symbol::W, Index::I, Index::J),
+                "∂zᵢ/∂wᵢⱼ",
+                "\\frac{\\partial z_{i}}{\\partial w_{ij}}",
+            );
+            steps.push(gradient(
+                averaged(mul(vec![sum(Index::K, mul(vec![d_cost.clone(), d_act.clone()])), d_z])),
+                "chain rule: wᵢⱼ reaches C only through zᵢ, and zᵢ reaches the loss through every aₖ".into(),
+            ));
+            steps.push(gradient(
+                averaged(mul(vec![
+                    sum(Index::K, mul(vec![d_cost, d_act.clone()])),
+                    x_j.clone(),
+                ])),
+                "zᵢ = Σⱼ wᵢⱼxⱼ + bᵢ is linear in wᵢⱼ, so ∂zᵢ/∂wᵢⱼ = xⱼ".into(),
+            ));
+            steps.push(gradient(
+                averaged(mul(vec![
+                    sum(Index::K, scaled(vec![g_k.clone(), d_act])),
+                    x_j.clone(),
+                ])),
+                loss_why.into(),
+            ));
+            let delta = Expr::Delta(Index::K, Index::I);
+            let (jacobian, jacobian_why) = match activation {
+                Activation::Softmax => (
+                    mul(vec![s.a_k.clone(), sub(delta, s.a_i.clone())]),
+                    "the softmax Jacobian: ∂aₖ/∂zᵢ = aₖ(δₖᵢ − aᵢ), where δₖᵢ is 1 for k = i and 0 otherwise".to_string(),
+                ),
+                Activation::LogSoftmax => (
+                    sub(delta, exp(s.a_i.clone())),
+                    "∂aₖ/∂zᵢ = δₖᵢ − softmax(z)ᵢ = δₖᵢ − e^aᵢ".to_string(),
+                ),
+                element_wise => {
+                    let (closed, why) = slope_closed(element_wise, &s.z_i, &s.a_i);
+                    (mul(vec![delta, closed]), format!("aₖ depends on zᵢ only for k = i: ∂aₖ/∂zᵢ = δₖᵢ·{name}′(zᵢ), and {why}"))
+                }
+            };
+            steps.push(gradient(
+                averaged(mul(vec![
+                    sum(Index::K, scaled(vec![g_k.clone(), jacobian])),
+                    x_j.clone(),
+                ])),
+                jacobian_why,
+            ));
+            indexed_simplifications(activation, loss, &g_k, &g_i, &mut steps);
+        }
+    }
+
+    let region = region(activation, loss, form);
+    let mut undefined_where = Vec::new();
+    if !compatible {
+        undefined_where = IncompatibleHead::new(activation, &config).undefined;
+    }
+    match region.as_deref() {
+        Some("") => undefined_where.push(format!("the cost is undefined for every input: {} never gives values {} can take the logarithm of", activation.display_name(), loss.display_name())),
+        Some(r) => undefined_where.push(format!("the derivation holds only where {r}; elsewhere the cost itself is undefined")),
+        None => {}
+    }
+    let advice = advice(activation, loss, compatible, &config);
+    Derivation {
+        activation,
+        loss,
+        form,
+        compatible,
+        setting,
+        steps,
+        region,
+        undefined_where,
+        advice,
+    }
+}
+
+fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Sigmoid => "σ",
+        Activation::LeakyRelu { .. } => "lrelu",
+        other => other.name(),
+    }
+}
+
+fn latex_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Sigmoid => "\\sigma",
+        Activation::Tanh => "\\tanh",
+        Activation::Identity => "\\operatorname{id}",
+        Activation::Relu => "\\operatorname{relu}",
+        Activation::LeakyRelu { .. } => "\\operatorname{lrelu}",
+        Activation::Softplus => "\\operatorname{softplus}",
+        Activation::Gelu => "\\operatorname{gelu}",
+        Activation::Softmax => "\\operatorname{softmax}",
+        Activation::LogSoftmax => "\\operatorname{log\\,softmax}",
+    }
+}
+
+fn scalar_simplifications(
+    activation: Activation,
+    loss: LossKind,
+    closed: &Expr,
+    steps: &mut Vec<Step>,
+) {
+    let (a, y, z, x_j) = (
+        var(Symbol::A),
+        var(Symbol::Y),
+        var(Symbol::Z),
+        at(Symbol::X, Index::J),
+    );
+    let gradient = |expr: Expr, why: &str| Step {
+        side: Side::Gradient,
+        expr: averaged(expr),
+        why: why.into(),
+    };
+    let over_z = || {
+        div(
+            mul(vec![sub(z.clone(), y.clone()), x_j.clone()]),
+            mul(vec![z.clone(), one_minus(z.clone())]),
+        )
+    };
+    match loss {
+        LossKind::BinaryCrossEntropy => {
+            steps.push(gradient(
+                div(
+                    mul(vec![sub(a.clone(), y.clone()), closed.clone(), x_j.clone()]),
+                    mul(vec![a.clone(), one_minus(a.clone())]),
+                ),
+                "over a common denominator: y/a − (1 − y)/(1 − a) = (y − a)/(a(1 − a))",
+            ));
+            match activation {
+                Activation::Sigmoid => steps.push(gradient(
+                    mul(vec![sub(a, y), x_j]),
+                    "σ′(z) = a(1 − a) cancels the denominator: nothing is left to divide by",
+                )),
+                Activation::Identity => steps.push(gradient(over_z(), "a = z and the slope is 1")),
+                Activation::Relu | Activation::LeakyRelu { .. } => steps.push(gradient(
+                    over_z(),
+                    "where both logarithms are defined, 0 < z < 1, the unit is linear: a = z and the slope is 1",
+                )),
+                Activation::Tanh => steps.push(gradient(
+                    div(mul(vec![sub(a.clone(), y), add(vec![num(1.0), a.clone()]), x_j]), a),
+                    "1 − a² = (1 − a)(1 + a) cancels (1 − a), but the division by a remains",
+                )),
+                _ => {}
+            }
+        }
+        LossKind::Mse if activation == Activation::Identity => {
+            steps.push(gradient(mul(vec![num(2.0), sub(z, y), x_j]), "a = z"));
+        }
+        _ => {}
+    }
+}
+
+fn indexed_simplifications(
+    activation: Activation,
+    loss: LossKind,
+    g_k: &Expr,
+    g_i: &Expr,
+    steps: &mut Vec<Step>,
+) {
+    let (a_i, y_i, z_i, x_j) = (
+        at(Symbol::A, Index::I),
+        at(Symbol::Y, Index::I),
+        at(Symbol::Z, Index::I),
+        at(Symbol::X, Index::J),
+    );
+    let (a_k, y_k) = (at(Symbol::A, Index::K), at(Symbol::Y, Index::K));
+    let gradient = |expr: Expr, why: &str| Step {
+        side: Side::Gradient,
+        expr: averaged(expr),
+        why: why.into(),
+    };
+    match activation {
+        Activation::Softmax => {
+            steps.push(gradient(
+                mul(vec![
+                    a_i.clone(),
+                    sub(
+                        g_i.clone(),
+                        sum(Index::K, mul(vec![g_k.clone(), a_k.clone()])),
+                    ),
+                    x_j.clone(),
+                ]),
+                "δₖᵢ keeps only k = i: Σₖ gₖ aₖ(δₖᵢ − aᵢ) = aᵢ(gᵢ − Σₖ gₖ aₖ)",
+            ));
+            if loss == LossKind::CrossEntropy {
+                steps.push(gradient(
+                    mul(vec![
+                        sub(mul(vec![a_i.clone(), sum(Index::K, y_k)]), y_i.clone()),
+                        x_j.clone(),
+                    ]),
+                    "the aₖ cancel: gₖ aₖ = −yₖ, and aᵢ gᵢ = −yᵢ",
+                ));
+                steps.push(gradient(
+                    mul(vec![sub(a_i, y_i), x_j]),
+                    "the targets form a distribution, Σₖ yₖ = 1: the gradient is a − y, with nothing to divide by",
+                ));
+            }
+        }
+        Activation::LogSoftmax => {
+            steps.push(gradient(
+                mul(vec![
+                    sub(
+                        g_i.clone(),
+                        mul(vec![exp(a_i.clone()), sum(Index::K, g_k.clone())]),
+                    ),
+                    x_j.clone(),
+                ]),
+                "δₖᵢ keeps only k = i: Σₖ gₖ(δₖᵢ − e^aᵢ) = gᵢ − e^aᵢ Σₖ gₖ",
+            ));
+            if loss == LossKind::Nll {
+                steps.push(gradient(
+                    mul(vec![
+                        sub(mul(vec![exp(a_i.clone()), sum(Index::K, y_k)]), y_i.clone()),
+                        x_j.clone(),
+                    ]),
+                    "gₖ = −yₖ",
+                ));
+                steps.push(gradient(
+                    mul(vec![sub(exp(a_i), y_i), x_j]),
+                    "Σₖ yₖ = 1, and e^aᵢ = softmax(z)ᵢ: again predicted probability minus target",
+                ));
+            }
+        }
+        element_wise => {
+            let (closed, _) = slope_closed(element_wise, &z_i, &a_i);
+            steps.push(gradient(
+                scaled(vec![g_i.clone(), closed, x_j.clone()]),
+                "δₖᵢ keeps only the term k = i of the sum",
+            ));
+            match (element_wise, loss) {
+                (Activation::Sigmoid, LossKind::CrossEntropy) => steps.push(gradient(
+                    mul(vec![neg(y_i), one_minus(a_i), x_j]),
+                    "aᵢ cancels; but for a wrong class (yᵢ = 0) the gradient is 0: nothing pushes it down",
+                )),
+                (Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity, LossKind::CrossEntropy) => {
+                    steps.push(gradient(
+                        neg(div(mul(vec![y_i, x_j]), z_i)),
+                        "where every aₖ > 0 (so zₖ > 0) the unit is linear, aᵢ = zᵢ with slope 1; the division by zᵢ remains",
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Where the cost is defined: the set of z (scalar) or of every zₖ (element-wise, indexed)
+/// whose activations the loss accepts; found by scanning z and bisecting the boundaries.
+fn region(activation: Activation, loss: LossKind, form: Form) -> Option<String> {
+    let accepts = |a: f64| match loss {
+        LossKind::BinaryCrossEntropy => a > 0.0 && a < 1.0,
+        LossKind::CrossEntropy => a > 0.0,
+        LossKind::Nll | LossKind::Mse => true,
+    };
+    if activation.is_row_wise() {
+        // Softmax outputs lie in (0, 1); log-softmax outputs are < 0, so no logarithm of them
+        // exists and 1 − a > 1.
+        return match (activation, loss) {
+            (Activation::LogSoftmax, LossKind::CrossEntropy | LossKind::BinaryCrossEntropy) => {
+                Some(String::new())
+            }
+            _ => None,
+        };
+    }
+    let ok = |z: f64| activation.value(z).is_some_and(accepts);
+    // ±12: far enough to see every boundary, near enough that tanh and σ do not round to ±1.
+    let (low, high, step) = (-12.0, 12.0, 1e-3);
+    let mut intervals: Vec<(Option<f64>, Option<f64>)> = Vec::new();
+    let mut start: Option<Option<f64>> = None;
+    let count = ((high - low) / step) as usize;
+    let boundary = |inside: f64, outside: f64| {
+        let (mut a, mut b) = (inside, outside);
+        for _ in 0..60 {
+            let m = 0.5 * (a + b);
+            if ok(m) { a = m } else { b = m }
+        }
+        0.5 * (a + b)
+    };
+    for n in 0..=count {
+        let z = low + step * n as f64;
+        match (ok(z), start) {
+            (true, None) => {
+                start = Some(if n == 0 {
+                    None
+                } else {
+                    Some(boundary(z, z - step))
+                })
+            }
+            (false, Some(s)) => {
+                intervals.push((s, Some(boundary(z - step, z))));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        intervals.push((s, None));
+    }
+    let variable = if form == Form::Scalar {
+        "z"
+    } else {
+        "every zₖ"
+    };
+    let text = |(lo, hi): (Option<f64>, Option<f64>)| match (lo, hi) {
+        (None, None) => None,
+        (Some(l), None) => Some(format!("{variable} > {}", round(l))),
+        (None, Some(h)) => Some(format!("{variable} < {}", round(h))),
+        (Some(l), Some(h)) => Some(format!("{} < {variable} < {}", round(l), round(h))),
+    };
+    match intervals.as_slice() {
+        [] => Some(String::new()),
+        [only] => text(*only),
+        many => Some(
+            many.iter()
+                .filter_map(|i| text(*i))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        ),
+    }
+}
+
+fn round(v: f64) -> String {
+    let r = (v * 1e4).round() / 1e4;
+    let r = if r == 0.0 { 0.0 } else { r };
+    format!("{r}").replace('-', "−")
+}
+
+fn advice(activation: Activation, loss: LossKind, compatible: bool, config: &LossConfig) -> String {
+    let name = activation.display_name();
+    let fused = matches!(
+        (activation, loss),
+        (Activation::Sigmoid, LossKind::BinaryCrossEntropy)
+            | (Activation::Softmax, LossKind::CrossEntropy)
+            | (Activation::LogSoftmax, LossKind::Nll)
+    );
+    if fused {
+        return format!(
+            "This pairing is a probability model: {name} outputs lie in {}, which is what {} \
+             needs. The activation's derivative cancels the loss's denominators and leaves \
+             a − y: nothing to divide by, nothing undefined. nabla fuses the two and computes \
+             them from the logits (softplus / log-sum-exp), so even logits of ±1000 give exact \
+             gradients. Use it.",
+            activation.range(),
+            loss.display_name()
+        );
+    }
+    if !compatible {
+        let why = IncompatibleHead::new(activation, config);
+        return format!(
+            "Not a probability model: {name} outputs range over {}. Fix: {}",
+            why.range, why.fix
+        );
+    }
+    match (activation, loss) {
+        (Activation::Sigmoid | Activation::Tanh, LossKind::Mse) => format!(
+            "Allowed, but slow to learn: the result keeps the factor {}′(z) ({}), which is \
+             near 0 when the unit saturates. A confidently wrong output (a near 1 while y = 0) \
+             gets almost no gradient. Cross-entropy cancels that factor: sigmoid + binary \
+             cross-entropy gives (a − y)·xⱼ, largest exactly when the output is most wrong.",
+            activation_name(activation),
+            if activation == Activation::Sigmoid {
+                "a(1 − a) ≤ ¼"
+            } else {
+                "1 − a² ≤ 1"
+            }
+        ),
+        (_, LossKind::Mse) => format!(
+            "Allowed: mean squared error is defined for any output value, so {name} may feed \
+             it. It compares numbers, not probability distributions; for classification use \
+             softmax + cross-entropy (exclusive classes) or sigmoid + binary cross-entropy \
+             (independent yes/no labels), whose gradient is a − y."
+        ),
+        (Activation::Softmax, LossKind::BinaryCrossEntropy) => "Allowed (softmax outputs lie in \
+             (0, 1)), but unusual: binary cross-entropy treats each output as an independent \
+             yes/no probability while softmax makes the outputs compete. For exclusive classes \
+             use softmax + cross-entropy (gradient aᵢ − yᵢ); for multi-label use sigmoid + binary \
+             cross-entropy."
+            .to_string(),
+        _ => format!(
+            "Allowed: {name} outputs lie in {}, inside what {} needs.",
+            activation.range(),
+            loss.display_name()
+        ),
+    }
+}
