@@ -39,7 +39,15 @@ pub enum HeadPath {
     Direct,
     /// a = σ(z), then the loss on a, then δ = ∂C/∂a through σ′.
     Composite,
+    /// A refused pairing run anyway (`--allow-unsafe`), the way Keras runs it: a = σ(z), for
+    /// categorical cross-entropy p = a / Σₖ aₖ, then p clipped to [ε, 1 − ε] (ε = 1e-7; for
+    /// NLL, to ≤ 0), then the raw formula. Where p is clipped the gradient is 0; a row whose
+    /// outputs sum to 0 gives NaN, as in Keras.
+    Clipped,
 }
+
+/// Keras' clipping constant (`keras.backend.epsilon()`), used by [`HeadPath::Clipped`].
+pub const UNSAFE_EPSILON: f64 = 1e-7;
 
 /// A checked output activation + loss.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +105,20 @@ impl Head {
         })
     }
 
+    /// Like [`Head::new`], but a pairing refused for its ranges is built anyway on the
+    /// [`HeadPath::Clipped`] path (for experiments such as `nabla compare-heads`).
+    pub fn new_unsafe(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
+        match Head::new(activation, loss.clone(), outputs) {
+            Err(Error::IncompatibleHead(_)) => Ok(Head {
+                activation,
+                evaluated: loss.clone(),
+                loss,
+                path: HeadPath::Clipped,
+            }),
+            other => other,
+        }
+    }
+
     /// The output activation.
     pub fn activation(&self) -> Activation {
         self.activation
@@ -143,7 +165,82 @@ impl Head {
                 }
                 Ok(value)
             }
+            HeadPath::Clipped => {
+                self.activation.forward(pre_activations, scratch.view_mut());
+                self.evaluate_clipped(pre_activations, targets, scratch, delta)
+            }
         }
+    }
+
+    /// The [`HeadPath::Clipped`] loss: normalise (categorical), clip, raw formula; and its
+    /// gradient back through the clip (0 where clipped), the normalisation and σ.
+    fn evaluate_clipped<F: Scalar>(
+        &self,
+        pre_activations: ArrayView2<F>,
+        targets: &Targets<F>,
+        activations: ArrayViewMut2<F>,
+        delta: Option<ArrayViewMut2<F>>,
+    ) -> Result<LossValue> {
+        let categorical = self.loss.kind == LossKind::CrossEntropy;
+        let log_probabilities = self.loss.from == LossInput::LogProbabilities;
+        let sums: Vec<F> = activations
+            .rows()
+            .into_iter()
+            .map(|row| if categorical { row.sum() } else { F::one() })
+            .collect();
+        // This path is an experiment, not the hot path: it allocates its buffers.
+        let mut normalised = activations.to_owned();
+        for (mut row, &sum) in normalised.rows_mut().into_iter().zip(&sums) {
+            row.mapv_inplace(|v| v / sum);
+        }
+        let (low, high) = if log_probabilities {
+            (F::neg_infinity(), F::zero())
+        } else {
+            (F::of(UNSAFE_EPSILON), F::one() - F::of(UNSAFE_EPSILON))
+        };
+        // NaN compares false and stays NaN, as it does in Keras.
+        let clipped = normalised.mapv(|p| {
+            if p < low {
+                low
+            } else if p > high {
+                high
+            } else {
+                p
+            }
+        });
+        if clipped.iter().any(|p| !p.is_finite()) {
+            if let Some(mut delta) = delta {
+                delta.fill(F::nan());
+            }
+            return Ok(LossValue::Scalar(f64::NAN));
+        }
+        let mut delta = match delta {
+            Some(delta) => delta,
+            None => return self.evaluated.evaluate(clipped.view(), targets, None),
+        };
+        let value = self
+            .evaluated
+            .evaluate(clipped.view(), targets, Some(delta.view_mut()))?;
+        Zip::from(&mut delta).and(&normalised).for_each(|g, &p| {
+            if !(p > low && p < high) {
+                *g = F::zero();
+            }
+        });
+        if categorical {
+            // p = a/S: ∂C/∂aₘ = (gₘ − Σₖ gₖ pₖ)/S.
+            for ((mut g, p), &sum) in delta
+                .rows_mut()
+                .into_iter()
+                .zip(normalised.rows())
+                .zip(&sums)
+            {
+                let dot = g.dot(&p);
+                g.mapv_inplace(|v| (v - dot) / sum);
+            }
+        }
+        self.activation
+            .backward_in_place(pre_activations, activations.view(), delta);
+        Ok(value)
     }
 
     /// The model's outputs for pre-activations z: probabilities where the loss defines them.
@@ -662,6 +759,53 @@ mod tests {
             }
         }
         assert!(checked >= 60, "only {checked} heads checked");
+    }
+
+    /// The Keras-style clipped path: normalised, clipped raw cross-entropy with the right
+    /// gradient where nothing is clipped, and NaN when a row of outputs sums to 0.
+    #[test]
+    fn unsafe_relu_cross_entropy_runs_clipped_like_keras() {
+        let loss = config(LossKind::CrossEntropy, LossInput::Probabilities);
+        assert!(Head::new(Activation::Relu, loss.clone(), 3).is_err());
+        let head = Head::new_unsafe(Activation::Relu, loss, 3).unwrap();
+        assert_eq!(head.path(), HeadPath::Clipped);
+        let z = array![[0.5f64, 1.5, 2.0], [1.0, 0.2, 0.3]];
+        let targets = [1i64, 0];
+        let mut scratch = Array2::zeros((2, 3));
+        let mut delta = Array2::zeros((2, 3));
+        let value = head
+            .evaluate(
+                z.view(),
+                &Targets::Classes(&targets),
+                scratch.view_mut(),
+                Some(delta.view_mut()),
+            )
+            .unwrap()
+            .total();
+        // Keras: p = a/Σa, loss = −mean ln p_y.
+        let expected = -((1.5f64 / 4.0).ln() + (1.0f64 / 1.5).ln()) / 2.0;
+        assert!((value - expected).abs() < 1e-12);
+        let numeric = central_difference(&z, 1e-6, |z| {
+            let mut s = Array2::zeros(z.raw_dim());
+            head.evaluate(z.view(), &Targets::Classes(&targets), s.view_mut(), None)
+                .unwrap()
+                .total()
+        });
+        assert!(relative_error(delta.view(), numeric.view()) < 1e-6);
+        let dead = array![[-1.0f64, -2.0, -0.5]];
+        let value = head
+            .evaluate(
+                dead.view(),
+                &Targets::Classes(&[0]),
+                scratch.slice_mut(ndarray::s![..1, ..]),
+                None,
+            )
+            .unwrap()
+            .total();
+        assert!(
+            value.is_nan(),
+            "all-zero ReLU outputs divide 0 by 0, as in Keras"
+        );
     }
 
     /// Logits of ±1000 give finite losses and exact gradients, never NaN or ∞.

@@ -34,6 +34,7 @@
 
 pub mod activation;
 pub mod data;
+pub mod diagnose;
 pub mod error;
 pub mod explain;
 pub mod gradcheck;

@@ -44,6 +44,10 @@ pub struct NetworkConfig {
     /// The weight initialisation.
     #[serde(default)]
     pub init: Init,
+    /// Run a pairing that is not a probability model anyway, clipped like Keras
+    /// ([`crate::head::HeadPath::Clipped`]); for experiments only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unsafe: bool,
 }
 
 impl NetworkConfig {
@@ -75,7 +79,11 @@ impl NetworkConfig {
                 "a network needs at least 1 output unit",
             ));
         }
-        Head::new(self.output_activation, self.loss.clone(), self.outputs)
+        if self.allow_unsafe {
+            Head::new_unsafe(self.output_activation, self.loss.clone(), self.outputs)
+        } else {
+            Head::new(self.output_activation, self.loss.clone(), self.outputs)
+        }
     }
 
     /// Total number of weights and biases.
@@ -109,6 +117,11 @@ impl<F: Scalar> Workspace<F> {
     /// The largest batch it holds.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The activations aˡ of layer `layer` from the last forward pass over `rows` rows.
+    pub fn activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
+        self.activations[layer].slice(s![..rows, ..])
     }
 
     /// The network outputs of the last forward pass over `rows` rows.
@@ -450,6 +463,7 @@ mod tests {
             output_activation: output,
             loss,
             init: Init::Auto,
+            allow_unsafe: false,
         }
     }
 

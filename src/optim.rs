@@ -315,6 +315,7 @@ mod tests {
             output_activation: Activation::Identity,
             loss: LossConfig::new(LossKind::Mse, LossInput::Logits),
             init: Init::Auto,
+            allow_unsafe: false,
         };
         let mut network = Network::new(config, 0).unwrap();
         network.layers_mut()[0].weights = array![[1.0, -2.0]];

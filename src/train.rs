@@ -274,6 +274,7 @@ mod tests {
                 output_activation: Activation::Softmax,
                 loss: LossConfig::new(LossKind::CrossEntropy, LossInput::Probabilities),
                 init: Init::Auto,
+                allow_unsafe: false,
             },
             1,
         )

@@ -25,6 +25,7 @@ fn a_reloaded_model_predicts_bit_identically() {
             output_activation: Activation::Softmax,
             loss: LossConfig::new(LossKind::CrossEntropy, LossInput::Probabilities),
             init: Init::Auto,
+            allow_unsafe: false,
         },
         4,
     )

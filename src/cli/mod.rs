@@ -1,7 +1,9 @@
 //! The command line: one file per subcommand. Each converts its flags into library configs and
 //! calls the library; no math lives here. Flag doc comments are the `--help` text.
 
+mod compare_heads;
 mod data_args;
+mod diagnose;
 mod evaluate;
 mod explain;
 mod gradcheck;
@@ -9,6 +11,7 @@ mod loss;
 mod network_args;
 mod predict;
 mod progress;
+mod split_args;
 mod train;
 
 use std::process::ExitCode;
@@ -38,6 +41,12 @@ enum Command {
     /// The chain-rule derivation of ∂C/∂w for an output activation and a loss, each step
     /// machine-checked, with where it is undefined and what to use instead.
     Explain(explain::ExplainArgs),
+    /// Known mistakes in a model or config (incompatible pairing, double softmax, init, dead
+    /// ReLU units, saturated outputs), each explained.
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Train the same network with a ReLU, identity, sigmoid and softmax output under
+    /// cross-entropy and tabulate what happens.
+    CompareHeads(Box<compare_heads::CompareHeadsArgs>),
     /// Compare a network's backpropagated gradients with finite differences (f64).
     Gradcheck(Box<gradcheck::GradcheckArgs>),
 }
@@ -51,6 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Loss(args)) => loss::run(args),
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Diagnose(args)) => diagnose::run(args),
+        Some(Command::CompareHeads(args)) => compare_heads::run(*args),
         None => match Args::parse_from(["nabla", "train"]).command {
             Some(Command::Train(args)) => train::run(*args),
             _ => unreachable!("`nabla train` parses as the train command"),

@@ -40,6 +40,10 @@ pub struct NetworkArgs {
     /// Weight initialisation: auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch.
     #[arg(long, default_value = "auto")]
     pub init: String,
+    /// Train a pairing that is not a probability model anyway (e.g. a ReLU output with
+    /// cross-entropy), computing the raw formula with Keras-style clipping. For experiments.
+    #[arg(long)]
+    pub allow_unsafe: bool,
 }
 
 fn list(text: &str, flag: &str) -> anyhow::Result<Vec<f64>> {
@@ -121,6 +125,7 @@ impl NetworkArgs {
             output_activation: output,
             loss,
             init: self.init.parse::<Init>()?,
+            allow_unsafe: self.allow_unsafe,
         };
         config.head()?;
         Ok(config)

@@ -5,26 +5,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nabla::data::{Dataset, stratified_split};
+use nabla::data::Dataset;
 use nabla::io::save_model;
 use nabla::metrics::evaluate;
 use nabla::model::Model;
-use nabla::preprocess::NormalizationKind;
 use nabla::train::{self as trainer, TrainConfig};
 use nabla::{Network, OptimizerConfig, OptimizerKind, Schedule};
 
 use super::data_args::DataArgs;
 use super::network_args::{NetworkArgs, describe};
 use super::progress::Progress;
+use super::split_args::{Prepared, SplitArgs, prepare};
 
 /// Flags of `nabla train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// A separate test set (same format as --data) instead of one split off --data.
-    #[arg(long)]
-    pub test: Option<PathBuf>,
+    #[command(flatten)]
+    pub split: SplitArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
     #[command(flatten)]
@@ -41,19 +40,9 @@ pub struct TrainArgs {
     /// Threads for the matrix products [default: the machine's cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Validation rows split off the training rows: a fraction (< 1) or a count.
-    #[arg(long, default_value_t = 0.1)]
-    pub validation_split: f64,
-    /// Test rows split off --data when it brings no test set and --test is not given.
-    #[arg(long, default_value_t = 0.2)]
-    pub test_split: f64,
     /// Stop after this many epochs without a lower validation loss (keeping the best weights).
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Input normalisation fitted on the training rows: auto, standardize, min-max, scale:K,
-    /// none. auto divides 8-bit images (IDX, u1 .npy) by 255 and standardises other data.
-    #[arg(long, default_value = "auto")]
-    pub normalize: String,
     /// Save the trained model (safetensors with its config) to this file.
     #[arg(long)]
     pub save: Option<PathBuf>,
@@ -140,83 +129,6 @@ impl OptimizerArgs {
     }
 }
 
-/// train / validation / test splits of the loaded data.
-struct Splits {
-    train: Dataset,
-    validation: Option<Dataset>,
-    test: Dataset,
-    description: String,
-    normalization: NormalizationKind,
-}
-
-fn split(args: &TrainArgs) -> anyhow::Result<Splits> {
-    let loaded = args.data.load(args.seed, true, None)?;
-    let (pool, test) = match (&args.test, loaded.test) {
-        (Some(path), _) => {
-            let test_args = DataArgs {
-                data: path.display().to_string(),
-                ..args.data.clone()
-            };
-            let test = test_args
-                .load(args.seed, true, Some(loaded.train.feature_count()))?
-                .train;
-            (loaded.train, test)
-        }
-        (None, Some(test)) => (loaded.train, test),
-        (None, None) => {
-            anyhow::ensure!(
-                args.test_split > 0.0 && args.test_split < 1.0,
-                "--test-split must be a fraction in (0, 1), got {}",
-                args.test_split
-            );
-            let parts = stratified_split(&loaded.train.labels, &[args.test_split], args.seed);
-            (
-                loaded.train.select(&parts[1]),
-                loaded.train.select(&parts[0]),
-            )
-        }
-    };
-    let fraction = if args.validation_split >= 1.0 {
-        anyhow::ensure!(
-            args.validation_split.fract() == 0.0 && (args.validation_split as usize) < pool.len(),
-            "--validation-split {} must be a fraction below 1 or a whole count below the {} training rows",
-            args.validation_split,
-            pool.len()
-        );
-        args.validation_split / pool.len() as f64
-    } else {
-        anyhow::ensure!(
-            args.validation_split >= 0.0,
-            "--validation-split must be ≥ 0, got {}",
-            args.validation_split
-        );
-        args.validation_split
-    };
-    let (train, validation) = if fraction > 0.0 {
-        let parts = stratified_split(&pool.labels, &[fraction], args.seed.wrapping_add(1));
-        (pool.select(&parts[1]), Some(pool.select(&parts[0])))
-    } else {
-        (pool, None)
-    };
-    let mut test = test;
-    if test.feature_count() != train.feature_count() {
-        anyhow::bail!(
-            "the test set has {} features per row, the training set {}",
-            test.feature_count(),
-            train.feature_count()
-        );
-    }
-    test.relabel(&train.label_names)
-        .map_err(|m| anyhow::anyhow!("test set: {m}"))?;
-    Ok(Splits {
-        train,
-        validation,
-        test,
-        description: loaded.description,
-        normalization: loaded.suggested_normalization,
-    })
-}
-
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.batch > 0, "--batch must be at least 1, got 0");
     anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1, got 0");
@@ -224,24 +136,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     anyhow::ensure!(threads > 0, "--threads must be at least 1, got 0");
-    let Splits {
-        mut train,
-        mut validation,
-        mut test,
+    let Prepared {
+        train,
+        validation,
+        test,
         description,
         normalization,
-    } = split(&args)?;
+    } = prepare(&args.data, &args.split, args.seed)?;
     let classes = train.classes().max(test.classes());
-    let kind = match args.normalize.as_str() {
-        "auto" => normalization,
-        other => other.parse::<NormalizationKind>()?,
-    };
-    let normalization = kind.fit(&train.features);
-    normalization.apply(&mut train.features)?;
-    if let Some(v) = validation.as_mut() {
-        normalization.apply(&mut v.features)?;
-    }
-    normalization.apply(&mut test.features)?;
 
     let config = args.network.config(train.feature_count(), classes)?;
     let optimizer = args.optimizer.config(train.len())?;
