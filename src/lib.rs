@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod bench;
 pub mod data;
 pub mod diagnose;
 pub mod error;

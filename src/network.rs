@@ -338,6 +338,18 @@ impl<F: Scalar> Network<F> {
         workspace.activations[last].slice(s![..rows, ..])
     }
 
+    /// Forward pass to the output layer's pre-activations z (the logits, for a probability
+    /// head): what arg-max needs, without the head's softmax or sigmoid.
+    pub fn forward_logits<'w>(
+        &self,
+        inputs: ArrayView2<F>,
+        workspace: &'w mut Workspace<F>,
+    ) -> ArrayView2<'w, F> {
+        self.forward_pre_head(inputs.view(), workspace);
+        let last = self.layers.len() - 1;
+        workspace.pre_activations[last].slice(s![..inputs.nrows(), ..])
+    }
+
     /// One training evaluation: forward, loss, and backward into `gradients` (overwritten).
     /// Returns the loss (for reduction `none`, the unreduced losses whose sum was
     /// differentiated).

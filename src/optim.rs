@@ -19,10 +19,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::Zip;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::kernels::elementwise::{map2, update2, update3};
 use crate::network::{Gradients, Network};
 use crate::scalar::Scalar;
 
@@ -250,23 +250,38 @@ impl<F: Scalar> Optimizer<F> {
         match c.kind {
             OptimizerKind::Sgd if c.momentum == 0.0 => {
                 let eta = F::of(eta);
-                Zip::from(values).and(gradient).for_each(|theta, &g| {
-                    *theta -= eta * (g + decay * *theta);
+                map2(values, gradient, |values, gradient| {
+                    for (theta, &g) in values.iter_mut().zip(gradient) {
+                        *theta -= eta * (g + decay * *theta);
+                    }
                 });
             }
             OptimizerKind::Sgd => {
                 let (mu, keep, eta) = (F::of(c.momentum), F::of(1.0 - c.dampening), F::of(eta));
-                let first_step = self.steps == 1;
-                let nesterov = c.nesterov;
-                Zip::from(values)
-                    .and(gradient)
-                    .and(&mut state.first)
-                    .for_each(|theta, &g, b| {
-                        let g = g + decay * *theta;
-                        *b = if first_step { g } else { mu * *b + keep * g };
-                        let direction = if nesterov { g + mu * *b } else { *b };
-                        *theta -= eta * direction;
-                    });
+                // PyTorch starts the buffer at the first gradient, undamped: b = g, i.e. μ = 0
+                // and no dampening on step 1.
+                let (mu_b, keep) = if self.steps == 1 {
+                    (F::zero(), F::one())
+                } else {
+                    (mu, keep)
+                };
+                let nesterov = F::of(if c.nesterov { 1.0 } else { 0.0 });
+                update2(
+                    values,
+                    &mut state.first,
+                    gradient,
+                    |values, buffer, gradient| {
+                        for ((theta, b), &g) in
+                            values.iter_mut().zip(buffer.iter_mut()).zip(gradient)
+                        {
+                            let g = g + decay * *theta;
+                            *b = mu_b * *b + keep * g;
+                            // nesterov: g + μb; plain: b.
+                            let direction = nesterov * (g + mu * *b) + (F::one() - nesterov) * *b;
+                            *theta -= eta * direction;
+                        }
+                    },
+                );
             }
             OptimizerKind::Adam | OptimizerKind::AdamW => {
                 let t = self.steps as i32;
@@ -279,17 +294,27 @@ impl<F: Scalar> Optimizer<F> {
                     OptimizerKind::AdamW => (F::zero(), F::one() - F::of(eta) * decay),
                     _ => (decay, F::one()),
                 };
-                Zip::from(values)
-                    .and(gradient)
-                    .and(&mut state.first)
-                    .and(&mut state.second)
-                    .for_each(|theta, &g, m, v| {
-                        *theta *= shrink;
-                        let g = g + l2 * *theta;
-                        *m = b1 * *m + one_minus_b1 * g;
-                        *v = b2 * *v + one_minus_b2 * g * g;
-                        *theta -= step_size * *m / (v.sqrt() / root_correction + eps);
-                    });
+                let state = &mut *state;
+                update3(
+                    values,
+                    &mut state.first,
+                    &mut state.second,
+                    gradient,
+                    |values, first, second, gradient| {
+                        for (((theta, m), v), &g) in values
+                            .iter_mut()
+                            .zip(first.iter_mut())
+                            .zip(second.iter_mut())
+                            .zip(gradient)
+                        {
+                            *theta *= shrink;
+                            let g = g + l2 * *theta;
+                            *m = b1 * *m + one_minus_b1 * g;
+                            *v = b2 * *v + one_minus_b2 * g * g;
+                            *theta -= step_size * *m / (v.sqrt() / root_correction + eps);
+                        }
+                    },
+                );
             }
         }
     }

@@ -36,6 +36,16 @@ pub trait Scalar:
 
     /// The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt, used by the exact GELU.
     fn erf(self) -> Self;
+
+    /// C ← A·B, or C + A·B (shapes already checked, k ≥ 1): nabla's own blocked kernel for
+    /// f32, the `gemm` crate for f64 (which only gradient checks use).
+    fn matmul_into(
+        a: ndarray::ArrayView2<Self>,
+        b: ndarray::ArrayView2<Self>,
+        c: ndarray::ArrayViewMut2<Self>,
+        accumulate: bool,
+        threads: usize,
+    );
 }
 
 impl Scalar for f32 {
@@ -52,6 +62,23 @@ impl Scalar for f32 {
     fn erf(self) -> Self {
         libm::erff(self)
     }
+
+    fn matmul_into(
+        a: ndarray::ArrayView2<Self>,
+        b: ndarray::ArrayView2<Self>,
+        c: ndarray::ArrayViewMut2<Self>,
+        accumulate: bool,
+        threads: usize,
+    ) {
+        crate::kernels::sgemm_views(
+            a,
+            b,
+            c,
+            accumulate,
+            threads,
+            crate::kernels::detected_kernel(),
+        );
+    }
 }
 
 impl Scalar for f64 {
@@ -67,5 +94,15 @@ impl Scalar for f64 {
 
     fn erf(self) -> Self {
         libm::erf(self)
+    }
+
+    fn matmul_into(
+        a: ndarray::ArrayView2<Self>,
+        b: ndarray::ArrayView2<Self>,
+        c: ndarray::ArrayViewMut2<Self>,
+        accumulate: bool,
+        threads: usize,
+    ) {
+        crate::kernels::dgemm_views(a, b, c, accumulate, threads);
     }
 }

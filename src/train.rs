@@ -11,6 +11,7 @@ use ndarray::{Array2, s};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::Dataset;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::layer::Dense;
 use crate::loss::{Reduction, Targets};
 use crate::metrics::evaluate;
-use crate::network::Network;
+use crate::network::{Gradients, Network, Workspace};
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::schedule::Schedule;
 
@@ -165,6 +166,78 @@ pub fn train(
     pool.install(|| run(network, train, validation, config, observer))
 }
 
+/// One optimisation step at a time over rows of a data set: the rows are gathered into a
+/// preallocated batch, then forward, backward and the optimiser's update run in buffers sized
+/// once, so a step allocates nothing.
+pub struct Stepper<'a> {
+    data: &'a Dataset,
+    optimizer: Optimizer<f32>,
+    workspace: Workspace<f32>,
+    gradients: Gradients<f32>,
+    batch_features: Array2<f32>,
+    batch_labels: Vec<i64>,
+}
+
+impl<'a> Stepper<'a> {
+    /// Buffers for batches of up to `batch` rows of `data`, and a fresh optimiser.
+    pub fn new(
+        network: &Network<f32>,
+        data: &'a Dataset,
+        optimizer: OptimizerConfig,
+        batch: usize,
+    ) -> Result<Self> {
+        let batch = batch.min(data.len()).max(1);
+        crate::kernels::reserve_packing_buffers();
+        Ok(Stepper {
+            data,
+            optimizer: Optimizer::new(optimizer, network)?,
+            workspace: network.workspace(batch),
+            gradients: network.zero_gradients(),
+            batch_features: Array2::zeros((batch, data.feature_count())),
+            batch_labels: vec![0; batch],
+        })
+    }
+
+    /// The optimiser (for schedules).
+    pub fn optimizer_mut(&mut self) -> &mut Optimizer<f32> {
+        &mut self.optimizer
+    }
+
+    /// One step on the rows `rows` of the data: returns the batch loss.
+    pub fn step(&mut self, network: &mut Network<f32>, rows: &[usize]) -> Result<f64> {
+        let n = rows.len();
+        let width = self.data.feature_count();
+        let source = self
+            .data
+            .features
+            .as_slice()
+            .expect("data sets are kept in standard layout");
+        let batch = self
+            .batch_features
+            .as_slice_mut()
+            .expect("the batch buffer is standard layout");
+        // Gathering random rows is memory-bound: the copies are split over the thread pool.
+        batch[..n * width]
+            .par_chunks_mut(width)
+            .zip(rows.par_iter())
+            .with_min_len(16)
+            .for_each(|(row, &i)| row.copy_from_slice(&source[i * width..(i + 1) * width]));
+        for (label, &i) in self.batch_labels.iter_mut().zip(rows) {
+            *label = self.data.labels[i] as i64;
+        }
+        let loss = network
+            .loss_and_gradients(
+                self.batch_features.slice(s![..n, ..]),
+                &Targets::Classes(&self.batch_labels[..n]),
+                &mut self.workspace,
+                &mut self.gradients,
+            )?
+            .total();
+        self.optimizer.step(network, &self.gradients);
+        Ok(loss)
+    }
+}
+
 fn run(
     network: &mut Network<f32>,
     train: &Dataset,
@@ -174,11 +247,7 @@ fn run(
 ) -> Result<TrainOutcome> {
     let rows = train.len();
     let batch = config.batch_size.min(rows);
-    let mut optimizer = Optimizer::new(config.optimizer.clone(), network)?;
-    let mut workspace = network.workspace(batch);
-    let mut gradients = network.zero_gradients();
-    let mut batch_features = Array2::<f32>::zeros((batch, train.feature_count()));
-    let mut batch_labels = vec![0i64; batch];
+    let mut stepper = Stepper::new(network, train, config.optimizer.clone(), batch)?;
     let summed = network.head().loss().reduction == Reduction::Sum;
     let validation = validation.filter(|v| !v.is_empty());
 
@@ -190,28 +259,19 @@ fn run(
             config
                 .schedule
                 .learning_rate(config.optimizer.learning_rate, epoch, config.epochs);
-        optimizer.set_learning_rate(learning_rate);
+        stepper.optimizer_mut().set_learning_rate(learning_rate);
         let order = epoch_order(rows, config.seed, epoch);
         observer.epoch_started(epoch + 1, config.epochs, rows.div_ceil(batch));
         let started = Instant::now();
         let mut loss_total = 0.0;
         for chunk in order.chunks(batch) {
-            let n = chunk.len();
-            for (r, &i) in chunk.iter().enumerate() {
-                batch_features.row_mut(r).assign(&train.features.row(i));
-                batch_labels[r] = train.labels[i] as i64;
-            }
-            let loss = network
-                .loss_and_gradients(
-                    batch_features.slice(s![..n, ..]),
-                    &Targets::Classes(&batch_labels[..n]),
-                    &mut workspace,
-                    &mut gradients,
-                )?
-                .total();
-            optimizer.step(network, &gradients);
-            loss_total += if summed { loss } else { loss * n as f64 };
-            observer.batch_finished(loss, n);
+            let loss = stepper.step(network, chunk)?;
+            loss_total += if summed {
+                loss
+            } else {
+                loss * chunk.len() as f64
+            };
+            observer.batch_finished(loss, chunk.len());
         }
         let seconds = started.elapsed().as_secs_f64();
         let evaluation = validation.map(|v| evaluate(network, v, 1024)).transpose()?;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. Each converts its flags into library configs and
 //! calls the library; no math lives here. Flag doc comments are the `--help` text.
 
+mod bench;
 mod compare_heads;
 mod data_args;
 mod diagnose;
@@ -47,6 +48,8 @@ enum Command {
     /// Train the same network with a ReLU, identity, sigmoid and softmax output under
     /// cross-entropy and tabulate what happens.
     CompareHeads(Box<compare_heads::CompareHeadsArgs>),
+    /// The speed workload (DESIGN.md §6): epochs, inference and sgemm, as the PyTorch peer.
+    Bench(bench::BenchArgs),
     /// Compare a network's backpropagated gradients with finite differences (f64).
     Gradcheck(Box<gradcheck::GradcheckArgs>),
 }
@@ -60,6 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Loss(args)) => loss::run(args),
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Bench(args)) => bench::run_bench(args, &crate::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),
         Some(Command::CompareHeads(args)) => compare_heads::run(*args),
         None => match Args::parse_from(["nabla", "train"]).command {

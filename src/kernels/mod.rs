@@ -3,8 +3,22 @@
 //! Each public kernel checks shapes, states its equation, writes into a caller-owned buffer and
 //! has a slow `*_reference` twin that the tests compare it with on odd and edge shapes.
 //! Transposes are never materialised: ndarray views carry strides, and the product reads them.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers, two-way thread split |
+//! | `microkernel.rs` | the register tiles: AVX-512, AVX2 + FMA, portable; picked at run time |
+//! | `elementwise.rs` | long element-wise loops split over the thread pool (activations, optimisers) |
+//!
+//! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
+
+pub mod elementwise;
+mod microkernel;
+mod sgemm;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+
+pub use microkernel::{Kernel, kernel as detected_kernel, portable_kernel};
 
 use crate::scalar::Scalar;
 
@@ -39,14 +53,72 @@ pub fn matmul<F: Scalar>(
         }
         return;
     }
+    F::matmul_into(a, b, c, accumulate, threads);
+}
+
+/// Allocates the f32 product's packing buffers on every thread of the current rayon pool, so
+/// that later products allocate nothing.
+pub fn reserve_packing_buffers() {
+    sgemm::reserve_on_every_thread(detected_kernel());
+}
+
+/// The f32 product on nabla's own kernel `kern` (shapes checked by [`matmul`]; k ≥ 1).
+pub(crate) fn sgemm_views(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    mut c: ArrayViewMut2<f32>,
+    accumulate: bool,
+    threads: usize,
+    kern: Kernel,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let operand = |v: &ArrayView2<f32>| sgemm::Operand {
+        ptr: v.as_ptr(),
+        row_stride: v.strides()[0],
+        column_stride: v.strides()[1],
+    };
+    let output = sgemm::Output {
+        ptr: c.as_mut_ptr(),
+        row_stride: c.strides()[0],
+        column_stride: c.strides()[1],
+    };
+    // SAFETY: the views are live and of the checked shapes, and C is borrowed mutably, so it
+    // overlaps neither A nor B.
+    unsafe {
+        sgemm::sgemm(
+            m,
+            n,
+            k,
+            operand(&a),
+            operand(&b),
+            output,
+            accumulate,
+            threads,
+            kern,
+        )
+    }
+}
+
+/// The f64 product through the `gemm` crate (shapes checked by [`matmul`]; k ≥ 1).
+pub(crate) fn dgemm_views(
+    a: ArrayView2<f64>,
+    b: ArrayView2<f64>,
+    mut c: ArrayViewMut2<f64>,
+    accumulate: bool,
+    threads: usize,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
     let (c_rows, c_cols) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: the shapes were checked above, the pointers and strides come from live ndarray
-    // views of exactly those shapes, and C is borrowed mutably so it aliases neither A nor B.
+    // SAFETY: the shapes were checked by `matmul`, the pointers and strides come from live
+    // ndarray views of exactly those shapes, and C is borrowed mutably so it aliases neither A
+    // nor B.
     unsafe {
         gemm::gemm(
             m,
@@ -62,8 +134,8 @@ pub fn matmul<F: Scalar>(
             b.as_ptr(),
             b.strides()[1],
             b.strides()[0],
-            F::one(),
-            F::one(),
+            1.0,
+            1.0,
             false,
             false,
             false,
@@ -171,6 +243,66 @@ mod tests {
         matmul_reference(a.view(), b.view(), expected.view_mut(), false);
         assert!(close(&big.slice(s![..;2, ..]).to_owned(), &expected));
         assert!(big.slice(s![1..;2, ..]).iter().all(|&v| v == 0.0));
+    }
+
+    /// Every f32 microkernel (the detected one and the portable one) against the triple loop,
+    /// on shapes that leave partial tiles, with strided operands, 1 and 2 threads.
+    #[test]
+    fn every_f32_kernel_agrees_with_reference() {
+        for kern in [detected_kernel(), portable_kernel()] {
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (13, 7, 33),
+                (37, 300, 65),
+                (64, 784, 10),
+                (100, 513, 129),
+                (5, 1030, 3),
+                (130, 40, 1100),
+            ] {
+                let a = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
+                let b = uniform_matrix(n, k, -1.0, 1.0, 2).mapv(|v| v as f32); // used transposed
+                for accumulate in [false, true] {
+                    for threads in [1, 2] {
+                        let start = uniform_matrix(m, n, -1.0, 1.0, 3).mapv(|v| v as f32);
+                        let mut fast = start.clone();
+                        let mut slow = start.clone();
+                        sgemm_views(a.view(), b.t(), fast.view_mut(), accumulate, threads, kern);
+                        matmul_reference(a.view(), b.t(), slow.view_mut(), accumulate);
+                        let worst = fast
+                            .iter()
+                            .zip(&slow)
+                            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+                            .fold(0.0f32, f32::max);
+                        assert!(
+                            worst < 1e-4,
+                            "{} {m}×{k}×{n} accumulate={accumulate} threads={threads}: {worst}",
+                            kern.name
+                        );
+                    }
+                }
+                // Transposed output view (column stride ≠ 1).
+                let mut fast_t = ndarray::Array2::<f32>::zeros((n, m));
+                let mut slow = ndarray::Array2::<f32>::zeros((m, n));
+                sgemm_views(
+                    a.view(),
+                    b.t(),
+                    fast_t.view_mut().reversed_axes(),
+                    false,
+                    1,
+                    kern,
+                );
+                matmul_reference(a.view(), b.t(), slow.view_mut(), false);
+                assert!(
+                    fast_t
+                        .t()
+                        .iter()
+                        .zip(&slow)
+                        .all(|(x, y)| (x - y).abs() < 1e-3),
+                    "{} transposed C",
+                    kern.name
+                );
+            }
+        }
     }
 
     #[test]

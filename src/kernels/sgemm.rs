@@ -1,0 +1,392 @@
+//! nabla's single-precision matrix product: C (+)= A·B with any strides, blocked for the caches
+//! (BLIS order: nc columns of B, kc depth, mc rows of A), both operands packed into per-thread
+//! buffers that are allocated once and reused, so a product allocates nothing after warm-up.
+//! Two or more threads split C into disjoint halves with `rayon::join`.
+
+use std::cell::RefCell;
+
+use super::microkernel::{Kernel, Tile};
+
+/// Depth of a packed block (B panel kc × nr stays in L1).
+const KC: usize = 256;
+/// Rows of A packed at once (the A block stays in L2).
+const MC: usize = 96;
+/// Columns of B packed at once.
+const NC: usize = 1024;
+/// Products below this many multiply-adds run on one thread: splitting costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 1 << 18;
+
+thread_local! {
+    /// Packed A and B blocks of this thread, grown on first use and kept.
+    static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A matrix operand: pointer and strides (in elements).
+#[derive(Clone, Copy)]
+pub struct Operand {
+    pub ptr: *const f32,
+    pub row_stride: isize,
+    pub column_stride: isize,
+}
+
+/// The output.
+#[derive(Clone, Copy)]
+pub struct Output {
+    pub ptr: *mut f32,
+    pub row_stride: isize,
+    pub column_stride: isize,
+}
+
+// SAFETY: the operands are only read, and the output halves handed to different threads never
+// overlap (see `split`).
+unsafe impl Send for Operand {}
+unsafe impl Sync for Operand {}
+unsafe impl Send for Output {}
+unsafe impl Sync for Output {}
+
+impl Operand {
+    fn at(self, row: usize, column: usize) -> Operand {
+        // SAFETY: callers stay inside the matrix.
+        let ptr = unsafe {
+            self.ptr
+                .offset(row as isize * self.row_stride + column as isize * self.column_stride)
+        };
+        Operand { ptr, ..self }
+    }
+}
+
+impl Output {
+    fn at(self, row: usize, column: usize) -> Output {
+        // SAFETY: callers stay inside the matrix.
+        let ptr = unsafe {
+            self.ptr
+                .offset(row as isize * self.row_stride + column as isize * self.column_stride)
+        };
+        Output { ptr, ..self }
+    }
+}
+
+/// C (m × n) ← A (m × k) · B (k × n), or C + A·B when `accumulate`; k ≥ 1.
+///
+/// # Safety
+/// The pointers and strides must describe valid matrices of those shapes, C must not overlap A
+/// or B, and nothing else may access C meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Operand,
+    b: Operand,
+    c: Output,
+    accumulate: bool,
+    threads: usize,
+    kern: Kernel,
+) {
+    if threads > 1 && m * n * k >= PARALLEL_THRESHOLD && (m >= 2 * kern.mr || n >= 2 * kern.nr) {
+        let (left, right) = (threads / 2, threads - threads / 2);
+        if n >= m && n >= 2 * kern.nr {
+            let split = (n / 2).div_ceil(kern.nr) * kern.nr;
+            rayon::join(
+                // SAFETY: columns 0..split and split..n of C are disjoint.
+                || unsafe { sgemm(m, split, k, a, b, c, accumulate, left, kern) },
+                || unsafe {
+                    sgemm(
+                        m,
+                        n - split,
+                        k,
+                        a,
+                        b.at(0, split),
+                        c.at(0, split),
+                        accumulate,
+                        right,
+                        kern,
+                    )
+                },
+            );
+        } else {
+            let split = (m / 2).div_ceil(kern.mr) * kern.mr;
+            rayon::join(
+                // SAFETY: rows 0..split and split..m of C are disjoint.
+                || unsafe { sgemm(split, n, k, a, b, c, accumulate, left, kern) },
+                || unsafe {
+                    sgemm(
+                        m - split,
+                        n,
+                        k,
+                        a.at(split, 0),
+                        b,
+                        c.at(split, 0),
+                        accumulate,
+                        right,
+                        kern,
+                    )
+                },
+            );
+        }
+        return;
+    }
+    PACKED.with(|packed| {
+        let mut packed = packed.borrow_mut();
+        reserve(&mut packed, kern);
+        let (packed_a, packed_b) = &mut *packed;
+        let (mr, nr) = (kern.mr, kern.nr);
+        for jc in (0..n).step_by(NC) {
+            let nb = NC.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kb = KC.min(k - pc);
+                // SAFETY: the block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
+                unsafe { pack_b(kb, nb, b.at(pc, jc), nr, packed_b.as_mut_ptr()) };
+                let add = accumulate || pc > 0;
+                for ic in (0..m).step_by(MC) {
+                    let mb = MC.min(m - ic);
+                    // SAFETY: as for B.
+                    unsafe { pack_a(mb, kb, a.at(ic, pc), mr, packed_a.as_mut_ptr()) };
+                    for jr in (0..nb).step_by(nr) {
+                        for ir in (0..mb).step_by(mr) {
+                            let tile = c.at(ic + ir, jc + jr);
+                            // SAFETY: the panels hold kb·mr and kb·nr values; the tile's valid
+                            // part lies inside C.
+                            unsafe {
+                                (kern.run)(
+                                    kb,
+                                    packed_a.as_ptr().add(ir * kb),
+                                    packed_b.as_ptr().add(jr * kb),
+                                    Tile {
+                                        c: tile.ptr,
+                                        row_stride: tile.row_stride,
+                                        column_stride: tile.column_stride,
+                                        accumulate: add,
+                                        rows: mr.min(mb - ir),
+                                        cols: nr.min(nb - jr),
+                                    },
+                                )
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Sizes a thread's packing buffers for the largest blocks, so no later product reallocates.
+fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
+    let a_len = KC * MC.div_ceil(kern.mr) * kern.mr;
+    let b_len = KC * NC.div_ceil(kern.nr) * kern.nr;
+    if packed.0.len() < a_len {
+        packed.0.resize(a_len, 0.0);
+    }
+    if packed.1.len() < b_len {
+        packed.1.resize(b_len, 0.0);
+    }
+}
+
+/// Allocates the packing buffers of every thread of the current rayon pool now (training
+/// calls this before its first step), so that no step allocates, whichever thread a product
+/// lands on.
+pub fn reserve_on_every_thread(kern: Kernel) {
+    rayon::broadcast(|_| PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern)));
+    PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern));
+}
+
+/// Packs rows × depth of A into panels of `mr` rows: [panel][p][mr], zero-padded.
+///
+/// # Safety
+/// A must be valid for the block; `out` must hold ⌈rows/mr⌉·mr·depth values.
+unsafe fn pack_a(rows: usize, depth: usize, a: Operand, mr: usize, out: *mut f32) {
+    for (panel, start) in (0..rows).step_by(mr).enumerate() {
+        let height = mr.min(rows - start);
+        // SAFETY: inside the buffer: panel·depth·mr + p·mr + r < ⌈rows/mr⌉·mr·depth.
+        unsafe {
+            let base = out.add(panel * depth * mr);
+            if a.column_stride == 1 {
+                // Rows contiguous along the depth: a transposition into the panel.
+                transpose(
+                    a.ptr.offset(start as isize * a.row_stride),
+                    a.row_stride,
+                    height,
+                    depth,
+                    base,
+                    mr,
+                );
+            } else {
+                for p in 0..depth {
+                    for r in 0..height {
+                        *base.add(p * mr + r) = *a.ptr.offset(
+                            (start + r) as isize * a.row_stride + p as isize * a.column_stride,
+                        );
+                    }
+                }
+            }
+            for p in 0..depth {
+                for r in height..mr {
+                    *base.add(p * mr + r) = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Packs depth × cols of B into panels of `nr` columns: [panel][p][nr], zero-padded.
+///
+/// # Safety
+/// B must be valid for the block; `out` must hold depth·⌈cols/nr⌉·nr values.
+unsafe fn pack_b(depth: usize, cols: usize, b: Operand, nr: usize, out: *mut f32) {
+    for (panel, start) in (0..cols).step_by(nr).enumerate() {
+        let width = nr.min(cols - start);
+        // SAFETY: inside the buffer, as for pack_a.
+        unsafe {
+            let base = out.add(panel * depth * nr);
+            if b.column_stride == 1 {
+                for p in 0..depth {
+                    let source = b.ptr.offset(p as isize * b.row_stride + start as isize);
+                    std::ptr::copy_nonoverlapping(source, base.add(p * nr), width);
+                    for j in width..nr {
+                        *base.add(p * nr + j) = 0.0;
+                    }
+                }
+            } else if b.row_stride == 1 {
+                // Columns contiguous along the depth (a transposed weight matrix).
+                transpose(
+                    b.ptr.offset(start as isize * b.column_stride),
+                    b.column_stride,
+                    width,
+                    depth,
+                    base,
+                    nr,
+                );
+                for p in 0..depth {
+                    for j in width..nr {
+                        *base.add(p * nr + j) = 0.0;
+                    }
+                }
+            } else {
+                for j in 0..width {
+                    let source = b.ptr.offset((start + j) as isize * b.column_stride);
+                    for p in 0..depth {
+                        *base.add(p * nr + j) = *source.offset(p as isize * b.row_stride);
+                    }
+                }
+                for p in 0..depth {
+                    for j in width..nr {
+                        *base.add(p * nr + j) = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// out[p·width + r] = source[r·stride + p] for r < rows, p < depth: `rows` contiguous source
+/// rows written as the columns of a panel `width` wide. 8 × 8 blocks go through AVX registers
+/// when the CPU has them; the rest is scalar.
+///
+/// # Safety
+/// `source` must hold the rows, `out` depth·width values.
+unsafe fn transpose(
+    source: *const f32,
+    stride: isize,
+    rows: usize,
+    depth: usize,
+    out: *mut f32,
+    width: usize,
+) {
+    let mut done_rows = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") {
+        let blocks = rows / 8;
+        // SAFETY: the blocks stay inside the rows and depth given.
+        unsafe { x86::transpose_blocks(source, stride, blocks, depth / 8 * 8, out, width) };
+        // The depth beyond the last full block of 8, for those rows.
+        for r in 0..blocks * 8 {
+            for p in depth / 8 * 8..depth {
+                // SAFETY: r < rows, p < depth.
+                unsafe {
+                    *out.add(p * width + r) = *source.offset(r as isize * stride + p as isize)
+                };
+            }
+        }
+        done_rows = blocks * 8;
+    }
+    for r in done_rows..rows {
+        // SAFETY: r < rows.
+        let row = unsafe { source.offset(r as isize * stride) };
+        for p in 0..depth {
+            // SAFETY: p < depth.
+            unsafe { *out.add(p * width + r) = *row.add(p) };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// `blocks` groups of 8 rows, depth a multiple of 8: each 8 × 8 block transposed in registers.
+    ///
+    /// # Safety
+    /// As `transpose`; the CPU must support AVX.
+    #[target_feature(enable = "avx")]
+    pub unsafe fn transpose_blocks(
+        source: *const f32,
+        stride: isize,
+        blocks: usize,
+        depth: usize,
+        out: *mut f32,
+        width: usize,
+    ) {
+        for block in 0..blocks {
+            for p in (0..depth).step_by(8) {
+                // SAFETY: rows block·8..block·8+8 and columns p..p+8 are inside the source and
+                // the panel.
+                unsafe {
+                    let row = |i: usize| {
+                        _mm256_loadu_ps(
+                            source.offset((block * 8 + i) as isize * stride + p as isize),
+                        )
+                    };
+                    let (r0, r1, r2, r3, r4, r5, r6, r7) = (
+                        row(0),
+                        row(1),
+                        row(2),
+                        row(3),
+                        row(4),
+                        row(5),
+                        row(6),
+                        row(7),
+                    );
+                    let t0 = _mm256_unpacklo_ps(r0, r1);
+                    let t1 = _mm256_unpackhi_ps(r0, r1);
+                    let t2 = _mm256_unpacklo_ps(r2, r3);
+                    let t3 = _mm256_unpackhi_ps(r2, r3);
+                    let t4 = _mm256_unpacklo_ps(r4, r5);
+                    let t5 = _mm256_unpackhi_ps(r4, r5);
+                    let t6 = _mm256_unpacklo_ps(r6, r7);
+                    let t7 = _mm256_unpackhi_ps(r6, r7);
+                    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+                    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+                    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+                    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+                    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+                    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+                    let columns = [
+                        _mm256_permute2f128_ps::<0x20>(u0, u4),
+                        _mm256_permute2f128_ps::<0x20>(u1, u5),
+                        _mm256_permute2f128_ps::<0x20>(u2, u6),
+                        _mm256_permute2f128_ps::<0x20>(u3, u7),
+                        _mm256_permute2f128_ps::<0x31>(u0, u4),
+                        _mm256_permute2f128_ps::<0x31>(u1, u5),
+                        _mm256_permute2f128_ps::<0x31>(u2, u6),
+                        _mm256_permute2f128_ps::<0x31>(u3, u7),
+                    ];
+                    for (i, column) in columns.into_iter().enumerate() {
+                        _mm256_storeu_ps(out.add((p + i) * width + block * 8), column);
+                    }
+                }
+            }
+        }
+    }
+}

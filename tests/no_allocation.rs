@@ -1,0 +1,126 @@
+//! A training step allocates nothing: workspaces, batch buffers, optimiser state and packing
+//! buffers are sized before the first step. Counted with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nabla::data::{Synthetic, generate};
+use nabla::train::Stepper;
+use nabla::{
+    Activation, Init, LossConfig, LossInput, LossKind, Network, NetworkConfig, OptimizerConfig,
+    OptimizerKind,
+};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn steps_allocate(
+    hidden: Vec<usize>,
+    output: Activation,
+    loss: LossKind,
+    optimizer: OptimizerKind,
+    batch: usize,
+) -> u64 {
+    let mut data = generate(Synthetic::Blobs, 2000, 0.0, 1);
+    // Widen the 2 features to 300 so the products are large enough to be split over threads.
+    data.features = ndarray::Array2::from_shape_fn((2000, 300), |(i, j)| {
+        data.features[[i, j % 2]] * (1.0 + j as f32 / 300.0)
+    });
+    let config = NetworkConfig {
+        inputs: 300,
+        hidden,
+        hidden_activation: Activation::Relu,
+        outputs: 3,
+        output_activation: output,
+        loss: LossConfig::new(
+            loss,
+            if output == Activation::Identity {
+                LossInput::Logits
+            } else {
+                LossInput::Probabilities
+            },
+        ),
+        init: Init::Auto,
+        allow_unsafe: false,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let mut network = Network::<f32>::new(config, 1).unwrap();
+        network.set_threads(2);
+        let settings = OptimizerConfig {
+            momentum: 0.9,
+            ..OptimizerConfig::new(optimizer, 0.01)
+        };
+        let mut stepper = Stepper::new(&network, &data, settings, batch).unwrap();
+        let rows: Vec<usize> = (0..2000).collect();
+        for chunk in rows.chunks(batch).take(4) {
+            stepper.step(&mut network, chunk).unwrap();
+        }
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..3 {
+            for chunk in rows.chunks(batch).skip(4) {
+                stepper.step(&mut network, chunk).unwrap();
+            }
+        }
+        ALLOCATIONS.load(Ordering::Relaxed) - before
+    })
+}
+
+#[test]
+fn training_steps_allocate_nothing() {
+    assert_eq!(
+        steps_allocate(
+            vec![512, 256],
+            Activation::Identity,
+            LossKind::CrossEntropy,
+            OptimizerKind::Sgd,
+            256
+        ),
+        0
+    );
+    assert_eq!(
+        steps_allocate(
+            vec![64],
+            Activation::Softmax,
+            LossKind::CrossEntropy,
+            OptimizerKind::Adam,
+            32
+        ),
+        0
+    );
+    assert_eq!(
+        steps_allocate(
+            vec![128],
+            Activation::Sigmoid,
+            LossKind::BinaryCrossEntropy,
+            OptimizerKind::AdamW,
+            100
+        ),
+        0
+    );
+}
