@@ -79,6 +79,7 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
             labels: args.read.labels.clone(),
             samples: args.read.samples,
             noise: None,
+            download: Default::default(),
         };
         let loaded = data_args.load(0, false, Some(config.inputs))?;
         let mut rows = loaded.test.unwrap_or(loaded.train);

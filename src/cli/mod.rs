@@ -5,6 +5,7 @@ mod bench;
 mod compare_heads;
 mod data_args;
 mod diagnose;
+mod download;
 mod evaluate;
 mod explain;
 mod gradcheck;
@@ -48,6 +49,8 @@ enum Command {
     /// Train the same network with a ReLU, identity, sigmoid and softmax output under
     /// cross-entropy and tabulate what happens.
     CompareHeads(Box<compare_heads::CompareHeadsArgs>),
+    /// Download MNIST or Fashion-MNIST into the cache (SHA-256 verified); prints the directory.
+    Download(download::DownloadCommandArgs),
     /// The speed workload (DESIGN.md §6): epochs, inference and sgemm, as the PyTorch peer.
     Bench(bench::BenchArgs),
     /// Compare a network's backpropagated gradients with finite differences (f64).
@@ -63,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Loss(args)) => loss::run(args),
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Download(args)) => download::run(args),
         Some(Command::Bench(args)) => bench::run_bench(args, &crate::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),
         Some(Command::CompareHeads(args)) => compare_heads::run(*args),

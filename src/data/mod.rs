@@ -8,6 +8,7 @@
 //! | the 8×8 digits set compiled into the binary | `digits.rs` |
 //! | spirals, moons, circles, XOR, Gaussian blobs | `synthetic.rs` |
 //! | stratified, seeded splits | `split.rs` |
+//! | MNIST / Fashion-MNIST fetched into a cache, SHA-256 verified | `download.rs` |
 //! | a data spec ("digits", "spirals", a path) → train (+ test) | `source.rs` |
 //!
 //! Every loader checks what it reads against what the file declares and reports the file,
@@ -16,6 +17,7 @@
 
 mod csv;
 mod digits;
+pub mod download;
 mod idx;
 mod npy;
 mod source;

@@ -1,0 +1,274 @@
+//! Downloading the public data sets (MNIST, Fashion-MNIST) into a cache, verified.
+//!
+//! Each file is fetched to a temporary file beside its final name while its SHA-256 is computed,
+//! checked against the length the server announced and against the published digest, flushed,
+//! and only then renamed into place: the cache never holds a partial or corrupt file. A failed
+//! attempt is retried (transport errors, truncation, wrong bytes) before giving up.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// A data set published as four IDX files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteSet {
+    /// The name used with `--data` ("mnist").
+    pub name: &'static str,
+    /// Where the files are published (a base URL ending in '/').
+    pub mirror: &'static str,
+    /// (file name, SHA-256 in hex) of the four files.
+    pub files: [(&'static str, &'static str); 4],
+}
+
+/// MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0): the mirror PyTorch's torchvision uses.
+pub const MNIST: RemoteSet = RemoteSet {
+    name: "mnist",
+    mirror: "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    files: [
+        (
+            "train-images-idx3-ubyte.gz",
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+    ],
+};
+
+/// Fashion-MNIST (Zalando SE; MIT): the authors' own bucket.
+pub const FASHION_MNIST: RemoteSet = RemoteSet {
+    name: "fashion-mnist",
+    mirror: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    files: [
+        (
+            "train-images-idx3-ubyte.gz",
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
+    ],
+};
+
+/// The remote set called `name`, if any.
+pub fn remote(name: &str) -> Option<RemoteSet> {
+    [MNIST, FASHION_MNIST]
+        .into_iter()
+        .find(|set| set.name == name)
+}
+
+/// The cache directory: `$XDG_CACHE_HOME/nabla`, else `$HOME/.cache/nabla`.
+pub fn default_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("nabla")
+}
+
+/// How to download.
+#[derive(Clone, Debug)]
+pub struct DownloadOptions {
+    /// Base URL to fetch from instead of the set's own mirror.
+    pub mirror: Option<String>,
+    /// Where the files are kept (one sub-directory per set).
+    pub cache_dir: PathBuf,
+    /// Attempts per file (≥ 1).
+    pub attempts: u32,
+    /// Pause before a retry (doubled each time).
+    pub retry_delay: Duration,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            mirror: None,
+            cache_dir: default_cache_dir(),
+            attempts: 3,
+            retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What the download reports as it goes.
+pub enum Progress<'a> {
+    /// A file is already in the cache with the right digest.
+    Cached(&'a str),
+    /// A file's transfer begins (`total` bytes when the server says).
+    Started(&'a str, Option<u64>),
+    /// Bytes received so far.
+    Received(u64),
+    /// The file is complete and verified.
+    Finished(&'a str),
+    /// An attempt failed and will be retried.
+    Retrying(&'a str, &'a str),
+}
+
+/// SHA-256 of a file in lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Makes sure the four files of `set` are in the cache, verified; returns their directory.
+pub fn ensure_downloaded(
+    set: RemoteSet,
+    options: &DownloadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<PathBuf> {
+    let dir = options.cache_dir.join(set.name);
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let base = options
+        .mirror
+        .clone()
+        .unwrap_or_else(|| set.mirror.to_string());
+    let base = if base.ends_with('/') {
+        base
+    } else {
+        format!("{base}/")
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_recv_response(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for (name, digest) in set.files {
+        let target = dir.join(name);
+        if target.is_file() {
+            if sha256_file(&target)? == digest {
+                progress(Progress::Cached(name));
+                continue;
+            }
+            // A file that does not match is never kept.
+            fs::remove_file(&target).map_err(|e| Error::io(&target, e))?;
+        }
+        let url = format!("{base}{name}");
+        let mut delay = options.retry_delay;
+        for attempt in 1..=options.attempts.max(1) {
+            match fetch(&agent, &url, &target, digest, progress) {
+                Ok(()) => {
+                    progress(Progress::Finished(name));
+                    break;
+                }
+                Err(why) if attempt < options.attempts.max(1) => {
+                    progress(Progress::Retrying(name, &why));
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(why) => {
+                    return Err(Error::data(
+                        &target,
+                        Some(url),
+                        format!("download failed after {attempt} attempts: {why}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(dir)
+}
+
+/// One attempt: stream `url` to a temporary file while hashing, check length and digest, then
+/// rename over `target`. On any failure the temporary file is removed.
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    target: &Path,
+    digest: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> std::result::Result<(), String> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = target.with_file_name(format!(".{name}.part-{}", std::process::id()));
+    let result = (|| {
+        let mut response = agent
+            .get(url)
+            .call()
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("the server answered {status}"));
+        }
+        let total = response.body().content_length();
+        progress(Progress::Started(&name, total));
+        let mut reader = response.body_mut().as_reader();
+        let mut file = File::create(&temporary)
+            .map_err(|e| format!("cannot create {}: {e}", temporary.display()))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut received = 0u64;
+        loop {
+            let n = reader
+                .read(&mut buffer)
+                .map_err(|e| format!("the transfer broke off after {received} bytes: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            file.write_all(&buffer[..n])
+                .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
+            received += n as u64;
+            progress(Progress::Received(received));
+        }
+        if let Some(total) = total
+            && received != total
+        {
+            return Err(format!("truncated: received {received} of {total} bytes"));
+        }
+        let got = hex(&hasher.finalize());
+        if got != digest {
+            return Err(format!(
+                "wrong bytes: SHA-256 {got}, expected {digest} ({received} bytes received)"
+            ));
+        }
+        file.sync_all()
+            .map_err(|e| format!("cannot flush {}: {e}", temporary.display()))?;
+        fs::rename(&temporary, target)
+            .map_err(|e| format!("cannot rename into {}: {e}", target.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
