@@ -12,6 +12,13 @@ pub enum Error {
     #[error("{0}")]
     IncompatibleHead(Box<IncompatibleHead>),
 
+    /// Training met NaN or ∞.
+    #[error(
+        "numerical fault at epoch {}, step {} (step {} overall): NaN or ∞ in {}",
+        .0.epoch, .0.step, .0.global_step, .0.place
+    )]
+    Anomaly(Box<crate::train::Anomaly>),
+
     /// Two arrays whose shapes must agree do not.
     #[error("{what}: expected shape {expected}, got {got}")]
     Shape {

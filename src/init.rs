@@ -6,6 +6,7 @@
 //! xavier-uniform  W ~ U(−√(6/(n_in+n_out)), +√(6/(n_in+n_out)))      (Glorot, Keras' default)
 //! xavier-normal   W ~ N(0, 2/(n_in+n_out))
 //! pytorch         W, b ~ U(−1/√n_in, 1/√n_in)           (nn.Linear's default)
+//! nielsen         W ~ N(0, 1/n_in), b ~ N(0, 1)          (network2.py's default_weight_initializer)
 //! auto            he-normal for the ReLU family, xavier-uniform otherwise
 //! ```
 //!
@@ -42,12 +43,14 @@ pub enum Init {
     XavierNormal,
     /// U(±1/√n_in) for weights and biases, as PyTorch's `nn.Linear`.
     Pytorch,
+    /// N(0, 1/n_in) weights and N(0, 1) biases, as Michael Nielsen's network2.py.
+    Nielsen,
 }
 
 impl Init {
     /// The names accepted on the command line and in configs.
     pub const NAMES: &'static str =
-        "auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch";
+        "auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch, nielsen";
 
     /// The scheme `auto` stands for in front of `activation`.
     pub fn resolve(self, activation: Activation) -> Init {
@@ -64,7 +67,7 @@ impl Init {
         match self.resolve(activation) {
             Init::HeNormal | Init::HeUniform => activation.is_rectifier(),
             Init::XavierUniform | Init::XavierNormal => !activation.is_rectifier(),
-            Init::Pytorch | Init::Auto => true,
+            Init::Pytorch | Init::Nielsen | Init::Auto => true,
         }
     }
 
@@ -86,14 +89,19 @@ impl Init {
             a if a.is_rectifier() => 2f64.sqrt(),
             _ => 1.0,
         };
-        let mut normal = |std: f64| {
+        let mut normal = |std: f64, rows: usize, cols: usize| {
             let normal = Normal::new(0.0, std).expect("a finite, positive standard deviation");
-            Array2::from_shape_simple_fn((outputs, inputs), || F::of(normal.sample(&mut rng)))
+            Array2::from_shape_simple_fn((rows, cols), || F::of(normal.sample(&mut rng)))
         };
         let zeros = Array1::zeros(outputs);
         match self.resolve(activation) {
-            Init::HeNormal => (normal(gain / fan_in.sqrt()), zeros),
-            Init::XavierNormal => (normal((2.0 / fan_sum).sqrt()), zeros),
+            Init::HeNormal => (normal(gain / fan_in.sqrt(), outputs, inputs), zeros),
+            Init::XavierNormal => (normal((2.0 / fan_sum).sqrt(), outputs, inputs), zeros),
+            Init::Nielsen => {
+                let weights = normal(1.0 / fan_in.sqrt(), outputs, inputs);
+                let bias = normal(1.0, 1, outputs).remove_axis(ndarray::Axis(0));
+                (weights, bias)
+            }
             Init::HeUniform => (
                 uniform(&mut rng, (outputs, inputs), gain * (3.0 / fan_in).sqrt()),
                 zeros,
@@ -132,6 +140,7 @@ impl fmt::Display for Init {
             Init::XavierUniform => "xavier-uniform",
             Init::XavierNormal => "xavier-normal",
             Init::Pytorch => "pytorch",
+            Init::Nielsen => "nielsen",
         })
     }
 }
@@ -147,6 +156,7 @@ impl FromStr for Init {
             "xavier-uniform" | "glorot-uniform" | "xavier" | "glorot" => Ok(Init::XavierUniform),
             "xavier-normal" | "glorot-normal" => Ok(Init::XavierNormal),
             "pytorch" | "torch" | "lecun-uniform" => Ok(Init::Pytorch),
+            "nielsen" | "network2" => Ok(Init::Nielsen),
             _ => Err(Error::UnknownName {
                 kind: "initialisation",
                 name: text.to_string(),

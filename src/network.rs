@@ -119,6 +119,11 @@ impl<F: Scalar> Workspace<F> {
         self.capacity
     }
 
+    /// The pre-activations zˡ of layer `layer` from the last forward pass over `rows` rows.
+    pub fn pre_activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
+        self.pre_activations[layer].slice(s![..rows, ..])
+    }
+
     /// The activations aˡ of layer `layer` from the last forward pass over `rows` rows.
     pub fn activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
         self.activations[layer].slice(s![..rows, ..])
@@ -136,6 +141,26 @@ impl<F: Scalar> Workspace<F> {
 pub struct Gradients<F> {
     /// One entry per dense layer.
     pub layers: Vec<DenseGradients<F>>,
+}
+
+impl<F: Scalar> Gradients<F> {
+    /// The global L2 norm ‖g‖ = √(Σ g²) over every weight and bias gradient.
+    pub fn norm(&self) -> f64 {
+        self.layers
+            .iter()
+            .flat_map(|l| l.weights.iter().chain(&l.bias))
+            .map(|g| g.f64() * g.f64())
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// g ← factor · g.
+    pub fn scale(&mut self, factor: F) {
+        for l in &mut self.layers {
+            l.weights.mapv_inplace(|g| g * factor);
+            l.bias.mapv_inplace(|g| g * factor);
+        }
+    }
 }
 
 impl<F: Scalar> Network<F> {

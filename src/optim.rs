@@ -160,6 +160,17 @@ struct TensorState<F> {
     second: Vec<F>,
 }
 
+/// An optimiser's mutable state, for checkpoints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerState<F> {
+    /// Steps taken.
+    pub steps: u64,
+    /// The current learning rate.
+    pub learning_rate: f64,
+    /// (first, second) moment buffers per tensor: weights then bias of each layer.
+    pub buffers: Vec<(Vec<F>, Vec<F>)>,
+}
+
 /// An optimiser bound to the shapes of one network.
 #[derive(Clone, Debug)]
 pub struct Optimizer<F> {
@@ -212,6 +223,57 @@ impl<F: Scalar> Optimizer<F> {
     /// Number of steps taken.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The state a checkpoint needs: step count, learning rate, and per tensor (weights, then
+    /// bias, of each layer) the first and second moment buffers (empty where unused).
+    pub fn state(&self) -> OptimizerState<F> {
+        OptimizerState {
+            steps: self.steps,
+            learning_rate: self.learning_rate,
+            buffers: self
+                .state
+                .iter()
+                .map(|t| (t.first.clone(), t.second.clone()))
+                .collect(),
+        }
+    }
+
+    /// Copies the state into `into`, reusing its buffers (for snapshots taken during training).
+    pub fn state_into(&self, into: &mut OptimizerState<F>) {
+        into.steps = self.steps;
+        into.learning_rate = self.learning_rate;
+        into.buffers.resize_with(self.state.len(), Default::default);
+        for (target, source) in into.buffers.iter_mut().zip(&self.state) {
+            target.0.clone_from(&source.first);
+            target.1.clone_from(&source.second);
+        }
+    }
+
+    /// Restores a state saved by [`Optimizer::state`] for the same network and settings.
+    ///
+    /// # Errors
+    /// A state whose buffers do not fit this optimiser's tensors.
+    pub fn restore(&mut self, state: &OptimizerState<F>) -> Result<()> {
+        if state.buffers.len() != self.state.len()
+            || state
+                .buffers
+                .iter()
+                .zip(&self.state)
+                .any(|(b, t)| b.0.len() != t.first.len() || b.1.len() != t.second.len())
+        {
+            return Err(Error::invalid(
+                "optimizer state",
+                "its buffers do not fit this network and optimiser",
+            ));
+        }
+        self.steps = state.steps;
+        self.learning_rate = state.learning_rate;
+        for (target, source) in self.state.iter_mut().zip(&state.buffers) {
+            target.first.clone_from(&source.0);
+            target.second.clone_from(&source.1);
+        }
+        Ok(())
     }
 
     /// Applies one update to every parameter of `network` from `gradients`.

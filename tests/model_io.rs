@@ -38,6 +38,10 @@ fn a_reloaded_model_predicts_bit_identically() {
         seed: 2,
         threads: 1,
         patience: None,
+        clip_grad_norm: None,
+        check_every: nabla::train::DEFAULT_CHECK_EVERY,
+        checkpoint_every: None,
+        stop_on_faults: true,
     };
     train(&mut network, &data, None, &config, &mut Silent).unwrap();
     let model = Model {

@@ -126,6 +126,10 @@ pub fn run(args: CompareHeadsArgs) -> anyhow::Result<ExitCode> {
             seed: args.seed,
             threads: 1,
             patience: None,
+            clip_grad_norm: None,
+            check_every: nabla::train::DEFAULT_CHECK_EVERY,
+            checkpoint_every: None,
+            stop_on_faults: false,
         };
         let mut counter = Counter::default();
         train(

@@ -37,7 +37,8 @@ pub struct NetworkArgs {
     /// How losses combine: mean, batch-mean (sum over outputs, mean over examples), sum.
     #[arg(long, default_value = "mean")]
     pub reduction: String,
-    /// Weight initialisation: auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch.
+    /// Weight initialisation: auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch,
+    /// nielsen.
     #[arg(long, default_value = "auto")]
     pub init: String,
     /// Train a pairing that is not a probability model anyway (e.g. a ReLU output with

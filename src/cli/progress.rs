@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nabla::train::{EpochReport, Observer};
+use nabla::io::save_checkpoint;
+use nabla::train::{Checkpoint, EpochReport, Observer};
+use serde_json::Value;
 
 /// Progress bar + epoch lines + metrics file.
 pub struct Progress {
@@ -19,10 +21,12 @@ pub struct Progress {
     epoch_started: Instant,
     epochs: usize,
     rows: usize,
+    checkpoints: Option<(PathBuf, Value)>,
 }
 
 impl Progress {
-    /// Shows a bar when stderr is a terminal; writes epoch objects to `metrics` when given.
+    /// Shows a bar when stderr is a terminal; writes epoch objects to `metrics` when given (a
+    /// resumed run rewrites the finished epochs first, see [`Progress::replay`]).
     pub fn new(metrics: Option<&Path>) -> anyhow::Result<Self> {
         let metrics = metrics
             .map(|path| {
@@ -39,7 +43,22 @@ impl Progress {
             epoch_started: Instant::now(),
             epochs: 0,
             rows: 0,
+            checkpoints: None,
         })
+    }
+
+    /// Writes checkpoints to `path`, with `context` (the run's settings) inside.
+    pub fn with_checkpoints(mut self, path: PathBuf, context: Value) -> Self {
+        self.checkpoints = Some((path, context));
+        self
+    }
+
+    /// Prints and records the epochs a resumed run already finished.
+    pub fn replay(&mut self, history: &[EpochReport], epochs: usize) {
+        self.epochs = epochs;
+        for report in history {
+            self.epoch_finished(report);
+        }
     }
 
     /// The first error writing the metrics file, if any.
@@ -71,6 +90,13 @@ pub fn epoch_line(report: &EpochReport, epochs: usize) -> String {
 }
 
 impl Observer for Progress {
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> nabla::Result<()> {
+        match &self.checkpoints {
+            Some((path, context)) => save_checkpoint(path, checkpoint, context),
+            None => Ok(()),
+        }
+    }
+
     fn epoch_started(&mut self, epoch: usize, epochs: usize, batches: usize) {
         self.epoch_started = Instant::now();
         self.epochs = epochs;

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use nabla::data::Dataset;
-use nabla::io::save_model;
+use nabla::io::{load_checkpoint, save_model};
 use nabla::metrics::evaluate;
 use nabla::model::Model;
 use nabla::train::{self as trainer, TrainConfig};
 use nabla::{Network, OptimizerConfig, OptimizerKind, Schedule};
+use serde_json::json;
 
 use super::data_args::DataArgs;
 use super::network_args::{NetworkArgs, describe};
@@ -49,6 +50,24 @@ pub struct TrainArgs {
     /// Write learning curves to this PNG (and, for 2-D data, a decision boundary beside it).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Check every step's activations and gradients for NaN/∞ (slow), instead of every 100th;
+    /// the loss is checked at every step in any case.
+    #[arg(long)]
+    pub detect_anomalies: bool,
+    /// Rescale gradients whose global L2 norm exceeds this value.
+    #[arg(long)]
+    pub clip_grad_norm: Option<f64>,
+    /// Write a checkpoint every this many steps (atomically; see --checkpoint).
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
+    /// The checkpoint file [default: the --save path + ".ckpt", else nabla-train.ckpt]. Also
+    /// where the last good state goes when a numerical fault stops training.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue a run from this checkpoint: same flags, same seed and threads, and the result
+    /// is bit-identical to an uninterrupted run.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
     /// Write one JSON object per epoch to this file.
     #[arg(long)]
     pub metrics: Option<PathBuf>,
@@ -167,6 +186,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         args.epochs,
         args.seed
     )?;
+    let run = json!({
+        "data": args.data.data, "label_column": args.data.label_column, "labels": args.data.labels,
+        "samples": args.data.samples, "noise": args.data.noise,
+        "test": args.split.test, "validation_split": args.split.validation_split,
+        "test_split": args.split.test_split, "normalize": args.split.normalize,
+        "network": config, "optimizer": optimizer, "schedule": args.optimizer.schedule,
+        "batch": args.batch, "epochs": args.epochs, "seed": args.seed, "threads": threads,
+        "patience": args.patience, "clip_grad_norm": args.clip_grad_norm,
+    });
     let train_config = TrainConfig {
         optimizer,
         schedule: args.optimizer.schedule.parse::<Schedule>()?,
@@ -175,15 +203,92 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         threads,
         patience: args.patience,
+        clip_grad_norm: args.clip_grad_norm,
+        check_every: if args.detect_anomalies {
+            1
+        } else {
+            nabla::train::DEFAULT_CHECK_EVERY
+        },
+        checkpoint_every: args.checkpoint_every,
+        stop_on_faults: true,
     };
-    let mut progress = Progress::new(args.metrics.as_deref())?;
-    let outcome = trainer::train(
+    let resume = match &args.resume {
+        Some(path) => {
+            let (checkpoint, context) = load_checkpoint(path)?;
+            let differing: Vec<&str> = run
+                .as_object()
+                .expect("an object")
+                .iter()
+                .filter(|(key, value)| context["run"].get(key.as_str()) != Some(value))
+                .map(|(key, _)| key.as_str())
+                .collect();
+            // What the weights and the data order depend on must match; the optimiser and the
+            // run length may change (e.g. a lower learning rate after a numerical fault), at the
+            // price of no longer matching an uninterrupted run.
+            let structural: Vec<&str> = differing
+                .iter()
+                .copied()
+                .filter(|k| {
+                    !matches!(
+                        *k,
+                        "optimizer"
+                            | "schedule"
+                            | "epochs"
+                            | "patience"
+                            | "clip_grad_norm"
+                            | "threads"
+                    )
+                })
+                .collect();
+            anyhow::ensure!(
+                structural.is_empty(),
+                "{}: the checkpoint was made with different data or network settings ({}); resume with the same flags",
+                path.display(),
+                structural.join(", ")
+            );
+            if !differing.is_empty() {
+                eprintln!(
+                    "warning: resuming with different settings ({}): the result will not match an uninterrupted run",
+                    differing.join(", ")
+                );
+            }
+            writeln!(
+                stdout,
+                "resuming {} at epoch {}, step {}",
+                path.display(),
+                checkpoint.state.epoch + 1,
+                checkpoint.state.step
+            )?;
+            Some(checkpoint)
+        }
+        None => None,
+    };
+    let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| match &args.save {
+        Some(save) => PathBuf::from(format!("{}.ckpt", save.display())),
+        None => PathBuf::from("nabla-train.ckpt"),
+    });
+    let mut progress = Progress::new(args.metrics.as_deref())?
+        .with_checkpoints(checkpoint_path.clone(), json!({ "run": run }));
+    if let Some(checkpoint) = &resume {
+        progress.replay(&checkpoint.state.history, args.epochs);
+    }
+    let outcome = match trainer::train_from(
         &mut network,
         &train,
         validation.as_ref(),
         &train_config,
         &mut progress,
-    )?;
+        resume,
+    ) {
+        Ok(outcome) => outcome,
+        Err(error @ nabla::Error::Anomaly(_)) => {
+            return Err(anyhow::Error::new(error).context(format!(
+                "training stopped; the last good state was saved to {} (continue from it with --resume {0} and, say, a lower --lr or --clip-grad-norm)",
+                checkpoint_path.display()
+            )));
+        }
+        Err(other) => return Err(other.into()),
+    };
     progress.finish()?;
     if let Some(best) = outcome.best_epoch {
         let why = if outcome.stopped_early {

@@ -10,12 +10,17 @@
 //! | binary cross-entropy from probabilities | `BCELoss` | `binary.rs` |
 //! | mse | `MSELoss` | `squared.rs` |
 //!
+//! `case.rs` holds the `nabla loss` JSON contract built on them.
+//!
 //! Every from-logits form runs in logit space (log-sum-exp, softplus): logits of ±1000 give
 //! finite losses and exact gradients.
 
 mod binary;
+mod case;
 mod categorical;
 mod squared;
+
+pub use case::evaluate_case;
 
 use std::fmt;
 use std::str::FromStr;
