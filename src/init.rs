@@ -7,6 +7,7 @@
 //! xavier-normal   W ~ N(0, 2/(n_in+n_out))
 //! pytorch         W, b ~ U(−1/√n_in, 1/√n_in)           (nn.Linear's default)
 //! nielsen         W ~ N(0, 1/n_in), b ~ N(0, 1)          (network2.py's default_weight_initializer)
+//! nielsen-large   W ~ N(0, 1), b ~ N(0, 1)               (network2.py's large_weight_initializer)
 //! auto            he-normal for the ReLU family, xavier-uniform otherwise
 //! ```
 //!
@@ -45,12 +46,14 @@ pub enum Init {
     Pytorch,
     /// N(0, 1/n_in) weights and N(0, 1) biases, as Michael Nielsen's network2.py.
     Nielsen,
+    /// N(0, 1) weights and biases: network2.py's `large_weight_initializer`, used in the
+    /// cross-entropy and regularisation sections of Nielsen's chapter 3.
+    NielsenLarge,
 }
 
 impl Init {
     /// The names accepted on the command line and in configs.
-    pub const NAMES: &'static str =
-        "auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch, nielsen";
+    pub const NAMES: &'static str = "auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch, nielsen, nielsen-large";
 
     /// The scheme `auto` stands for in front of `activation`.
     pub fn resolve(self, activation: Activation) -> Init {
@@ -67,7 +70,7 @@ impl Init {
         match self.resolve(activation) {
             Init::HeNormal | Init::HeUniform => activation.is_rectifier(),
             Init::XavierUniform | Init::XavierNormal => !activation.is_rectifier(),
-            Init::Pytorch | Init::Nielsen | Init::Auto => true,
+            Init::Pytorch | Init::Nielsen | Init::NielsenLarge | Init::Auto => true,
         }
     }
 
@@ -97,8 +100,13 @@ impl Init {
         match self.resolve(activation) {
             Init::HeNormal => (normal(gain / fan_in.sqrt(), outputs, inputs), zeros),
             Init::XavierNormal => (normal((2.0 / fan_sum).sqrt(), outputs, inputs), zeros),
-            Init::Nielsen => {
-                let weights = normal(1.0 / fan_in.sqrt(), outputs, inputs);
+            Init::Nielsen | Init::NielsenLarge => {
+                let scale = if self == Init::Nielsen {
+                    1.0 / fan_in.sqrt()
+                } else {
+                    1.0
+                };
+                let weights = normal(scale, outputs, inputs);
                 let bias = normal(1.0, 1, outputs).remove_axis(ndarray::Axis(0));
                 (weights, bias)
             }
@@ -141,6 +149,7 @@ impl fmt::Display for Init {
             Init::XavierNormal => "xavier-normal",
             Init::Pytorch => "pytorch",
             Init::Nielsen => "nielsen",
+            Init::NielsenLarge => "nielsen-large",
         })
     }
 }
@@ -157,6 +166,7 @@ impl FromStr for Init {
             "xavier-normal" | "glorot-normal" => Ok(Init::XavierNormal),
             "pytorch" | "torch" | "lecun-uniform" => Ok(Init::Pytorch),
             "nielsen" | "network2" => Ok(Init::Nielsen),
+            "nielsen-large" => Ok(Init::NielsenLarge),
             _ => Err(Error::UnknownName {
                 kind: "initialisation",
                 name: text.to_string(),

@@ -32,3 +32,63 @@ fn mnist_hidden_128_five_epochs_reaches_97_percent() {
     println!("{last}");
     assert!(accuracy >= 0.97, "{text}");
 }
+
+/// docs/RESULTS.md, row 1, seed 1: Nielsen's 784-30-10 reproduces to the digit.
+#[test]
+fn nielsen_784_30_10_reproduces_the_documented_result() {
+    let Some(dir) = shared_path(
+        "data/mnist",
+        "nielsen_784_30_10_reproduces_the_documented_result",
+    ) else {
+        return;
+    };
+    let out = nabla()
+        .args([
+            "train",
+            "--data",
+            dir.to_str().unwrap(),
+            "--validation-split",
+            "10000",
+            "--hidden",
+            "30",
+        ])
+        .args([
+            "--activation",
+            "sigmoid",
+            "--output",
+            "sigmoid",
+            "--loss",
+            "binary-cross-entropy",
+            "--reduction",
+            "batch-mean",
+        ])
+        .args([
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.5",
+            "--batch",
+            "10",
+            "--epochs",
+            "30",
+            "--init",
+            "nielsen",
+            "--seed",
+            "1",
+            "--threads",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("50000 train, 10000 validation, 10000 test rows"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("test accuracy: 0.9585  test loss: 0.3239"),
+        "{text}"
+    );
+}

@@ -38,7 +38,7 @@ pub struct NetworkArgs {
     #[arg(long, default_value = "mean")]
     pub reduction: String,
     /// Weight initialisation: auto, he-normal, he-uniform, xavier-uniform, xavier-normal, pytorch,
-    /// nielsen.
+    /// nielsen, nielsen-large.
     #[arg(long, default_value = "auto")]
     pub init: String,
     /// Train a pairing that is not a probability model anyway (e.g. a ReLU output with
