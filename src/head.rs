@@ -22,7 +22,7 @@ use std::fmt;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 use serde::{Deserialize, Serialize};
 
-use crate::activation::{Activation, sigmoid};
+use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, LossInput, LossKind, LossValue, Targets};
 use crate::range::OutputRange;
@@ -250,16 +250,16 @@ impl Head {
     /// log-softmax + nll / cross-entropy:      softmax(z)
     /// otherwise:                              σ(z) of the output activation
     /// ```
-    pub fn predict<F: Scalar>(
-        &self,
-        pre_activations: ArrayView2<F>,
-        mut outputs: ArrayViewMut2<F>,
-    ) {
-        let link = match (self.path, self.evaluated.kind, self.evaluated.from) {
-            (HeadPath::Fused | HeadPath::Direct, LossKind::CrossEntropy, LossInput::Logits) => {
-                Activation::Softmax
-            }
-            (
+    pub fn predict<F: Scalar>(&self, pre_activations: ArrayView2<F>, outputs: ArrayViewMut2<F>) {
+        self.output_activation().forward(pre_activations, outputs);
+    }
+
+    /// The activation that maps z to the model's outputs (see [`Head::predict`]): the loss's
+    /// own link (softmax, sigmoid) when it reads logits, else the output activation.
+    pub fn output_activation(&self) -> Activation {
+        match (self.path, self.evaluated.kind, self.evaluated.from) {
+            (HeadPath::Fused | HeadPath::Direct, LossKind::CrossEntropy, LossInput::Logits)
+            | (
                 HeadPath::Direct,
                 LossKind::Nll | LossKind::CrossEntropy,
                 LossInput::LogProbabilities,
@@ -268,15 +268,9 @@ impl Head {
                 HeadPath::Fused | HeadPath::Direct,
                 LossKind::BinaryCrossEntropy,
                 LossInput::Logits,
-            ) => {
-                Zip::from(&mut outputs)
-                    .and(&pre_activations)
-                    .for_each(|a, &z| *a = sigmoid(z));
-                return;
-            }
+            ) => Activation::Sigmoid,
             _ => self.activation,
-        };
-        link.forward(pre_activations, outputs);
+        }
     }
 }
 

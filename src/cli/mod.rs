@@ -8,6 +8,7 @@ mod diagnose;
 mod download;
 mod evaluate;
 mod explain;
+mod export;
 mod gradcheck;
 mod loss;
 mod network_args;
@@ -51,6 +52,8 @@ enum Command {
     CompareHeads(Box<compare_heads::CompareHeadsArgs>),
     /// Download MNIST or Fashion-MNIST into the cache (SHA-256 verified); prints the directory.
     Download(download::DownloadCommandArgs),
+    /// Export a saved model as an ONNX graph (opset 13).
+    Export(export::ExportArgs),
     /// The speed workload (DESIGN.md §6): epochs, inference and sgemm, as the PyTorch peer.
     Bench(bench::BenchArgs),
     /// Compare a network's backpropagated gradients with finite differences (f64).
@@ -67,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Download(args)) => download::run(args),
+        Some(Command::Export(args)) => export::run(args),
         Some(Command::Bench(args)) => bench::run_bench(args, &crate::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),
         Some(Command::CompareHeads(args)) => compare_heads::run(*args),

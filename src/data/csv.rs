@@ -131,9 +131,15 @@ fn label_column(header: &[String], options: &LoadOptions) -> Result<Option<usize
             .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(chosen)))
             .map(Some)
             .ok_or_else(|| {
+                let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
+                let more = if header.len() > 12 {
+                    format!(", … ({} columns)", header.len())
+                } else {
+                    String::new()
+                };
                 format!(
-                    "no column named '{chosen}'; the header has: {}",
-                    header.join(", ")
+                    "no column named '{chosen}'; the header has: {}{more}",
+                    shown.join(", ")
                 )
             });
     }

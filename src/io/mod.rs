@@ -4,7 +4,9 @@
 mod atomic;
 mod checkpoint;
 mod model_file;
+pub mod onnx;
 
 pub use atomic::write_atomically;
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use model_file::{CONFIG_METADATA_KEY, load_model, save_model};
+pub use onnx::export_onnx;

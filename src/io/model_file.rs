@@ -70,13 +70,26 @@ pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
         Some(config_path) => {
             let text =
                 std::fs::read_to_string(config_path).map_err(|e| Error::io(config_path, e))?;
-            serde_json::from_str(&text).map_err(|e| {
-                Error::data(
-                    config_path,
-                    Some(format!("line {}", e.line())),
-                    format!("not a valid model config: {e}"),
-                )
-            })?
+            // A full model config, or only the architecture (weights saved by other tools).
+            match serde_json::from_str::<ModelConfig>(&text) {
+                Ok(config) => config,
+                Err(full) => match serde_json::from_str::<crate::network::NetworkConfig>(&text) {
+                    Ok(network) => ModelConfig {
+                        format: crate::model::MODEL_FORMAT.into(),
+                        version: crate::model::MODEL_VERSION,
+                        network,
+                        normalization: crate::preprocess::Normalization::None,
+                        label_names: Vec::new(),
+                    },
+                    Err(_) => {
+                        return Err(Error::data(
+                            config_path,
+                            Some(format!("line {}", full.line())),
+                            format!("not a valid model or network config: {full}"),
+                        ));
+                    }
+                },
+            }
         }
         None => {
             let json = metadata

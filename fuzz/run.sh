@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fuzzes every reader of untrusted input for SECONDS seconds each with cargo-fuzz (libFuzzer).
+#   fuzz/run.sh [SECONDS]        (default 60)
+# Installs cargo-fuzz when missing. The stable toolchain is enough: RUSTC_BOOTSTRAP=1 lets it
+# accept the sanitizer flags. Findings land in fuzz/artifacts/<target>/; a summary per target
+# (executions, findings) is printed at the end.
+set -euo pipefail
+seconds=${1:-60}
+cd "$(dirname "$0")"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+export RUSTC_BOOTSTRAP=1
+mkdir -p corpus seeds
+# Seeds: one valid input per format, from the repository.
+head -c 4000 ../data/digits/digits.csv > seeds/csv.csv
+printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > seeds/idx.bin
+printf '{"loss": "cross-entropy", "from": "logits", "output": [[1.0, 2.0]], "target": [1]}' > seeds/loss.json
+printf '{"format": "nabla-model", "version": 1, "network": {"inputs": 2, "hidden": [3], "hidden_activation": "relu", "outputs": 2, "output_activation": "softmax", "loss": {"kind": "cross-entropy", "from": "probabilities"}}, "normalization": {"kind": "none"}, "label_names": ["a", "b"]}' > seeds/config.json
+declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [npy]=seeds/idx.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json)
+summary=()
+for target in csv idx npy model config loss_json; do
+  mkdir -p "corpus/$target" "artifacts/$target"
+  cp -n "${seed[$target]}" "corpus/$target/" 2>/dev/null || true
+  log=$(mktemp)
+  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -artifact_prefix="artifacts/$target/" > "$log" 2>&1 || true
+  grep -E "ERROR|panicked|^Done" "$log" || true
+  runs=$(grep -oE "^Done [0-9]+ runs" "$log" | grep -oE "[0-9]+" || echo "?")
+  findings=$(find "artifacts/$target" -type f | wc -l)
+  summary+=("$target: ${runs:-?} executions, $findings findings")
+  rm -f "$log"
+done
+printf '%s\n' "${summary[@]}"
