@@ -29,6 +29,11 @@
 //! - [`kernels`]: matrix products and helpers, each with a slow reference twin.
 //! - [`init`], [`optim`], [`schedule`]: initialisation, optimisers, learning-rate schedules.
 //! - [`gradcheck`]: central finite differences in f64.
+//! - [`explain`], [`diagnose`]: machine-checked derivations; known mistakes, explained.
+//! - [`data`], [`preprocess`]: data sets, loaders, downloads, splits; normalisation.
+//! - [`train`], [`metrics`], [`model`], [`io`], [`plot`]: the training loop with checkpoints,
+//!   evaluation, saved models (safetensors, ONNX), pictures.
+//! - [`bench`]: the speed workload shared with the PyTorch peer.
 
 #![warn(missing_docs)]
 
