@@ -33,7 +33,7 @@ pub enum Error {
     /// A value outside what a field accepts.
     #[error("{field}: {message}")]
     InvalidValue {
-        /// The field or position (e.g. "target[3]", "label_smoothing").
+        /// The field or position (e.g. `target[3]`, `label_smoothing`).
         field: String,
         /// What was wrong and what was expected.
         message: String,

@@ -66,7 +66,7 @@ pub struct GradcheckReport {
     pub checked: usize,
     /// The largest relative error over all of them.
     pub max_relative_error: f64,
-    /// Where that error occurred ("2.weight[3][1]").
+    /// Where that error occurred (`2.weight[3][1]`).
     pub worst: String,
 }
 

@@ -34,7 +34,7 @@ pub struct Evaluation {
     pub accuracy: f64,
     /// The head's loss over the set (batches combined by row count; summed for `sum`).
     pub loss: f64,
-    /// confusion[true][predicted].
+    /// `confusion[true][predicted]`.
     pub confusion: Array2<usize>,
     /// One entry per class.
     pub per_class: Vec<ClassMetrics>,
@@ -60,7 +60,7 @@ pub fn predicted_classes(outputs: ArrayView2<f32>) -> Vec<usize> {
         .collect()
 }
 
-/// confusion[true][predicted] counts.
+/// `confusion[true][predicted]` counts.
 pub fn confusion_matrix(labels: &[usize], predictions: &[usize], classes: usize) -> Array2<usize> {
     let mut confusion = Array2::zeros((classes, classes));
     for (&truth, &predicted) in labels.iter().zip(predictions) {

@@ -198,7 +198,7 @@ pub fn decision_boundary(path: &Path, model: &Model, data: &Dataset) -> Result<(
     })
 }
 
-/// A heat map of confusion[true][predicted], with the counts written in the cells.
+/// A heat map of `confusion[true][predicted]`, with the counts written in the cells.
 pub fn confusion_heatmap(path: &Path, confusion: &Array2<usize>, names: &[String]) -> Result<()> {
     let classes = confusion.nrows();
     let peak = confusion.iter().copied().max().unwrap_or(1).max(1) as f64;

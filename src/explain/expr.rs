@@ -188,7 +188,7 @@ pub enum Expr {
     Act(Activation, Box<Expr>),
     /// σ′(u) of an element-wise activation.
     Slope(Activation, Box<Expr>),
-    /// [u > 0]: 1 where u > 0, else 0 (Iverson bracket).
+    /// `[u > 0]`: 1 where u > 0, else 0 (Iverson bracket).
     Step(Box<Expr>),
     /// Φ(u), the standard normal CDF.
     NormalCdf(Box<Expr>),
@@ -268,7 +268,7 @@ pub mod build {
     pub fn slope(a: Activation, u: Expr) -> Expr {
         Expr::Slope(a, Box::new(u))
     }
-    /// [u > 0].
+    /// `[u > 0]`.
     pub fn step(u: Expr) -> Expr {
         Expr::Step(Box::new(u))
     }
