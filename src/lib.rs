@@ -33,7 +33,7 @@
 //! - [`data`], [`preprocess`]: data sets, loaders, downloads, splits; normalisation.
 //! - [`train`], [`metrics`], [`model`], [`io`], [`plot`]: the training loop with checkpoints,
 //!   evaluation, saved models (safetensors, ONNX), pictures.
-//! - [`bench`]: the speed workload shared with the PyTorch peer.
+//! - [`bench`](mod@bench): the speed workload shared with the PyTorch peer.
 
 #![warn(missing_docs)]
 
