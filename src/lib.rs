@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod allocations;
 pub mod bench;
 pub mod data;
 pub mod diagnose;

@@ -1,9 +1,7 @@
 //! A training step allocates nothing: workspaces, batch buffers, optimiser state and packing
 //! buffers are sized before the first step. Counted with a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use nabla::allocations::{CountingAllocator, allocations};
 use nabla::data::{Synthetic, generate};
 use nabla::train::Stepper;
 use nabla::{
@@ -11,30 +9,8 @@ use nabla::{
     OptimizerKind,
 };
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn steps_allocate(
     hidden: Vec<usize>,
@@ -81,13 +57,13 @@ fn steps_allocate(
         for chunk in rows.chunks(batch).take(4) {
             stepper.step(&mut network, chunk).unwrap();
         }
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         for _ in 0..3 {
             for chunk in rows.chunks(batch).skip(4) {
                 stepper.step(&mut network, chunk).unwrap();
             }
         }
-        ALLOCATIONS.load(Ordering::Relaxed) - before
+        allocations() - before
     })
 }
 

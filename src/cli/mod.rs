@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Download(args)) => download::run(args),
         Some(Command::Export(args)) => export::run(args),
-        Some(Command::Bench(args)) => bench::run_bench(args, &crate::allocations),
+        Some(Command::Bench(args)) => bench::run_bench(args, &nabla::allocations::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),
         Some(Command::CompareHeads(args)) => compare_heads::run(*args),
         None => match Args::parse_from(["nabla", "train"]).command {
