@@ -122,8 +122,7 @@ pub fn evaluate(network: &Network<f32>, data: &Dataset, batch: usize) -> Result<
             ),
         ));
     }
-    let outputs = network.config().outputs;
-    let classes = outputs.max(2);
+    let classes = network.config().classes();
     if let Some((row, label)) = data.labels.iter().enumerate().find(|(_, l)| **l >= classes) {
         return Err(Error::invalid(
             format!("label of row {row}"),

@@ -62,7 +62,7 @@ impl ModelConfig {
                 ),
             ));
         }
-        let classes = self.network.outputs.max(2);
+        let classes = self.network.classes();
         if !self.label_names.is_empty() && self.label_names.len() != classes {
             return Err(Error::invalid(
                 "label_names",
@@ -103,7 +103,7 @@ impl Model {
     pub fn from_parts(config: ModelConfig, layers: Vec<Dense<f32>>) -> Result<Model> {
         config.validate()?;
         let label_names = if config.label_names.is_empty() {
-            crate::data::numeric_label_names(config.network.outputs.max(2))
+            crate::data::numeric_label_names(config.network.classes())
         } else {
             config.label_names
         };

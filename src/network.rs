@@ -86,6 +86,12 @@ impl NetworkConfig {
         }
     }
 
+    /// Number of classes the network predicts: its outputs, or 2 for a single (sigmoid)
+    /// output unit.
+    pub fn classes(&self) -> usize {
+        self.outputs.max(2)
+    }
+
     /// Total number of weights and biases.
     pub fn parameter_count(&self) -> usize {
         self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use super::byte_size;
 use crate::error::{Error, Result};
 
 /// The elements of an IDX file, in the file's own type.
@@ -156,12 +157,7 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
         dims.push(u32::from_be_bytes(size) as usize);
     }
     let header_length = 4 + 4 * rank as u64;
-    let count = dims
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| fail(4, format!("dimensions {dims:?} overflow")))?;
-    let bytes = count
-        .checked_mul(element_size)
+    let bytes = byte_size(&dims, element_size)
         .ok_or_else(|| fail(4, format!("dimensions {dims:?} overflow")))?;
     let declared = format!("{} of {type_name} ({bytes} bytes)", dims_text(&dims));
     if let Some(length) = file_length {

@@ -154,6 +154,14 @@ pub(crate) fn class_labels(values: &[f64]) -> Result<(Vec<usize>, Vec<String>), 
     Ok((labels, numeric_label_names(classes)))
 }
 
+/// Bytes of an array of `dims` with `element_size`-byte elements, or `None` when that
+/// overflows (a header declaring an absurd size).
+pub(crate) fn byte_size(dims: &[usize], element_size: usize) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))?
+        .checked_mul(element_size)
+}
+
 /// Class names for numeric labels 0..classes.
 pub fn numeric_label_names(classes: usize) -> Vec<String> {
     (0..classes).map(|c| c.to_string()).collect()

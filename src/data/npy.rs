@@ -15,6 +15,7 @@ use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
+use super::byte_size;
 use crate::error::{Error, Result};
 
 /// A `.npy` array as f32 values in row-major order.
@@ -125,12 +126,7 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
             ),
         )
     })?;
-    let count = shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
-    let bytes = count
-        .checked_mul(size)
+    let bytes = byte_size(&shape, size)
         .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
     let body_start = prefix + header_length;
     let present = length - body_start;

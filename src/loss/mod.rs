@@ -88,11 +88,6 @@ impl LossKind {
         }
     }
 
-    /// Whether the loss compares probability distributions (everything but MSE).
-    pub fn is_cross_entropy(&self) -> bool {
-        !matches!(self, LossKind::Mse)
-    }
-
     /// The input form a network output with this activation-free head would naturally feed:
     /// log-probabilities for NLL, logits otherwise.
     pub fn natural_input(&self) -> LossInput {
