@@ -103,7 +103,7 @@ fn killed_runs_resume_bit_identically() {
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
-        assert!(leftovers.len() <= 1, "round {round}: {leftovers:?}");
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
     }
     assert!(
         resumed_mid_run >= 15,

@@ -267,6 +267,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         Some(save) => PathBuf::from(format!("{}.ckpt", save.display())),
         None => PathBuf::from("nabla-train.ckpt"),
     });
+    // A run killed mid-checkpoint left a temporary; this run writes the same file, so clear it.
+    nabla::io::remove_stale_temporaries(&checkpoint_path);
     let mut progress = Progress::new(args.metrics.as_deref())?
         .with_checkpoints(checkpoint_path.clone(), json!({ "run": run }));
     if let Some(checkpoint) = &resume {

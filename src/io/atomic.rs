@@ -3,6 +3,8 @@
 //!
 //! The bytes go to a temporary file in the same directory, which is flushed to disk (fsync),
 //! then renamed over the target; the directory is synced so the rename itself survives a crash.
+//! A process killed mid-write leaves its temporary behind (nothing can remove it at SIGKILL);
+//! the next successful write of the same target removes such leftovers of dead processes.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -38,12 +40,48 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         if let Ok(dir) = File::open(&directory) {
             let _ = dir.sync_all();
         }
+        remove_stale_temporaries(path);
         Ok(())
     })();
     result.map_err(|e: std::io::Error| {
         let _ = fs::remove_file(&temporary);
         Error::io(path, e)
     })
+}
+
+/// Removes the temporaries that killed writers of `path` left behind: files named like ours
+/// whose process no longer runs. Best effort: where liveness cannot be told (no `/proc`), or a
+/// file cannot be removed, it is left alone.
+pub fn remove_stale_temporaries(path: &Path) {
+    let (Some(name), Some(directory)) = (path.file_name(), path.parent()) else {
+        return;
+    };
+    let directory = if directory.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        directory
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let running = Path::new(&format!("/proc/{pid}")).exists();
+        if !running {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -62,6 +100,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("model.bin")]);
+    }
+
+    #[test]
+    fn a_write_removes_what_dead_writers_left_but_not_what_live_ones_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.ckpt");
+        // No process has pid 0 under /proc; our own pid is alive.
+        let dead = dir.path().join(".run.ckpt.tmp-0-3");
+        let live = dir
+            .path()
+            .join(format!(".run.ckpt.tmp-{}-99", std::process::id()));
+        let other = dir.path().join(".other.ckpt.tmp-0-1");
+        for file in [&dead, &live, &other] {
+            fs::write(file, b"partial").unwrap();
+        }
+        write_atomically(&path, b"whole").unwrap();
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists());
+        }
+        assert!(live.exists());
+        assert!(other.exists());
+        assert_eq!(fs::read(&path).unwrap(), b"whole");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod checkpoint;
 mod model_file;
 pub mod onnx;
 
-pub use atomic::write_atomically;
+pub use atomic::{remove_stale_temporaries, write_atomically};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use model_file::{CONFIG_METADATA_KEY, load_model, save_model};
 pub use onnx::export_onnx;
