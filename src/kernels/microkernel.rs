@@ -25,6 +25,22 @@ pub struct Tile {
 /// A microkernel: `k` steps over packed panels `a` ([k][mr]) and `b` ([k][nr]) into `tile`.
 pub type KernelFn = unsafe fn(k: usize, a: *const f32, b: *const f32, tile: Tile);
 
+/// An operand read in place, unpacked: element (i, p) at `ptr + i·row_stride + p·column_stride`.
+#[derive(Clone, Copy, Debug)]
+pub struct Strided {
+    /// The element (0, 0).
+    pub ptr: *const f32,
+    /// Elements between rows.
+    pub row_stride: isize,
+    /// Elements between columns.
+    pub column_stride: isize,
+}
+
+/// A microkernel on operands read where they lie: C[rows × cols] (+)= A[rows × k]·B[k × cols],
+/// A with any strides, B with unit column stride (its `column_stride` is ignored). Only the
+/// `tile.rows` rows of A and `tile.cols` columns of B are read, so no padding is needed.
+pub type DirectKernelFn = unsafe fn(k: usize, a: Strided, b: Strided, tile: Tile);
+
 /// A microkernel and its tile shape.
 #[derive(Clone, Copy, Debug)]
 pub struct Kernel {
@@ -34,6 +50,9 @@ pub struct Kernel {
     pub nr: usize,
     /// The function.
     pub run: KernelFn,
+    /// The same tile on operands read in place, where the CPU has a fast one (see
+    /// `sgemm::Plan`); `None` packs both operands.
+    pub direct: Option<DirectKernelFn>,
     /// Its name, for reports.
     pub name: &'static str,
 }
@@ -49,6 +68,7 @@ pub fn kernel() -> Kernel {
                     mr: 12,
                     nr: 32,
                     run: x86::avx512,
+                    direct: Some(x86::avx512_direct),
                     name: "avx512 12×32",
                 };
             }
@@ -57,6 +77,7 @@ pub fn kernel() -> Kernel {
                     mr: 6,
                     nr: 16,
                     run: x86::avx2,
+                    direct: None,
                     name: "avx2+fma 6×16",
                 };
             }
@@ -71,7 +92,18 @@ pub fn portable_kernel() -> Kernel {
         mr: 4,
         nr: 8,
         run: portable,
+        direct: None,
         name: "portable 4×8",
+    }
+}
+
+/// The portable microkernel with a portable in-place variant, so that the tests check the
+/// in-place plan (operands read unpacked, the transposed orientation) on every machine.
+pub fn portable_direct_kernel() -> Kernel {
+    Kernel {
+        direct: Some(direct::<4, 8>),
+        name: "portable 4×8, in place",
+        ..portable_kernel()
     }
 }
 
@@ -117,11 +149,36 @@ unsafe fn portable(k: usize, a: *const f32, b: *const f32, tile: Tile) {
     unsafe { store_tile(&values, tile) }
 }
 
+/// MR × NR on unpacked operands in plain Rust (the compiler vectorises what it can); reads only
+/// the tile's valid rows and columns.
+///
+/// # Safety
+/// As [`DirectKernelFn`].
+unsafe fn direct<const MR: usize, const NR: usize>(k: usize, a: Strided, b: Strided, tile: Tile) {
+    let mut values = [[0.0f32; NR]; MR];
+    for p in 0..k {
+        // SAFETY: p < k, r < rows, j < cols: inside A and B by the caller's contract.
+        unsafe {
+            let b_row = b.ptr.offset(p as isize * b.row_stride);
+            for (r, row) in values.iter_mut().enumerate().take(tile.rows) {
+                let left = *a
+                    .ptr
+                    .offset(r as isize * a.row_stride + p as isize * a.column_stride);
+                for (j, value) in row.iter_mut().enumerate().take(tile.cols) {
+                    *value += left * *b_row.add(j);
+                }
+            }
+        }
+    }
+    // SAFETY: passed through from the caller.
+    unsafe { store_tile(&values, tile) }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Tile, store_tile};
+    use super::{Strided, Tile, store_tile};
 
     /// 12 × 32 with AVX-512: 24 accumulators, two B vectors, A broadcast from memory.
     ///
@@ -143,6 +200,87 @@ mod x86 {
                 }
             }
         }
+        // SAFETY: passed through from the caller.
+        unsafe { store_avx512(&acc, tile) }
+    }
+
+    /// 12 × 32 with AVX-512 on unpacked operands: B's partial columns are read with masked
+    /// loads, A's missing rows repeat its last valid row (their sums are never stored).
+    ///
+    /// # Safety
+    /// As [`super::DirectKernelFn`]; the CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn avx512_direct(k: usize, a: Strided, b: Strided, tile: Tile) {
+        let lanes = |n: usize| -> __mmask16 {
+            if n >= 16 {
+                0xFFFF
+            } else {
+                (1u32 << n) as __mmask16 - 1
+            }
+        };
+        let (low_mask, high_mask) = (lanes(tile.cols), lanes(tile.cols.saturating_sub(16)));
+        let last = tile.rows.max(1) - 1;
+        let offsets: [isize; 12] = std::array::from_fn(|r| r.min(last) as isize * a.row_stride);
+        // SAFETY: as this function's.
+        let acc = unsafe {
+            if tile.cols == 32 {
+                avx512_direct_loop::<false>(k, a, b, offsets, 0, 0)
+            } else {
+                avx512_direct_loop::<true>(k, a, b, offsets, low_mask, high_mask)
+            }
+        };
+        // SAFETY: passed through from the caller.
+        unsafe { store_avx512(&acc, tile) }
+    }
+
+    /// The k loop of [`avx512_direct`]; `MASKED` reads B's columns through the masks (a
+    /// separate loop, because masked loads keep the accumulators out of registers).
+    ///
+    /// # Safety
+    /// As [`avx512_direct`]; `offsets` point at rows of A.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn avx512_direct_loop<const MASKED: bool>(
+        k: usize,
+        a: Strided,
+        b: Strided,
+        offsets: [isize; 12],
+        low_mask: __mmask16,
+        high_mask: __mmask16,
+    ) -> [[__m512; 2]; 12] {
+        let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+        for p in 0..k {
+            // SAFETY: p < k and the offsets stay in A's valid rows; masked lanes are not read,
+            // so B is read only inside its columns.
+            unsafe {
+                let b_row = b.ptr.offset(p as isize * b.row_stride);
+                let (b0, b1) = if MASKED {
+                    (
+                        _mm512_maskz_loadu_ps(low_mask, b_row),
+                        _mm512_maskz_loadu_ps(high_mask, b_row.add(16)),
+                    )
+                } else {
+                    (_mm512_loadu_ps(b_row), _mm512_loadu_ps(b_row.add(16)))
+                };
+                let ap = a.ptr.offset(p as isize * a.column_stride);
+                for (r, pair) in acc.iter_mut().enumerate() {
+                    let left = _mm512_set1_ps(*ap.offset(offsets[r]));
+                    pair[0] = _mm512_fmadd_ps(left, b0, pair[0]);
+                    pair[1] = _mm512_fmadd_ps(left, b1, pair[1]);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Writes or adds a finished 12 × 32 tile into C: vector stores when the tile is whole and
+    /// C's rows are contiguous, element by element otherwise.
+    ///
+    /// # Safety
+    /// As [`super::store_tile`]; the CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store_avx512(acc: &[[__m512; 2]; 12], tile: Tile) {
         if tile.rows == 12 && tile.cols == 32 && tile.column_stride == 1 {
             for (r, pair) in acc.iter().enumerate() {
                 // SAFETY: a full tile with unit column stride: 32 contiguous values per row.
@@ -159,7 +297,7 @@ mod x86 {
             }
         } else {
             let mut values = [[0.0f32; 32]; 12];
-            for (row, pair) in values.iter_mut().zip(&acc) {
+            for (row, pair) in values.iter_mut().zip(acc) {
                 // SAFETY: each row of the tile holds 32 floats.
                 unsafe {
                     _mm512_storeu_ps(row.as_mut_ptr(), pair[0]);

@@ -18,7 +18,7 @@ mod sgemm;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-pub use microkernel::{Kernel, kernel as detected_kernel, portable_kernel};
+pub use microkernel::{Kernel, kernel as detected_kernel, portable_direct_kernel, portable_kernel};
 
 use crate::scalar::Scalar;
 
@@ -245,62 +245,74 @@ mod tests {
         assert!(big.slice(s![1..;2, ..]).iter().all(|&v| v == 0.0));
     }
 
-    /// Every f32 microkernel (the detected one and the portable one) against the triple loop,
-    /// on shapes that leave partial tiles, with strided operands, 1 and 2 threads.
+    /// Every f32 microkernel (the detected one, the portable one packed and in place) against
+    /// the triple loop, on shapes that leave partial tiles, with A and B stored either way
+    /// (rows or columns contiguous, so both orientations and both plans run), 1 and 2 threads,
+    /// and into a transposed C.
     #[test]
     fn every_f32_kernel_agrees_with_reference() {
-        for kern in [detected_kernel(), portable_kernel()] {
+        for kern in [
+            detected_kernel(),
+            portable_kernel(),
+            portable_direct_kernel(),
+        ] {
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (13, 7, 33),
                 (37, 300, 65),
                 (64, 784, 10),
+                (32, 784, 128),
                 (100, 513, 129),
                 (5, 1030, 3),
                 (130, 40, 1100),
             ] {
-                let a = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
-                let b = uniform_matrix(n, k, -1.0, 1.0, 2).mapv(|v| v as f32); // used transposed
-                for accumulate in [false, true] {
-                    for threads in [1, 2] {
-                        let start = uniform_matrix(m, n, -1.0, 1.0, 3).mapv(|v| v as f32);
-                        let mut fast = start.clone();
-                        let mut slow = start.clone();
-                        sgemm_views(a.view(), b.t(), fast.view_mut(), accumulate, threads, kern);
-                        matmul_reference(a.view(), b.t(), slow.view_mut(), accumulate);
-                        let worst = fast
+                let a_rows = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
+                let a_columns = a_rows.t().as_standard_layout().into_owned();
+                let b_columns = uniform_matrix(n, k, -1.0, 1.0, 2).mapv(|v| v as f32);
+                let b_rows = b_columns.t().as_standard_layout().into_owned();
+                for (a, b) in [
+                    (a_rows.view(), b_columns.t()),
+                    (a_rows.view(), b_rows.view()),
+                    (a_columns.t(), b_columns.t()),
+                    (a_columns.t(), b_rows.view()),
+                ] {
+                    for accumulate in [false, true] {
+                        for threads in [1, 2] {
+                            let start = uniform_matrix(m, n, -1.0, 1.0, 3).mapv(|v| v as f32);
+                            let mut fast = start.clone();
+                            let mut slow = start.clone();
+                            sgemm_views(a, b, fast.view_mut(), accumulate, threads, kern);
+                            matmul_reference(a, b, slow.view_mut(), accumulate);
+                            let worst = fast
+                                .iter()
+                                .zip(&slow)
+                                .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+                                .fold(0.0f32, f32::max);
+                            assert!(
+                                worst < 1e-4,
+                                "{} {m}×{k}×{n} A strides {:?} B strides {:?} \
+                                 accumulate={accumulate} threads={threads}: {worst}",
+                                kern.name,
+                                a.strides(),
+                                b.strides()
+                            );
+                        }
+                    }
+                    // Transposed output view (column stride ≠ 1).
+                    let mut fast_t = ndarray::Array2::<f32>::zeros((n, m));
+                    let mut slow = ndarray::Array2::<f32>::zeros((m, n));
+                    sgemm_views(a, b, fast_t.view_mut().reversed_axes(), false, 1, kern);
+                    matmul_reference(a, b, slow.view_mut(), false);
+                    assert!(
+                        fast_t
+                            .t()
                             .iter()
                             .zip(&slow)
-                            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
-                            .fold(0.0f32, f32::max);
-                        assert!(
-                            worst < 1e-4,
-                            "{} {m}×{k}×{n} accumulate={accumulate} threads={threads}: {worst}",
-                            kern.name
-                        );
-                    }
+                            .all(|(x, y)| (x - y).abs() < 1e-3),
+                        "{} transposed C",
+                        kern.name
+                    );
                 }
-                // Transposed output view (column stride ≠ 1).
-                let mut fast_t = ndarray::Array2::<f32>::zeros((n, m));
-                let mut slow = ndarray::Array2::<f32>::zeros((m, n));
-                sgemm_views(
-                    a.view(),
-                    b.t(),
-                    fast_t.view_mut().reversed_axes(),
-                    false,
-                    1,
-                    kern,
-                );
-                matmul_reference(a.view(), b.t(), slow.view_mut(), false);
-                assert!(
-                    fast_t
-                        .t()
-                        .iter()
-                        .zip(&slow)
-                        .all(|(x, y)| (x - y).abs() < 1e-3),
-                    "{} transposed C",
-                    kern.name
-                );
             }
         }
     }
