@@ -11,7 +11,6 @@ use ndarray::{Array2, s};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
@@ -340,12 +339,7 @@ impl<'a> Stepper<'a> {
             .batch_features
             .as_slice_mut()
             .expect("the batch buffer is standard layout");
-        // Gathering random rows is memory-bound: the copies are split over the thread pool.
-        batch[..n * width]
-            .par_chunks_mut(width)
-            .zip(rows.par_iter())
-            .with_min_len(16)
-            .for_each(|(row, &i)| row.copy_from_slice(&source[i * width..(i + 1) * width]));
+        crate::kernels::elementwise::gather_rows(source, width, rows, batch);
         for (label, &i) in self.batch_labels.iter_mut().zip(rows) {
             *label = self.data.labels[i] as i64;
         }

@@ -1,21 +1,59 @@
-//! Element-wise loops over slices, split over the current rayon pool when they are long: the
-//! activations' forward and backward passes and the optimisers' updates run through these.
+//! Element-wise loops over slices, split over the spinning [`team`] (as many pieces as the
+//! current rayon pool has threads) when they are long: the activations' forward and backward
+//! passes, the optimisers' updates and the batch gather run through these.
 //! Each piece is a plain loop the compiler vectorises; results never depend on the split.
 
-use rayon::prelude::*;
+use std::ops::Range;
 
-/// Elements per parallel piece; shorter loops run on the calling thread alone.
+use super::team;
+
+/// Elements per parallel piece at least; shorter loops run on the calling thread alone.
 pub const PIECE: usize = 1 << 14;
+
+/// Runs `f(range)` over `threads` (the current rayon pool's size) contiguous ranges covering
+/// `0..len`, on the spinning [`team`]; loops no longer than [`PIECE`] run on the caller.
+fn for_ranges(len: usize, f: impl Fn(Range<usize>) + Sync) {
+    let pieces = rayon::current_num_threads().min(len.div_ceil(PIECE)).max(1);
+    if pieces == 1 {
+        return f(0..len);
+    }
+    let chunk = len.div_ceil(pieces).next_multiple_of(16);
+    team::split(len.div_ceil(chunk), &|piece| {
+        let start = piece * chunk;
+        f(start..len.min(start + chunk));
+    });
+}
+
+/// A mutable slice shared with the pieces of [`for_ranges`], each of which takes a disjoint
+/// range of it.
+struct Disjoint<F>(*mut F, usize);
+
+// SAFETY: the pieces access disjoint ranges only (see `range`).
+unsafe impl<F: Send> Sync for Disjoint<F> {}
+
+impl<F> Disjoint<F> {
+    fn new(slice: &mut [F]) -> Self {
+        Disjoint(slice.as_mut_ptr(), slice.len())
+    }
+
+    /// The elements in `range`.
+    ///
+    /// # Safety
+    /// No two live results may overlap.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn range(&self, range: Range<usize>) -> &mut [F] {
+        assert!(range.start <= range.end && range.end <= self.1);
+        // SAFETY: inside the slice; exclusive by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(range.start), range.len()) }
+    }
+}
 
 /// `f(out piece, a piece)` over matching pieces.
 pub fn map2<F: Send + Sync>(out: &mut [F], a: &[F], f: impl Fn(&mut [F], &[F]) + Sync) {
-    debug_assert_eq!(out.len(), a.len());
-    if out.len() <= PIECE {
-        return f(out, a);
-    }
-    out.par_chunks_mut(PIECE)
-        .zip(a.par_chunks(PIECE))
-        .for_each(|(o, a)| f(o, a));
+    assert_eq!(out.len(), a.len());
+    let out = Disjoint::new(out);
+    // SAFETY: the ranges of `for_ranges` are disjoint.
+    for_ranges(a.len(), |r| f(unsafe { out.range(r.clone()) }, &a[r]));
 }
 
 /// `f(out piece, a piece, b piece)` over matching pieces.
@@ -25,14 +63,12 @@ pub fn map3<F: Send + Sync>(
     b: &[F],
     f: impl Fn(&mut [F], &[F], &[F]) + Sync,
 ) {
-    debug_assert!(out.len() == a.len() && out.len() == b.len());
-    if out.len() <= PIECE {
-        return f(out, a, b);
-    }
-    out.par_chunks_mut(PIECE)
-        .zip(a.par_chunks(PIECE))
-        .zip(b.par_chunks(PIECE))
-        .for_each(|((o, a), b)| f(o, a, b));
+    assert!(out.len() == a.len() && out.len() == b.len());
+    let out = Disjoint::new(out);
+    // SAFETY: the ranges of `for_ranges` are disjoint.
+    for_ranges(a.len(), |r| {
+        f(unsafe { out.range(r.clone()) }, &a[r.clone()], &b[r])
+    });
 }
 
 /// `f(out piece, state piece, a piece)`: two outputs updated from one input (SGD with momentum).
@@ -42,14 +78,12 @@ pub fn update2<F: Send + Sync>(
     a: &[F],
     f: impl Fn(&mut [F], &mut [F], &[F]) + Sync,
 ) {
-    debug_assert!(out.len() == state.len() && out.len() == a.len());
-    if out.len() <= PIECE {
-        return f(out, state, a);
-    }
-    out.par_chunks_mut(PIECE)
-        .zip(state.par_chunks_mut(PIECE))
-        .zip(a.par_chunks(PIECE))
-        .for_each(|((o, s), a)| f(o, s, a));
+    assert!(out.len() == state.len() && out.len() == a.len());
+    let (out, state) = (Disjoint::new(out), Disjoint::new(state));
+    // SAFETY: the ranges of `for_ranges` are disjoint.
+    for_ranges(a.len(), |r| unsafe {
+        f(out.range(r.clone()), state.range(r.clone()), &a[r])
+    });
 }
 
 /// `f(out, first, second, a)` pieces: three outputs from one input (Adam).
@@ -60,14 +94,46 @@ pub fn update3<F: Send + Sync>(
     a: &[F],
     f: impl Fn(&mut [F], &mut [F], &mut [F], &[F]) + Sync,
 ) {
-    if out.len() <= PIECE {
-        return f(out, first, second, a);
-    }
-    out.par_chunks_mut(PIECE)
-        .zip(first.par_chunks_mut(PIECE))
-        .zip(second.par_chunks_mut(PIECE))
-        .zip(a.par_chunks(PIECE))
-        .for_each(|(((o, m), v), a)| f(o, m, v, a));
+    assert!(out.len() == first.len() && out.len() == second.len() && out.len() == a.len());
+    let (out, first, second) = (
+        Disjoint::new(out),
+        Disjoint::new(first),
+        Disjoint::new(second),
+    );
+    // SAFETY: the ranges of `for_ranges` are disjoint.
+    for_ranges(a.len(), |r| unsafe {
+        f(
+            out.range(r.clone()),
+            first.range(r.clone()),
+            second.range(r.clone()),
+            &a[r],
+        )
+    });
+}
+
+/// Copies rows `rows[i]` of `source` (rows of `width` values) into row i of `out`, split over
+/// the team like the loops above (gathering random rows is memory-bound).
+pub fn gather_rows<F: Copy + Send + Sync>(
+    source: &[F],
+    width: usize,
+    rows: &[usize],
+    out: &mut [F],
+) {
+    assert!(out.len() >= rows.len() * width);
+    let out = Disjoint::new(&mut out[..rows.len() * width]);
+    let threshold_rows = (PIECE / width.max(1)).max(16);
+    let pieces = rayon::current_num_threads()
+        .min(rows.len().div_ceil(threshold_rows))
+        .max(1);
+    let chunk = rows.len().div_ceil(pieces);
+    team::split(rows.len().div_ceil(chunk.max(1)), &|piece| {
+        let start = piece * chunk;
+        for (i, &row) in rows.iter().enumerate().skip(start).take(chunk) {
+            // SAFETY: row i of `out` belongs to this piece alone.
+            unsafe { out.range(i * width..(i + 1) * width) }
+                .copy_from_slice(&source[row * width..(row + 1) * width]);
+        }
+    });
 }
 
 #[cfg(test)]

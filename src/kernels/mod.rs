@@ -8,13 +8,15 @@
 //! |---|---|
 //! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers, two-way thread split |
 //! | `microkernel.rs` | the register tiles: AVX-512, AVX2 + FMA, portable; picked at run time |
-//! | `elementwise.rs` | long element-wise loops split over the thread pool (activations, optimisers) |
+//! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
+//! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
 //!
 //! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
 
 pub mod elementwise;
 mod microkernel;
 mod sgemm;
+pub mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 

@@ -1,11 +1,12 @@
 //! nabla's single-precision matrix product: C (+)= A·B with any strides, blocked for the caches
 //! (BLIS order: nc columns of B, kc depth, mc rows of A), both operands packed into per-thread
 //! buffers that are allocated once and reused, so a product allocates nothing after warm-up.
-//! Two or more threads split C into disjoint halves with `rayon::join`.
+//! Two or more threads split C into disjoint strips, run by the spinning helpers of `team`.
 
 use std::cell::RefCell;
 
 use super::microkernel::{Kernel, Strided, Tile};
+use super::team;
 
 /// Depth of a packed block (B panel kc × nr stays in L1).
 const KC: usize = 256;
@@ -111,7 +112,7 @@ pub unsafe fn sgemm(
     }
 }
 
-/// The product, split over `threads` by halving C.
+/// The product, split over `threads` strips of C run by the [`team`].
 ///
 /// # Safety
 /// As [`sgemm`].
@@ -128,48 +129,66 @@ unsafe fn split_threads(
     kern: Kernel,
 ) {
     if threads > 1 && m * n * k >= PARALLEL_THRESHOLD && (m >= 2 * kern.mr || n >= 2 * kern.nr) {
-        let (left, right) = (threads / 2, threads - threads / 2);
-        if n >= m && n >= 2 * kern.nr {
-            let split = (n / 2).div_ceil(kern.nr) * kern.nr;
-            rayon::join(
-                // SAFETY: columns 0..split and split..n of C are disjoint.
-                || unsafe { split_threads(m, split, k, a, b, c, accumulate, left, kern) },
-                || unsafe {
-                    split_threads(
+        // Split C into `threads` strips of whole tiles, along its longer side.
+        let by_columns = n >= m && n >= 2 * kern.nr;
+        let (length, unit) = if by_columns {
+            (n, kern.nr)
+        } else {
+            (m, kern.mr)
+        };
+        let strip = (length / threads).div_ceil(unit).max(1) * unit;
+        let pieces = length.div_ceil(strip);
+        team::split(pieces, &|piece| {
+            let start = piece * strip;
+            let width = strip.min(length - start);
+            // SAFETY: the strips of C are disjoint; each lies inside C.
+            unsafe {
+                if by_columns {
+                    single(
                         m,
-                        n - split,
+                        width,
                         k,
                         a,
-                        b.at(0, split),
-                        c.at(0, split),
+                        b.at(0, start),
+                        c.at(0, start),
                         accumulate,
-                        right,
                         kern,
                     )
-                },
-            );
-        } else {
-            let split = (m / 2).div_ceil(kern.mr) * kern.mr;
-            rayon::join(
-                // SAFETY: rows 0..split and split..m of C are disjoint.
-                || unsafe { split_threads(split, n, k, a, b, c, accumulate, left, kern) },
-                || unsafe {
-                    split_threads(
-                        m - split,
+                } else {
+                    single(
+                        width,
                         n,
                         k,
-                        a.at(split, 0),
+                        a.at(start, 0),
                         b,
-                        c.at(split, 0),
+                        c.at(start, 0),
                         accumulate,
-                        right,
                         kern,
                     )
-                },
-            );
-        }
+                }
+            }
+        });
         return;
     }
+    // SAFETY: as the caller's.
+    unsafe { single(m, n, k, a, b, c, accumulate, kern) }
+}
+
+/// The product on the calling thread.
+///
+/// # Safety
+/// As [`sgemm`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn single(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Operand,
+    b: Operand,
+    c: Output,
+    accumulate: bool,
+    kern: Kernel,
+) {
     let plan = Plan::new(kern, b);
     PACKED.with(|packed| {
         let mut packed = packed.borrow_mut();
@@ -332,6 +351,9 @@ fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
 /// lands on.
 pub fn reserve_on_every_thread(kern: Kernel) {
     rayon::broadcast(|_| PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern)));
+    team::split(rayon::current_num_threads(), &|_| {
+        PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern))
+    });
     PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern));
 }
 
