@@ -337,7 +337,7 @@ impl<F: Scalar> Optimizer<F> {
                             values.iter_mut().zip(buffer.iter_mut()).zip(gradient)
                         {
                             let g = g + decay * *theta;
-                            *b = mu_b * *b + keep * g;
+                            *b = flush_subnormal(mu_b * *b + keep * g);
                             // nesterov: g + μb; plain: b.
                             let direction = nesterov * (g + mu * *b) + (F::one() - nesterov) * *b;
                             *theta -= eta * direction;
@@ -371,14 +371,30 @@ impl<F: Scalar> Optimizer<F> {
                         {
                             *theta *= shrink;
                             let g = g + l2 * *theta;
-                            *m = b1 * *m + one_minus_b1 * g;
-                            *v = b2 * *v + one_minus_b2 * g * g;
+                            *m = flush_subnormal(b1 * *m + one_minus_b1 * g);
+                            *v = flush_subnormal(b2 * *v + one_minus_b2 * g * g);
                             *theta -= step_size * *m / (v.sqrt() / root_correction + eps);
                         }
                     },
                 );
             }
         }
+    }
+}
+
+/// x, or 0 when |x| is subnormal (below the smallest normal number, 1.2·10⁻³⁸ in f32).
+///
+/// The momentum of a weight whose gradient stays 0 (a dead ReLU unit's, or one fed by an input
+/// that is always 0) decays as μᵗ and, after about 830 steps at μ = 0.9, enters the subnormal
+/// range, where x86 arithmetic is many times slower: in the benchmark at batch 32, 25–60 % of
+/// the buffers ended there and the update took 4× as long. Flushing them changes an update by
+/// less than η · 1.2·10⁻³⁸.
+#[inline(always)]
+fn flush_subnormal<F: Scalar>(x: F) -> F {
+    if x.abs() < F::min_positive_value() {
+        F::zero()
+    } else {
+        x
     }
 }
 
@@ -506,6 +522,36 @@ mod tests {
             run(config),
             [0.9755570725927106, -1.9789511903333155, 0.4927285187431793],
         );
+    }
+
+    /// A weight whose gradient is 0 after the first step: its momentum decays as 0.9ᵗ and is
+    /// flushed to 0 instead of lingering in the slow subnormal range; the weight stops moving.
+    #[test]
+    fn decayed_momentum_is_flushed_to_zero_not_subnormal() {
+        for kind in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+            let mut network = tiny().cast::<f32>();
+            let config = OptimizerConfig {
+                momentum: 0.9,
+                ..OptimizerConfig::new(kind, 0.1)
+            };
+            let mut optimizer = Optimizer::new(config, &network).unwrap();
+            let mut gradients = network.zero_gradients();
+            gradients.layers[0].weights[[0, 0]] = 1.0;
+            optimizer.step(&mut network, &gradients);
+            gradients.layers[0].weights[[0, 0]] = 0.0;
+            let mut was_tiny = false;
+            for _ in 0..2000 {
+                optimizer.step(&mut network, &gradients);
+                let first = optimizer.state().buffers[0].0[0];
+                was_tiny |= first != 0.0 && first.abs() < 1e-30;
+                assert!(!first.is_subnormal(), "{kind:?}: {first:e}");
+            }
+            assert!(
+                was_tiny,
+                "{kind:?}: the momentum never came near the subnormal range"
+            );
+            assert_eq!(optimizer.state().buffers[0].0[0], 0.0, "{kind:?}");
+        }
     }
 
     #[test]
