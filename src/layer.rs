@@ -9,7 +9,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::kernels::{broadcast_rows, column_sums, matmul};
+use crate::kernels::{affine, column_sums, matmul};
 use crate::scalar::Scalar;
 
 /// A dense layer's parameters.
@@ -41,18 +41,46 @@ impl<F: Scalar> Dense<F> {
         self.weights.nrows()
     }
 
-    /// Z = X·Wᵀ + b: the bias is broadcast into Z first, then the product accumulates on it.
+    /// Z = X·Wᵀ + b, the bias added as each tile of the product is stored.
     ///
     /// # Shapes
     /// `inputs` is batch × in, `pre_activations` batch × out.
     pub fn forward(
         &self,
         inputs: ArrayView2<F>,
-        mut pre_activations: ArrayViewMut2<F>,
+        pre_activations: ArrayViewMut2<F>,
         threads: usize,
     ) {
-        broadcast_rows(self.bias.view(), pre_activations.view_mut());
-        matmul(inputs, self.weights.t(), pre_activations, true, threads);
+        affine(
+            inputs,
+            self.weights.t(),
+            self.bias.view(),
+            pre_activations,
+            None,
+            threads,
+        );
+    }
+
+    /// Z = X·Wᵀ + b and A = ReLU(Z) = max(Z, 0) in one pass: both written as each tile of the
+    /// product is stored (the same values as [`Dense::forward`] followed by ReLU).
+    ///
+    /// # Shapes
+    /// `inputs` is batch × in, `pre_activations` and `activations` batch × out.
+    pub fn forward_relu(
+        &self,
+        inputs: ArrayView2<F>,
+        pre_activations: ArrayViewMut2<F>,
+        activations: ArrayViewMut2<F>,
+        threads: usize,
+    ) {
+        affine(
+            inputs,
+            self.weights.t(),
+            self.bias.view(),
+            pre_activations,
+            Some(activations),
+            threads,
+        );
     }
 
     /// ∂C/∂W = δᵀ·X and ∂C/∂b = Σ_rows δ.

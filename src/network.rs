@@ -338,12 +338,21 @@ impl<F: Scalar> Network<F> {
                 before[l - 1].slice(s![..rows, ..])
             };
             let z = &mut workspace.pre_activations[l];
-            layer.forward(input, z.slice_mut(s![..rows, ..]), self.threads);
-            if l < last {
-                self.config.hidden_activation.forward(
-                    z.slice(s![..rows, ..]),
+            if l < last && self.config.hidden_activation == Activation::Relu {
+                layer.forward_relu(
+                    input,
+                    z.slice_mut(s![..rows, ..]),
                     current[0].slice_mut(s![..rows, ..]),
+                    self.threads,
                 );
+            } else {
+                layer.forward(input, z.slice_mut(s![..rows, ..]), self.threads);
+                if l < last {
+                    self.config.hidden_activation.forward(
+                        z.slice(s![..rows, ..]),
+                        current[0].slice_mut(s![..rows, ..]),
+                    );
+                }
             }
         }
     }

@@ -46,6 +46,27 @@ pub trait Scalar:
         accumulate: bool,
         threads: usize,
     );
+
+    /// Z ← X·Wᵀ + b and A ← max(Z, 0) when `relu` is given (shapes already checked, batch and
+    /// width ≥ 1). By default the three steps one after the other; f32 fuses them.
+    fn affine_into(
+        x: ndarray::ArrayView2<Self>,
+        weights_t: ndarray::ArrayView2<Self>,
+        bias: ndarray::ArrayView1<Self>,
+        mut z: ndarray::ArrayViewMut2<Self>,
+        relu: Option<ndarray::ArrayViewMut2<Self>>,
+        threads: usize,
+    ) {
+        crate::kernels::broadcast_rows(bias, z.view_mut());
+        if x.ncols() > 0 {
+            Self::matmul_into(x, weights_t, z.view_mut(), true, threads);
+        }
+        if let Some(mut relu) = relu {
+            relu.zip_mut_with(&z, |a, &v| {
+                *a = if v > Self::zero() { v } else { Self::zero() }
+            });
+        }
+    }
 }
 
 impl Scalar for f32 {
@@ -78,6 +99,37 @@ impl Scalar for f32 {
             threads,
             crate::kernels::detected_kernel(),
         );
+    }
+
+    fn affine_into(
+        x: ndarray::ArrayView2<Self>,
+        weights_t: ndarray::ArrayView2<Self>,
+        bias: ndarray::ArrayView1<Self>,
+        mut z: ndarray::ArrayViewMut2<Self>,
+        relu: Option<ndarray::ArrayViewMut2<Self>>,
+        threads: usize,
+    ) {
+        match bias.as_slice() {
+            Some(bias) if x.ncols() > 0 => crate::kernels::affine_views(
+                x,
+                weights_t,
+                z,
+                false,
+                Some(bias),
+                relu,
+                threads,
+                crate::kernels::detected_kernel(),
+            ),
+            _ => {
+                crate::kernels::broadcast_rows(bias, z.view_mut());
+                if x.ncols() > 0 {
+                    Self::matmul_into(x, weights_t, z.view_mut(), true, threads);
+                }
+                if let Some(mut relu) = relu {
+                    relu.zip_mut_with(&z, |a, &v| *a = if v > 0.0 { v } else { 0.0 });
+                }
+            }
+        }
     }
 }
 

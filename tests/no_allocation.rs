@@ -12,6 +12,18 @@ use nabla::{
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
+/// One 2-thread pool for every case: a pool dropped between cases would let its exiting
+/// threads free and allocate (thread-local destructors) while the next case counts.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+    })
+}
+
 fn steps_allocate(
     hidden: Vec<usize>,
     output: Activation,
@@ -41,11 +53,7 @@ fn steps_allocate(
         init: Init::Auto,
         allow_unsafe: false,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
-    pool.install(|| {
+    pool().install(|| {
         let mut network = Network::<f32>::new(config, 1).unwrap();
         network.set_threads(2);
         let settings = OptimizerConfig {

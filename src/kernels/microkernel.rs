@@ -5,7 +5,11 @@
 use std::sync::OnceLock;
 
 /// Where a microkernel's tile goes: the top-left `rows × cols` of the MR × NR tile is written
-/// (or added, when `accumulate`) into C at `c`, with strides in elements.
+/// (or added, when `accumulate`) into C at `c`, with strides in elements, after the epilogue:
+///
+/// ```text
+/// c ← [c +] Σ_p a·b [+ bias]        and, when `relu` is set,   relu ← max(c, 0)
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Tile {
     /// C's element at the tile's top-left corner.
@@ -20,6 +24,15 @@ pub struct Tile {
     pub rows: usize,
     /// Valid columns (≤ NR).
     pub cols: usize,
+    /// The bias at the tile's first row or column (null: none): one value per column of the
+    /// tile, or per row when `bias_on_rows`.
+    pub bias: *const f32,
+    /// Whether the bias runs along the rows (one value per row).
+    pub bias_on_rows: bool,
+    /// Where max(c, 0) also goes, with strides `relu_strides` (null: nowhere).
+    pub relu: *mut f32,
+    /// Row and column strides of `relu`.
+    pub relu_strides: (isize, isize),
 }
 
 /// A microkernel: `k` steps over packed panels `a` ([k][mr]) and `b` ([k][nr]) into `tile`.
@@ -107,24 +120,36 @@ pub fn portable_direct_kernel() -> Kernel {
     }
 }
 
-/// Writes or adds a finished tile held in `values` ([MR][NR], row-major) into C.
+/// Writes or adds a finished tile held in `values` ([MR][NR], row-major) into C, with the
+/// tile's epilogue (bias, ReLU copy).
 ///
 /// # Safety
-/// C must be valid for `rows × cols` elements at the given strides.
+/// C (and the bias and ReLU output when set) must be valid for `rows × cols` elements at the
+/// given strides.
 #[inline(always)]
 unsafe fn store_tile<const MR: usize, const NR: usize>(values: &[[f32; NR]; MR], tile: Tile) {
     for (r, row) in values.iter().enumerate().take(tile.rows) {
         for (j, &value) in row.iter().enumerate().take(tile.cols) {
-            // SAFETY: r < rows and j < cols, inside C by the caller's contract.
+            // SAFETY: r < rows and j < cols, inside C, the bias and the ReLU output by the
+            // caller's contract.
             unsafe {
                 let target = tile
                     .c
                     .offset(r as isize * tile.row_stride + j as isize * tile.column_stride);
-                *target = if tile.accumulate {
+                let mut sum = if tile.accumulate {
                     *target + value
                 } else {
                     value
                 };
+                if !tile.bias.is_null() {
+                    sum += *tile.bias.add(if tile.bias_on_rows { r } else { j });
+                }
+                *target = sum;
+                if !tile.relu.is_null() {
+                    let (rs, cs) = tile.relu_strides;
+                    *tile.relu.offset(r as isize * rs + j as isize * cs) =
+                        if sum > 0.0 { sum } else { 0.0 };
+                }
             }
         }
     }
@@ -281,18 +306,44 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn store_avx512(acc: &[[__m512; 2]; 12], tile: Tile) {
-        if tile.rows == 12 && tile.cols == 32 && tile.column_stride == 1 {
-            for (r, pair) in acc.iter().enumerate() {
-                // SAFETY: a full tile with unit column stride: 32 contiguous values per row.
-                unsafe {
+        let whole = tile.rows == 12 && tile.cols == 32 && tile.column_stride == 1;
+        if whole && (tile.relu.is_null() || tile.relu_strides.1 == 1) {
+            // SAFETY: a full tile with unit column strides: 32 contiguous values per row of C,
+            // of the ReLU output, and of the bias when it runs along the columns.
+            unsafe {
+                let column_bias = if tile.bias.is_null() || tile.bias_on_rows {
+                    [_mm512_setzero_ps(); 2]
+                } else {
+                    [
+                        _mm512_loadu_ps(tile.bias),
+                        _mm512_loadu_ps(tile.bias.add(16)),
+                    ]
+                };
+                for (r, pair) in acc.iter().enumerate() {
                     let target = tile.c.offset(r as isize * tile.row_stride);
                     let (mut low, mut high) = (pair[0], pair[1]);
                     if tile.accumulate {
                         low = _mm512_add_ps(low, _mm512_loadu_ps(target));
                         high = _mm512_add_ps(high, _mm512_loadu_ps(target.add(16)));
                     }
+                    if !tile.bias.is_null() {
+                        let (bias_low, bias_high) = if tile.bias_on_rows {
+                            let value = _mm512_set1_ps(*tile.bias.add(r));
+                            (value, value)
+                        } else {
+                            (column_bias[0], column_bias[1])
+                        };
+                        low = _mm512_add_ps(low, bias_low);
+                        high = _mm512_add_ps(high, bias_high);
+                    }
                     _mm512_storeu_ps(target, low);
                     _mm512_storeu_ps(target.add(16), high);
+                    if !tile.relu.is_null() {
+                        let out = tile.relu.offset(r as isize * tile.relu_strides.0);
+                        let zero = _mm512_setzero_ps();
+                        _mm512_storeu_ps(out, _mm512_max_ps(low, zero));
+                        _mm512_storeu_ps(out.add(16), _mm512_max_ps(high, zero));
+                    }
                 }
             }
         } else {

@@ -58,6 +58,57 @@ pub fn matmul<F: Scalar>(
     F::matmul_into(a, b, c, accumulate, threads);
 }
 
+/// Z ← X·Wᵀ + b, and A ← max(Z, 0) when `relu` is given: a dense layer's forward pass, with
+/// the bias and the ReLU applied as each tile of Z leaves the registers (f32; f64 runs the
+/// three steps one after the other).
+///
+/// # Shapes
+/// X is batch × in, `weights_t` (Wᵀ) in × out, `bias` out, Z and A batch × out.
+#[track_caller]
+pub fn affine<F: Scalar>(
+    x: ArrayView2<F>,
+    weights_t: ArrayView2<F>,
+    bias: ArrayView1<F>,
+    z: ArrayViewMut2<F>,
+    relu: Option<ArrayViewMut2<F>>,
+    threads: usize,
+) {
+    let (m, k) = x.dim();
+    let n = weights_t.ncols();
+    assert_eq!(
+        weights_t.nrows(),
+        k,
+        "affine: X is {m} × {k} but Wᵀ has {} rows",
+        weights_t.nrows()
+    );
+    assert_eq!(z.dim(), (m, n), "affine: Z must be {m} × {n}");
+    assert_eq!(bias.len(), n, "affine: the bias must have {n} values");
+    if let Some(relu) = &relu {
+        assert_eq!(relu.dim(), (m, n), "affine: A must be {m} × {n}");
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    F::affine_into(x, weights_t, bias, z, relu, threads);
+}
+
+/// The slow twin of [`affine`]: broadcast, product, then ReLU, each on its own.
+pub fn affine_reference<F: Scalar>(
+    x: ArrayView2<F>,
+    weights_t: ArrayView2<F>,
+    bias: ArrayView1<F>,
+    mut z: ArrayViewMut2<F>,
+    relu: Option<ArrayViewMut2<F>>,
+) {
+    broadcast_rows(bias, z.view_mut());
+    if x.ncols() > 0 {
+        matmul_reference(x, weights_t, z.view_mut(), true);
+    }
+    if let Some(mut relu) = relu {
+        relu.zip_mut_with(&z, |a, &v| *a = if v > F::zero() { v } else { F::zero() });
+    }
+}
+
 /// Allocates the f32 product's packing buffers on every thread of the current rayon pool, so
 /// that later products allocate nothing.
 pub fn reserve_packing_buffers() {
@@ -68,8 +119,24 @@ pub fn reserve_packing_buffers() {
 pub(crate) fn sgemm_views(
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
+    c: ArrayViewMut2<f32>,
+    accumulate: bool,
+    threads: usize,
+    kern: Kernel,
+) {
+    affine_views(a, b, c, accumulate, None, None, threads, kern);
+}
+
+/// The f32 product with its epilogue (shapes checked by the callers; k ≥ 1): C ← [C +] A·B
+/// [+ bias per column], and `relu` ← max(C, 0) when given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn affine_views(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
     mut c: ArrayViewMut2<f32>,
     accumulate: bool,
+    bias: Option<&[f32]>,
+    relu: Option<ArrayViewMut2<f32>>,
     threads: usize,
     kern: Kernel,
 ) {
@@ -80,13 +147,23 @@ pub(crate) fn sgemm_views(
         row_stride: v.strides()[0],
         column_stride: v.strides()[1],
     };
-    let output = sgemm::Output {
-        ptr: c.as_mut_ptr(),
-        row_stride: c.strides()[0],
-        column_stride: c.strides()[1],
+    let output = |v: &mut ArrayViewMut2<f32>| sgemm::Output {
+        ptr: v.as_mut_ptr(),
+        row_stride: v.strides()[0],
+        column_stride: v.strides()[1],
     };
-    // SAFETY: the views are live and of the checked shapes, and C is borrowed mutably, so it
-    // overlaps neither A nor B.
+    let mut destination = sgemm::Destination::plain(output(&mut c), accumulate);
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "the bias needs one value per column of C");
+        destination.bias = bias.as_ptr();
+    }
+    let mut relu = relu;
+    if let Some(relu) = relu.as_mut() {
+        assert_eq!(relu.dim(), (m, n), "the ReLU output must be shaped like C");
+        destination.relu = output(relu);
+    }
+    // SAFETY: the views are live and of the checked shapes; C and the ReLU output are
+    // borrowed mutably, so they overlap neither A, B, the bias nor each other.
     unsafe {
         sgemm::sgemm(
             m,
@@ -94,8 +171,7 @@ pub(crate) fn sgemm_views(
             k,
             operand(&a),
             operand(&b),
-            output,
-            accumulate,
+            destination,
             threads,
             kern,
         )
@@ -314,6 +390,82 @@ mod tests {
                         "{} transposed C",
                         kern.name
                     );
+                }
+            }
+        }
+    }
+
+    /// The fused forward pass (bias and ReLU in the product's store) against broadcast, product
+    /// and ReLU one after the other: every kernel, both storage orders of X (so both
+    /// orientations), depths that span several blocks (the bias must be added once and the ReLU
+    /// taken of the finished sum), 1 and 2 threads.
+    #[test]
+    fn fused_bias_and_relu_agree_with_the_three_steps() {
+        for kern in [
+            detected_kernel(),
+            portable_kernel(),
+            portable_direct_kernel(),
+        ] {
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (13, 7, 33),
+                (32, 784, 128),
+                (37, 1300, 65),
+                (100, 300, 10),
+            ] {
+                let x_rows = uniform_matrix(m, k, -1.0, 1.0, 11).mapv(|v| v as f32);
+                let x_columns = x_rows.t().as_standard_layout().into_owned();
+                let w = uniform_matrix(n, k, -1.0, 1.0, 12).mapv(|v| v as f32);
+                let bias = uniform_matrix(1, n, -1.0, 1.0, 13)
+                    .mapv(|v| v as f32)
+                    .row(0)
+                    .to_owned();
+                for x in [x_rows.view(), x_columns.t()] {
+                    for threads in [1, 2] {
+                        let mut z_slow = ndarray::Array2::<f32>::zeros((m, n));
+                        let mut a_slow = ndarray::Array2::<f32>::zeros((m, n));
+                        affine_reference(
+                            x,
+                            w.t(),
+                            bias.view(),
+                            z_slow.view_mut(),
+                            Some(a_slow.view_mut()),
+                        );
+                        let mut z = ndarray::Array2::<f32>::from_elem((m, n), f32::NAN);
+                        let mut a = ndarray::Array2::<f32>::from_elem((m, n), f32::NAN);
+                        affine_views(
+                            x,
+                            w.t(),
+                            z.view_mut(),
+                            false,
+                            bias.as_slice(),
+                            Some(a.view_mut()),
+                            threads,
+                            kern,
+                        );
+                        let close = |p: &ndarray::Array2<f32>, q: &ndarray::Array2<f32>| {
+                            p.iter()
+                                .zip(q)
+                                .all(|(p, q)| (p - q).abs() <= 1e-4 * (1.0 + q.abs()))
+                        };
+                        assert!(
+                            close(&z, &z_slow),
+                            "{} Z {m}×{k}×{n} threads {threads}",
+                            kern.name
+                        );
+                        assert!(
+                            close(&a, &a_slow),
+                            "{} A {m}×{k}×{n} threads {threads}",
+                            kern.name
+                        );
+                        assert!(
+                            z.iter()
+                                .zip(&a)
+                                .all(|(&z, &a)| a == if z > 0.0 { z } else { 0.0 }),
+                            "{}: A is exactly ReLU(Z)",
+                            kern.name
+                        );
+                    }
                 }
             }
         }

@@ -85,11 +85,85 @@ impl Output {
     }
 }
 
-/// C (m × n) ← A (m × k) · B (k × n), or C + A·B when `accumulate`; k ≥ 1.
+/// Where a product goes, and what is done to it on the way (the epilogue, applied as each
+/// tile is stored, while it is still in registers):
+///
+/// ```text
+/// C ← [C +] A·B [+ bias]      relu ← max(C, 0)   (when given)
+/// ```
+#[derive(Clone, Copy)]
+pub struct Destination {
+    /// C.
+    pub c: Output,
+    /// Add to C instead of overwriting it.
+    pub accumulate: bool,
+    /// One value per column of C (per row when `bias_on_rows`); null for none.
+    pub bias: *const f32,
+    /// Whether the bias runs along C's rows.
+    pub bias_on_rows: bool,
+    /// Also write max(C, 0) here (same shape as C); a null pointer for nowhere.
+    pub relu: Output,
+}
+
+// SAFETY: as for `Output`: each thread writes its own strip.
+unsafe impl Send for Destination {}
+unsafe impl Sync for Destination {}
+
+impl Destination {
+    /// Just C.
+    pub fn plain(c: Output, accumulate: bool) -> Destination {
+        Destination {
+            c,
+            accumulate,
+            bias: std::ptr::null(),
+            bias_on_rows: false,
+            relu: Output {
+                ptr: std::ptr::null_mut(),
+                row_stride: 0,
+                column_stride: 0,
+            },
+        }
+    }
+
+    /// For Cᵀ.
+    fn t(self) -> Destination {
+        Destination {
+            c: self.c.t(),
+            bias_on_rows: !self.bias_on_rows,
+            relu: self.relu.t(),
+            ..self
+        }
+    }
+
+    /// The part from (row, column) on.
+    fn at(self, row: usize, column: usize) -> Destination {
+        let bias = if self.bias.is_null() {
+            self.bias
+        } else {
+            // SAFETY: callers stay inside the matrix, so inside the bias too.
+            unsafe { self.bias.add(if self.bias_on_rows { row } else { column }) }
+        };
+        let relu = if self.relu.ptr.is_null() {
+            self.relu
+        } else {
+            self.relu.at(row, column)
+        };
+        Destination {
+            c: self.c.at(row, column),
+            bias,
+            relu,
+            ..self
+        }
+    }
+}
+
+/// C (m × n) ← A (m × k) · B (k × n), or C + A·B when `accumulate`, with the destination's
+/// epilogue; k ≥ 1.
 ///
 /// # Safety
-/// The pointers and strides must describe valid matrices of those shapes, C must not overlap A
-/// or B, and nothing else may access C meanwhile.
+/// The pointers and strides must describe valid matrices of those shapes (the bias m or n
+/// values, the ReLU output m × n), the outputs must not overlap A, B or each other, and nothing
+/// else may access them meanwhile.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn sgemm(
     m: usize,
@@ -97,18 +171,17 @@ pub unsafe fn sgemm(
     k: usize,
     a: Operand,
     b: Operand,
-    c: Output,
-    accumulate: bool,
+    c: Destination,
     threads: usize,
     kern: Kernel,
 ) {
-    if Plan::transposes(kern, m, n, k, a, b, c) {
+    if Plan::transposes(kern, m, n, k, a, b, c.c) {
         // Cᵀ = Bᵀ·Aᵀ: the same memory read with rows and columns swapped.
         // SAFETY: as the caller's.
-        unsafe { split_threads(n, m, k, b.t(), a.t(), c.t(), accumulate, threads, kern) }
+        unsafe { split_threads(n, m, k, b.t(), a.t(), c.t(), threads, kern) }
     } else {
         // SAFETY: as the caller's.
-        unsafe { split_threads(m, n, k, a, b, c, accumulate, threads, kern) }
+        unsafe { split_threads(m, n, k, a, b, c, threads, kern) }
     }
 }
 
@@ -123,8 +196,7 @@ unsafe fn split_threads(
     k: usize,
     a: Operand,
     b: Operand,
-    c: Output,
-    accumulate: bool,
+    c: Destination,
     threads: usize,
     kern: Kernel,
 ) {
@@ -144,34 +216,16 @@ unsafe fn split_threads(
             // SAFETY: the strips of C are disjoint; each lies inside C.
             unsafe {
                 if by_columns {
-                    single(
-                        m,
-                        width,
-                        k,
-                        a,
-                        b.at(0, start),
-                        c.at(0, start),
-                        accumulate,
-                        kern,
-                    )
+                    single(m, width, k, a, b.at(0, start), c.at(0, start), kern)
                 } else {
-                    single(
-                        width,
-                        n,
-                        k,
-                        a.at(start, 0),
-                        b,
-                        c.at(start, 0),
-                        accumulate,
-                        kern,
-                    )
+                    single(width, n, k, a.at(start, 0), b, c.at(start, 0), kern)
                 }
             }
         });
         return;
     }
     // SAFETY: as the caller's.
-    unsafe { single(m, n, k, a, b, c, accumulate, kern) }
+    unsafe { single(m, n, k, a, b, c, kern) }
 }
 
 /// The product on the calling thread.
@@ -185,8 +239,7 @@ unsafe fn single(
     k: usize,
     a: Operand,
     b: Operand,
-    c: Output,
-    accumulate: bool,
+    c: Destination,
     kern: Kernel,
 ) {
     let plan = Plan::new(kern, b);
@@ -204,7 +257,7 @@ unsafe fn single(
                     // SAFETY: the block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
                     unsafe { pack_b(kb, nb, b.at(pc, jc), nr, packed_b.as_mut_ptr()) };
                 }
-                let add = accumulate || pc > 0;
+                let (first, last) = (pc == 0, pc + kb == k);
                 for ic in (0..m).step_by(MC) {
                     let mb = MC.min(m - ic);
                     if plan.pack_a {
@@ -213,14 +266,24 @@ unsafe fn single(
                     }
                     for jr in (0..nb).step_by(nr) {
                         for ir in (0..mb).step_by(mr) {
-                            let c_tile = c.at(ic + ir, jc + jr);
+                            let to = c.at(ic + ir, jc + jr);
                             let tile = Tile {
-                                c: c_tile.ptr,
-                                row_stride: c_tile.row_stride,
-                                column_stride: c_tile.column_stride,
-                                accumulate: add,
+                                c: to.c.ptr,
+                                row_stride: to.c.row_stride,
+                                column_stride: to.c.column_stride,
+                                accumulate: c.accumulate || !first,
                                 rows: mr.min(mb - ir),
                                 cols: nr.min(nb - jr),
+                                // The bias once, with the first block of the depth; the ReLU
+                                // copy once, of the finished sum.
+                                bias: if first { to.bias } else { std::ptr::null() },
+                                bias_on_rows: to.bias_on_rows,
+                                relu: if last {
+                                    to.relu.ptr
+                                } else {
+                                    std::ptr::null_mut()
+                                },
+                                relu_strides: (to.relu.row_stride, to.relu.column_stride),
                             };
                             // SAFETY: packed panels hold kb·mr and kb·nr values; unpacked
                             // operands are read only inside the tile's rows and columns; the
