@@ -51,7 +51,8 @@ pub struct Strided {
 
 /// A microkernel on operands read where they lie: C[rows × cols] (+)= A[rows × k]·B[k × cols],
 /// A with any strides, B with unit column stride (its `column_stride` is ignored). Only the
-/// `tile.rows` rows of A and `tile.cols` columns of B are read, so no padding is needed.
+/// `tile.rows` rows of A are read (no padding needed), but all NR columns of B (the product
+/// packs a partial last panel with zero padding).
 pub type DirectKernelFn = unsafe fn(k: usize, a: Strided, b: Strided, tile: Tile);
 
 /// A microkernel and its tile shape.
@@ -226,67 +227,24 @@ mod x86 {
             }
         }
         // SAFETY: passed through from the caller.
-        unsafe { store_avx512(&acc, tile) }
+        unsafe { store_avx512(acc, tile) }
     }
 
-    /// 12 × 32 with AVX-512 on unpacked operands: B's partial columns are read with masked
-    /// loads, A's missing rows repeat its last valid row (their sums are never stored).
+    /// 12 × 32 with AVX-512 on unpacked operands: A's missing rows repeat its last valid row
+    /// (their sums are never stored).
     ///
     /// # Safety
     /// As [`super::DirectKernelFn`]; the CPU must support AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn avx512_direct(k: usize, a: Strided, b: Strided, tile: Tile) {
-        let lanes = |n: usize| -> __mmask16 {
-            if n >= 16 {
-                0xFFFF
-            } else {
-                (1u32 << n) as __mmask16 - 1
-            }
-        };
-        let (low_mask, high_mask) = (lanes(tile.cols), lanes(tile.cols.saturating_sub(16)));
         let last = tile.rows.max(1) - 1;
         let offsets: [isize; 12] = std::array::from_fn(|r| r.min(last) as isize * a.row_stride);
-        // SAFETY: as this function's.
-        let acc = unsafe {
-            if tile.cols == 32 {
-                avx512_direct_loop::<false>(k, a, b, offsets, 0, 0)
-            } else {
-                avx512_direct_loop::<true>(k, a, b, offsets, low_mask, high_mask)
-            }
-        };
-        // SAFETY: passed through from the caller.
-        unsafe { store_avx512(&acc, tile) }
-    }
-
-    /// The k loop of [`avx512_direct`]; `MASKED` reads B's columns through the masks (a
-    /// separate loop, because masked loads keep the accumulators out of registers).
-    ///
-    /// # Safety
-    /// As [`avx512_direct`]; `offsets` point at rows of A.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn avx512_direct_loop<const MASKED: bool>(
-        k: usize,
-        a: Strided,
-        b: Strided,
-        offsets: [isize; 12],
-        low_mask: __mmask16,
-        high_mask: __mmask16,
-    ) -> [[__m512; 2]; 12] {
         let mut acc = [[_mm512_setzero_ps(); 2]; 12];
         for p in 0..k {
-            // SAFETY: p < k and the offsets stay in A's valid rows; masked lanes are not read,
-            // so B is read only inside its columns.
+            // SAFETY: p < k and the offsets stay in A's valid rows; B's panel holds 32 columns.
             unsafe {
                 let b_row = b.ptr.offset(p as isize * b.row_stride);
-                let (b0, b1) = if MASKED {
-                    (
-                        _mm512_maskz_loadu_ps(low_mask, b_row),
-                        _mm512_maskz_loadu_ps(high_mask, b_row.add(16)),
-                    )
-                } else {
-                    (_mm512_loadu_ps(b_row), _mm512_loadu_ps(b_row.add(16)))
-                };
+                let (b0, b1) = (_mm512_loadu_ps(b_row), _mm512_loadu_ps(b_row.add(16)));
                 let ap = a.ptr.offset(p as isize * a.column_stride);
                 for (r, pair) in acc.iter_mut().enumerate() {
                     let left = _mm512_set1_ps(*ap.offset(offsets[r]));
@@ -295,17 +253,18 @@ mod x86 {
                 }
             }
         }
-        acc
+        // SAFETY: passed through from the caller.
+        unsafe { store_avx512(acc, tile) }
     }
 
     /// Writes or adds a finished 12 × 32 tile into C: vector stores when the tile is whole and
     /// C's rows are contiguous, element by element otherwise.
     ///
     /// # Safety
-    /// As [`super::store_tile`]; the CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn store_avx512(acc: &[[__m512; 2]; 12], tile: Tile) {
+    /// As [`super::store_tile`]; the CPU must support AVX-512F. Always inlined into the
+    /// microkernels (which enable AVX-512F), so the accumulators go from registers to C.
+    #[inline(always)]
+    unsafe fn store_avx512(acc: [[__m512; 2]; 12], tile: Tile) {
         let whole = tile.rows == 12 && tile.cols == 32 && tile.column_stride == 1;
         if whole && (tile.relu.is_null() || tile.relu_strides.1 == 1) {
             // SAFETY: a full tile with unit column strides: 32 contiguous values per row of C,

@@ -253,9 +253,23 @@ unsafe fn single(
             let nb = nc.min(n - jc);
             for pc in (0..k).step_by(kc) {
                 let kb = kc.min(k - pc);
+                // Where B read in place ends in a partial panel, that panel alone is packed
+                // (zero-padded), so the microkernel always reads nr whole columns.
+                let partial = nb / nr * nr;
                 if plan.pack_b {
                     // SAFETY: the block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
                     unsafe { pack_b(kb, nb, b.at(pc, jc), nr, packed_b.as_mut_ptr()) };
+                } else if partial < nb {
+                    // SAFETY: as above, for the last nb − partial columns.
+                    unsafe {
+                        pack_b(
+                            kb,
+                            nb - partial,
+                            b.at(pc, jc + partial),
+                            nr,
+                            packed_b.as_mut_ptr(),
+                        )
+                    };
                 }
                 let (first, last) = (pc == 0, pc + kb == k);
                 for ic in (0..m).step_by(MC) {
@@ -300,6 +314,12 @@ unsafe fn single(
                                         let b_columns = if plan.pack_b {
                                             Strided {
                                                 ptr: packed_b.as_ptr().add(jr * kb),
+                                                row_stride: nr as isize,
+                                                column_stride: 1,
+                                            }
+                                        } else if jr == partial {
+                                            Strided {
+                                                ptr: packed_b.as_ptr(),
                                                 row_stride: nr as isize,
                                                 column_stride: 1,
                                             }
