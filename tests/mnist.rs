@@ -33,7 +33,7 @@ fn mnist_hidden_128_five_epochs_reaches_97_percent() {
     assert!(accuracy >= 0.97, "{text}");
 }
 
-/// docs/RESULTS.md, row 1, seed 1: Nielsen's 784-30-10 reproduces the documented 95.85 %
+/// docs/RESULTS.md, row 1, seed 1: Nielsen's 784-30-10 reproduces the documented 95.74 %
 /// within half a point, and beats the book's 95.49 %. (Not to the digit: a change of the
 /// matrix kernels' summation order changes the rounding, which 30 epochs of batch-10 SGD
 /// amplify to a few tenths of a point.)
@@ -93,7 +93,7 @@ fn nielsen_784_30_10_reproduces_the_documented_result() {
     let accuracy: f64 = last.split_whitespace().nth(2).unwrap().parse().unwrap();
     println!("{last}");
     assert!(
-        (accuracy - 0.9585).abs() <= 0.005 && accuracy > 0.9549,
+        (accuracy - 0.9574).abs() <= 0.005 && accuracy > 0.9549,
         "{text}"
     );
 }

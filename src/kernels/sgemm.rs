@@ -446,7 +446,7 @@ fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
 /// lands on.
 pub fn reserve_on_every_thread(kern: Kernel) {
     rayon::broadcast(|_| PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern)));
-    team::split(rayon::current_num_threads(), &|_| {
+    team::on_every_thread(rayon::current_num_threads(), &|| {
         PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern))
     });
     PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern));

@@ -7,14 +7,16 @@
 //! The team's helpers instead spin for [`SPIN`] after each job (as OpenMP's threads do, which
 //! is what PyTorch runs on), then park until the next one.
 //!
-//! `split(pieces, f)` runs `f(0)` on the caller and `f(1)`, …, `f(pieces − 1)` on helpers, and
-//! returns when all are done. One caller at a time owns the team; a second concurrent caller
+//! `split(pieces, f)` runs `f(0)` on the caller; the other pieces go to whoever claims them
+//! first, a helper or the caller once its own piece is done, so a helper the operating system
+//! has not scheduled (a busy machine) costs nothing but its share of the speed-up. It returns
+//! when all are done. One caller at a time owns the team; a second concurrent caller
 //! (tests run in parallel) falls back to rayon. The pieces and what each computes depend only
 //! on `pieces`, never on which thread runs them, so results are the same either way.
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -33,16 +35,22 @@ struct Shared {
     /// The current job; written by the owner before `epoch` is bumped, read by helpers after
     /// they see the new epoch.
     job: UnsafeCell<Option<Job>>,
-    /// Pieces of the current job (helper i runs piece i + 1 when that is below it).
+    /// Pieces of the current job.
     pieces: AtomicUsize,
     /// Bumped once per job.
     epoch: AtomicUsize,
-    /// Helpers that have not finished the current job.
-    remaining: AtomicUsize,
+    /// The job's epoch (high 32 bits) and its next unclaimed piece (low 32 bits): whoever
+    /// claims a piece (helper or owner) runs it, so a helper that the operating system has
+    /// not scheduled yet delays nothing; the owner runs the piece itself.
+    next: AtomicU64,
+    /// Pieces finished.
+    done: AtomicUsize,
     /// A piece panicked.
     panicked: AtomicBool,
     /// The team is being dropped.
     stop: AtomicBool,
+    /// The epoch of the latest broadcast job (every helper runs it once, nobody claims pieces).
+    broadcast_epoch: AtomicUsize,
 }
 
 // SAFETY: `job` is written only by the owner while no helper reads it (between jobs, every
@@ -88,10 +96,22 @@ pub fn split(pieces: usize, f: &(dyn Fn(usize) + Sync)) {
     team.run(pieces, f);
 }
 
-/// Starts the helpers for splits into `pieces` now, so the first step does not (thread
-/// creation allocates).
-pub fn prepare(pieces: usize) {
-    split(pieces, &|_| {});
+/// Runs `f` once on the caller and once on each of the helpers that splits into `pieces` use
+/// (starting them if needed), and returns when all have: for per-thread set-up, such as
+/// reserving buffers so that no later step allocates. With the team busy (another caller), on
+/// every thread of the current rayon pool instead.
+pub fn on_every_thread(pieces: usize, f: &(dyn Fn() + Sync)) {
+    let mut guard = match TEAM.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => {
+            rayon::broadcast(|_| f());
+            return f();
+        }
+    };
+    let team = guard.get_or_insert_with(Team::new);
+    team.grow(pieces.saturating_sub(1));
+    team.broadcast(f);
 }
 
 impl Team {
@@ -101,9 +121,11 @@ impl Team {
                 job: UnsafeCell::new(None),
                 pieces: AtomicUsize::new(0),
                 epoch: AtomicUsize::new(0),
-                remaining: AtomicUsize::new(0),
+                next: AtomicU64::new(0),
+                done: AtomicUsize::new(0),
                 panicked: AtomicBool::new(false),
                 stop: AtomicBool::new(false),
+                broadcast_epoch: AtomicUsize::new(usize::MAX),
             }),
             helpers: Vec::new(),
         }
@@ -120,7 +142,7 @@ impl Team {
             let seen = self.shared.epoch.load(Ordering::SeqCst);
             let handle = thread::Builder::new()
                 .name(format!("nabla-helper-{index}"))
-                .spawn(move || helper(index, &shared, &flag, seen))
+                .spawn(move || helper(&shared, &flag, seen))
                 .expect("the operating system refused a helper thread");
             self.helpers.push(Helper {
                 thread: handle.thread().clone(),
@@ -130,28 +152,58 @@ impl Team {
         }
     }
 
+    /// Runs `f` on the caller and on every helper, once each.
+    fn broadcast(&mut self, f: &(dyn Fn() + Sync)) {
+        let next_epoch = self.shared.epoch.load(Ordering::Relaxed).wrapping_add(1);
+        self.shared
+            .broadcast_epoch
+            .store(next_epoch, Ordering::Relaxed);
+        let helpers = self.helpers.len();
+        // Piece 0 is the caller's; the helpers' runs count as the remaining pieces.
+        self.run(helpers + 1, &|_| f());
+    }
+
     fn run(&mut self, pieces: usize, f: &(dyn Fn(usize) + Sync)) {
         let shared = &*self.shared;
         // SAFETY: the lifetime is erased only for the helpers, and every helper has finished
-        // with the job (remaining = 0) before this function returns.
+        // with the job (every piece done) before this function returns.
         let job: Job = unsafe {
             std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), Job>(f as *const _)
         };
-        // SAFETY: no helper reads `job` now: all finished the previous job.
+        // SAFETY: no helper reads `job` now: every piece of the previous job is done, and a
+        // helper reads it only after claiming a piece of the current one.
         unsafe { *shared.job.get() = Some(job) };
+        let epoch = shared.epoch.load(Ordering::Relaxed).wrapping_add(1);
         shared.pieces.store(pieces, Ordering::Relaxed);
-        shared
-            .remaining
-            .store(self.helpers.len(), Ordering::Relaxed);
-        shared.epoch.fetch_add(1, Ordering::SeqCst);
+        shared.done.store(0, Ordering::Relaxed);
+        shared.next.store(tag(epoch) << 32 | 1, Ordering::SeqCst);
+        shared.epoch.store(epoch, Ordering::SeqCst);
         for helper in &self.helpers {
             if helper.parked.load(Ordering::SeqCst) {
                 helper.thread.unpark();
             }
         }
-        let own = catch_unwind(AssertUnwindSafe(|| f(0)));
-        while shared.remaining.load(Ordering::Acquire) != 0 {
-            std::hint::spin_loop();
+        let mut own = catch_unwind(AssertUnwindSafe(|| f(0)));
+        let mut finished = 1;
+        // Then every piece no helper has claimed yet (in a broadcast, the helpers run theirs).
+        let broadcast = shared.broadcast_epoch.load(Ordering::Relaxed) == epoch;
+        while let Some(piece) = (!broadcast).then(|| claim(shared, epoch, pieces)).flatten() {
+            let result = catch_unwind(AssertUnwindSafe(|| f(piece)));
+            if own.is_ok() {
+                own = result;
+            }
+            finished += 1;
+        }
+        // Wait for the pieces helpers are running (yielding now and then, in case the helper
+        // waits for this very CPU).
+        let mut spins = 0u32;
+        while shared.done.load(Ordering::Acquire) + finished < pieces {
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(4096) {
+                thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
         // SAFETY: every helper has finished; the job's borrow ends here.
         unsafe { *shared.job.get() = None };
@@ -177,9 +229,9 @@ impl Drop for Team {
     }
 }
 
-/// A helper's life: wait for a new epoch (spinning for [`SPIN`], then parked), run its piece,
-/// report, repeat.
-fn helper(index: usize, shared: &Shared, parked: &AtomicBool, mut seen: usize) {
+/// A helper's life: wait for a new epoch (spinning for [`SPIN`], then parked), claim and run
+/// pieces of that job while any are left, repeat.
+fn helper(shared: &Shared, parked: &AtomicBool, mut seen: usize) {
     loop {
         let mut idle_since = Instant::now();
         let mut spins = 0u32;
@@ -207,18 +259,55 @@ fn helper(index: usize, shared: &Shared, parked: &AtomicBool, mut seen: usize) {
             parked.store(false, Ordering::SeqCst);
             idle_since = Instant::now();
         }
-        let piece = index + 1;
-        if piece < shared.pieces.load(Ordering::Relaxed) {
-            // SAFETY: the job was published before the epoch this helper just read (release /
-            // acquire), and stays alive until `remaining` reaches 0.
+        let pieces = shared.pieces.load(Ordering::Acquire);
+        if shared.broadcast_epoch.load(Ordering::Acquire) == seen {
+            // SAFETY: a broadcast's job lives until every helper has run it (the owner waits
+            // for all of them).
+            let job = unsafe { (*shared.job.get()).expect("a job is published with its epoch") };
+            // SAFETY: as above.
+            if catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(0) })).is_err() {
+                shared.panicked.store(true, Ordering::Relaxed);
+            }
+            shared.done.fetch_add(1, Ordering::Release);
+            continue;
+        }
+        while let Some(piece) = claim(shared, seen, pieces) {
+            // SAFETY: the job was published before its epoch (release / acquire) and lives
+            // until every piece is done; this piece is not.
             let job = unsafe { (*shared.job.get()).expect("a job is published with its epoch") };
             // SAFETY: as above.
             let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(piece) }));
             if result.is_err() {
                 shared.panicked.store(true, Ordering::Relaxed);
             }
+            shared.done.fetch_add(1, Ordering::Release);
         }
-        shared.remaining.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// The low 32 bits of an epoch, as kept in `Shared::next`.
+fn tag(epoch: usize) -> u64 {
+    epoch as u64 & 0xFFFF_FFFF
+}
+
+/// Claims the next unclaimed piece of the job of `epoch` (of `pieces`), if that job is still
+/// the current one and has one left.
+fn claim(shared: &Shared, epoch: usize, pieces: usize) -> Option<usize> {
+    let mut current = shared.next.load(Ordering::Acquire);
+    loop {
+        let (job, piece) = (current >> 32, (current & 0xFFFF_FFFF) as usize);
+        if job != tag(epoch) || piece >= pieces {
+            return None;
+        }
+        match shared.next.compare_exchange_weak(
+            current,
+            current + 1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some(piece),
+            Err(actual) => current = actual,
+        }
     }
 }
 
@@ -259,6 +348,17 @@ mod tests {
             }
         });
         assert_eq!(total.load(Ordering::Relaxed), 3 * 50 * 3);
+    }
+
+    #[test]
+    fn on_every_thread_reaches_the_caller_and_every_helper() {
+        let threads = std::sync::Mutex::new(std::collections::HashSet::new());
+        on_every_thread(3, &|| {
+            threads.lock().unwrap().insert(std::thread::current().id());
+        });
+        // Three distinct threads, unless another test held the team (then rayon's pool ran it).
+        let count = threads.lock().unwrap().len();
+        assert!(count >= 2, "{count}");
     }
 
     #[test]
