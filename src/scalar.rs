@@ -53,19 +53,11 @@ pub trait Scalar:
         x: ndarray::ArrayView2<Self>,
         weights_t: ndarray::ArrayView2<Self>,
         bias: ndarray::ArrayView1<Self>,
-        mut z: ndarray::ArrayViewMut2<Self>,
+        z: ndarray::ArrayViewMut2<Self>,
         relu: Option<ndarray::ArrayViewMut2<Self>>,
         threads: usize,
     ) {
-        crate::kernels::broadcast_rows(bias, z.view_mut());
-        if x.ncols() > 0 {
-            Self::matmul_into(x, weights_t, z.view_mut(), true, threads);
-        }
-        if let Some(mut relu) = relu {
-            relu.zip_mut_with(&z, |a, &v| {
-                *a = if v > Self::zero() { v } else { Self::zero() }
-            });
-        }
+        crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads);
     }
 }
 
@@ -105,7 +97,7 @@ impl Scalar for f32 {
         x: ndarray::ArrayView2<Self>,
         weights_t: ndarray::ArrayView2<Self>,
         bias: ndarray::ArrayView1<Self>,
-        mut z: ndarray::ArrayViewMut2<Self>,
+        z: ndarray::ArrayViewMut2<Self>,
         relu: Option<ndarray::ArrayViewMut2<Self>>,
         threads: usize,
     ) {
@@ -120,15 +112,7 @@ impl Scalar for f32 {
                 threads,
                 crate::kernels::detected_kernel(),
             ),
-            _ => {
-                crate::kernels::broadcast_rows(bias, z.view_mut());
-                if x.ncols() > 0 {
-                    Self::matmul_into(x, weights_t, z.view_mut(), true, threads);
-                }
-                if let Some(mut relu) = relu {
-                    relu.zip_mut_with(&z, |a, &v| *a = if v > 0.0 { v } else { 0.0 });
-                }
-            }
+            _ => crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads),
         }
     }
 }

@@ -13,7 +13,14 @@ pub const PIECE: usize = 1 << 14;
 /// Runs `f(range)` over `threads` (the current rayon pool's size) contiguous ranges covering
 /// `0..len`, on the spinning [`team`]; loops no longer than [`PIECE`] run on the caller.
 fn for_ranges(len: usize, f: impl Fn(Range<usize>) + Sync) {
-    let pieces = rayon::current_num_threads().min(len.div_ceil(PIECE)).max(1);
+    for_ranges_of(len, PIECE, f);
+}
+
+/// [`for_ranges`] with pieces of at least `min_piece` items.
+fn for_ranges_of(len: usize, min_piece: usize, f: impl Fn(Range<usize>) + Sync) {
+    let pieces = rayon::current_num_threads()
+        .min(len.div_ceil(min_piece.max(1)))
+        .max(1);
     if pieces == 1 {
         return f(0..len);
     }
@@ -121,14 +128,10 @@ pub fn gather_rows<F: Copy + Send + Sync>(
 ) {
     assert!(out.len() >= rows.len() * width);
     let out = Disjoint::new(&mut out[..rows.len() * width]);
-    let threshold_rows = (PIECE / width.max(1)).max(16);
-    let pieces = rayon::current_num_threads()
-        .min(rows.len().div_ceil(threshold_rows))
-        .max(1);
-    let chunk = rows.len().div_ceil(pieces);
-    team::split(rows.len().div_ceil(chunk.max(1)), &|piece| {
-        let start = piece * chunk;
-        for (i, &row) in rows.iter().enumerate().skip(start).take(chunk) {
+    // Pieces of at least PIECE values (and 16 rows).
+    for_ranges_of(rows.len(), (PIECE / width.max(1)).max(16), |range| {
+        for i in range {
+            let row = rows[i];
             // SAFETY: row i of `out` belongs to this piece alone.
             unsafe { out.range(i * width..(i + 1) * width) }
                 .copy_from_slice(&source[row * width..(row + 1) * width]);

@@ -92,6 +92,30 @@ pub fn affine<F: Scalar>(
     F::affine_into(x, weights_t, bias, z, relu, threads);
 }
 
+/// [`affine`] as three steps: the bias broadcast into Z, the product accumulated onto it, then
+/// the ReLU (what f64 runs, and f32 with a bias that is not contiguous).
+pub(crate) fn affine_in_steps<F: Scalar>(
+    x: ArrayView2<F>,
+    weights_t: ArrayView2<F>,
+    bias: ArrayView1<F>,
+    mut z: ArrayViewMut2<F>,
+    relu: Option<ArrayViewMut2<F>>,
+    threads: usize,
+) {
+    broadcast_rows(bias, z.view_mut());
+    if x.ncols() > 0 {
+        F::matmul_into(x, weights_t, z.view_mut(), true, threads);
+    }
+    if let Some(relu) = relu {
+        relu_into(z.view(), relu);
+    }
+}
+
+/// A ← ReLU(Z): Z where Z > 0, else 0 (NaN gives 0, as in the fused store).
+fn relu_into<F: Scalar>(z: ArrayView2<F>, mut a: ArrayViewMut2<F>) {
+    a.zip_mut_with(&z, |a, &v| *a = if v > F::zero() { v } else { F::zero() });
+}
+
 /// The slow twin of [`affine`]: broadcast, product, then ReLU, each on its own.
 pub fn affine_reference<F: Scalar>(
     x: ArrayView2<F>,
@@ -104,8 +128,8 @@ pub fn affine_reference<F: Scalar>(
     if x.ncols() > 0 {
         matmul_reference(x, weights_t, z.view_mut(), true);
     }
-    if let Some(mut relu) = relu {
-        relu.zip_mut_with(&z, |a, &v| *a = if v > F::zero() { v } else { F::zero() });
+    if let Some(relu) = relu {
+        relu_into(z.view(), relu);
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use super::microkernel::{Kernel, Strided, Tile};
+use super::microkernel::{Kernel, Tile};
 use super::team;
 
 /// Depth of a packed block (B panel kc × nr stays in L1).
@@ -22,13 +22,9 @@ thread_local! {
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// A matrix operand: pointer and strides (in elements).
-#[derive(Clone, Copy)]
-pub struct Operand {
-    pub ptr: *const f32,
-    pub row_stride: isize,
-    pub column_stride: isize,
-}
+/// A matrix operand: pointer and strides (in elements), the same description the in-place
+/// microkernel reads.
+pub use super::microkernel::Strided as Operand;
 
 /// The output.
 #[derive(Clone, Copy)]
@@ -38,8 +34,8 @@ pub struct Output {
     pub column_stride: isize,
 }
 
-// SAFETY: the operands are only read, and the output halves handed to different threads never
-// overlap (see `split`).
+// SAFETY: the operands are only read, and the output strips handed to different threads never
+// overlap (see `split_threads`).
 unsafe impl Send for Operand {}
 unsafe impl Sync for Operand {}
 unsafe impl Send for Output {}
@@ -305,31 +301,17 @@ unsafe fn single(
                             unsafe {
                                 match kern.direct {
                                     Some(direct) if !plan.pack_a => {
-                                        let at = a.at(ic + ir, pc);
-                                        let a_rows = Strided {
-                                            ptr: at.ptr,
-                                            row_stride: at.row_stride,
-                                            column_stride: at.column_stride,
-                                        };
-                                        let b_columns = if plan.pack_b {
-                                            Strided {
-                                                ptr: packed_b.as_ptr().add(jr * kb),
-                                                row_stride: nr as isize,
-                                                column_stride: 1,
-                                            }
-                                        } else if jr == partial {
-                                            Strided {
-                                                ptr: packed_b.as_ptr(),
+                                        let a_rows = a.at(ic + ir, pc);
+                                        let b_columns = if plan.pack_b || jr == partial {
+                                            // The packed block, or the partial panel alone.
+                                            let panel = if plan.pack_b { jr * kb } else { 0 };
+                                            Operand {
+                                                ptr: packed_b.as_ptr().add(panel),
                                                 row_stride: nr as isize,
                                                 column_stride: 1,
                                             }
                                         } else {
-                                            let at = b.at(pc, jc + jr);
-                                            Strided {
-                                                ptr: at.ptr,
-                                                row_stride: at.row_stride,
-                                                column_stride: 1,
-                                            }
+                                            b.at(pc, jc + jr)
                                         };
                                         direct(kb, a_rows, b_columns, tile)
                                     }
@@ -388,7 +370,7 @@ impl Plan {
             (KC, NC)
         } else {
             let kc = k.min(4 * KC);
-            ((kc), (KC * NC / kc / nr * nr).max(nr))
+            (kc, (KC * NC / kc / nr * nr).max(nr))
         }
     }
 

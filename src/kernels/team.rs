@@ -82,18 +82,10 @@ pub fn split(pieces: usize, f: &(dyn Fn(usize) + Sync)) {
         }
         return;
     }
-    let mut guard = match TEAM.try_lock() {
-        Ok(guard) => guard,
-        // A piece panicked while this team ran it; the team itself was left consistent.
-        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-        Err(std::sync::TryLockError::WouldBlock) => {
-            (0..pieces).into_par_iter().for_each(f);
-            return;
-        }
-    };
-    let team = guard.get_or_insert_with(Team::new);
-    team.grow(pieces - 1);
-    team.run(pieces, f);
+    let ran = with_team(pieces, |team| team.run(pieces, f));
+    if !ran {
+        (0..pieces).into_par_iter().for_each(f);
+    }
 }
 
 /// Runs `f` once on the caller and once on each of the helpers that splits into `pieces` use
@@ -101,17 +93,26 @@ pub fn split(pieces: usize, f: &(dyn Fn(usize) + Sync)) {
 /// reserving buffers so that no later step allocates. With the team busy (another caller), on
 /// every thread of the current rayon pool instead.
 pub fn on_every_thread(pieces: usize, f: &(dyn Fn() + Sync)) {
+    let ran = with_team(pieces, |team| team.broadcast(f));
+    if !ran {
+        rayon::broadcast(|_| f());
+        f();
+    }
+}
+
+/// Runs `work` with the team, grown to the helpers that `pieces` use, unless another caller
+/// holds it; returns whether it ran.
+fn with_team(pieces: usize, work: impl FnOnce(&mut Team)) -> bool {
     let mut guard = match TEAM.try_lock() {
         Ok(guard) => guard,
+        // A piece panicked while this team ran it; the team itself was left consistent.
         Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-        Err(std::sync::TryLockError::WouldBlock) => {
-            rayon::broadcast(|_| f());
-            return f();
-        }
+        Err(std::sync::TryLockError::WouldBlock) => return false,
     };
     let team = guard.get_or_insert_with(Team::new);
     team.grow(pieces.saturating_sub(1));
-    team.broadcast(f);
+    work(team);
+    true
 }
 
 impl Team {
