@@ -305,10 +305,10 @@ impl Activation {
                 (Some(z), Some(a), Some(g)) => match element_wise {
                     Activation::Relu => map3(g, z, a, |g, z, _| {
                         for (g, &z) in g.iter_mut().zip(z) {
-                            // ReLU′(0) = 0, as in `derivative`.
-                            if z <= F::zero() {
-                                *g = F::zero();
-                            }
+                            // ReLU′(0) = 0, as in `derivative`. A select, not a branch: the
+                            // signs are random, and a branch mispredicted half the time made
+                            // this pass cost a third of a millisecond per step of model B.
+                            *g = if z <= F::zero() { F::zero() } else { *g };
                         }
                     }),
                     other => map3(g, z, a, |g, z, a| {

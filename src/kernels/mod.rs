@@ -525,6 +525,23 @@ mod tests {
         column_sums(m.view(), fast.view_mut());
         column_sums_reference(m.view(), slow.view_mut());
         assert!(fast.iter().zip(&slow).all(|(a, b)| (a - b).abs() < 1e-14));
+        // Long enough to be split over two threads: contiguous rows, strided rows (a
+        // transposed view) and a strided output.
+        let big = uniform_matrix(600, 333, -1.0, 1.0, 9);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for matrix in [big.view(), big.t().slice_move(s![..300, ..])] {
+            let mut slow = Array1::zeros(matrix.ncols());
+            column_sums_reference(matrix, slow.view_mut());
+            let mut fast = Array1::from_elem(matrix.ncols(), 7.0);
+            pool.install(|| column_sums(matrix, fast.view_mut()));
+            assert!(fast.iter().zip(&slow).all(|(a, b)| (a - b).abs() < 1e-12));
+            let mut strided = Array2::from_elem((matrix.ncols(), 2), 7.0);
+            pool.install(|| column_sums(matrix, strided.column_mut(0)));
+            assert_eq!(strided.column(0), fast);
+        }
         let mut out = Array2::zeros((3, 5));
         broadcast_rows(fast.view(), out.view_mut());
         assert!(out.rows().into_iter().all(|r| r == fast));

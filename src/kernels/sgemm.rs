@@ -197,24 +197,39 @@ unsafe fn split_threads(
     kern: Kernel,
 ) {
     if threads > 1 && m * n * k >= PARALLEL_THRESHOLD && (m >= 2 * kern.mr || n >= 2 * kern.nr) {
-        // Split C into `threads` strips of whole tiles, along its longer side.
+        // Split C along its longer side into `threads` strips of whole tiles; the tiles left
+        // over when they do not divide evenly (a 784-column C has 24.5 panels of 32: 13 + 12
+        // would leave one thread idle 4 % of the product) form a tail split the other way.
         let by_columns = n >= m && n >= 2 * kern.nr;
-        let (length, unit) = if by_columns {
-            (n, kern.nr)
+        let split = if by_columns {
+            Split::new(n, kern.nr, m, kern.mr, threads)
         } else {
-            (m, kern.mr)
+            Split::new(m, kern.mr, n, kern.nr, threads)
         };
-        let strip = (length / threads).div_ceil(unit).max(1) * unit;
-        let pieces = length.div_ceil(strip);
-        team::split(pieces, &|piece| {
-            let start = piece * strip;
-            let width = strip.min(length - start);
-            // SAFETY: the strips of C are disjoint; each lies inside C.
+        team::split_over(threads, split.pieces(), &|piece| {
+            let (along, across) = split.piece(piece);
+            // SAFETY: the pieces of C are disjoint; each lies inside C.
             unsafe {
                 if by_columns {
-                    single(m, width, k, a, b.at(0, start), c.at(0, start), kern)
+                    single(
+                        across.len(),
+                        along.len(),
+                        k,
+                        a.at(across.start, 0),
+                        b.at(0, along.start),
+                        c.at(across.start, along.start),
+                        kern,
+                    )
                 } else {
-                    single(width, n, k, a.at(start, 0), b, c.at(start, 0), kern)
+                    single(
+                        along.len(),
+                        across.len(),
+                        k,
+                        a.at(along.start, 0),
+                        b.at(0, across.start),
+                        c.at(along.start, across.start),
+                        kern,
+                    )
                 }
             }
         });
@@ -222,6 +237,66 @@ unsafe fn split_threads(
     }
     // SAFETY: as the caller's.
     unsafe { single(m, n, k, a, b, c, kern) }
+}
+
+/// How C is cut for the threads: `threads` strips of `per` whole tiles along the split side
+/// (`length`, tiles of `unit`), then the leftover tiles along it, cut across into strips of
+/// whole tiles of the other side (`other`, tiles of `other_unit`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Split {
+    length: usize,
+    unit: usize,
+    other: usize,
+    /// Tiles per strip along the split side.
+    per: usize,
+    /// Strips along the split side.
+    strips: usize,
+    /// Width of a tail piece across (whole tiles), and how many there are.
+    tail_width: usize,
+    tail_pieces: usize,
+}
+
+impl Split {
+    fn new(length: usize, unit: usize, other: usize, other_unit: usize, threads: usize) -> Split {
+        let units = length.div_ceil(unit);
+        let per = units / threads;
+        let strips = if per > 0 { threads } else { 0 };
+        let tail_start = strips * per * unit;
+        let (tail_width, tail_pieces) = if tail_start >= length {
+            (other, 0)
+        } else {
+            let across = threads.min(other.div_ceil(other_unit)).max(1);
+            let width = other.div_ceil(other_unit).div_ceil(across) * other_unit;
+            (width, other.div_ceil(width))
+        };
+        Split {
+            length,
+            unit,
+            other,
+            per,
+            strips,
+            tail_width,
+            tail_pieces,
+        }
+    }
+
+    fn pieces(&self) -> usize {
+        self.strips + self.tail_pieces
+    }
+
+    /// Piece `i`: its range along the split side and across it.
+    fn piece(&self, i: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let strip = self.per * self.unit;
+        if i < self.strips {
+            (i * strip..((i + 1) * strip).min(self.length), 0..self.other)
+        } else {
+            let start = (i - self.strips) * self.tail_width;
+            (
+                self.strips * strip..self.length,
+                start..(start + self.tail_width).min(self.other),
+            )
+        }
+    }
 }
 
 /// The product on the calling thread.
@@ -632,5 +707,50 @@ mod x86 {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Split;
+
+    /// Every element of C lies in exactly one piece, pieces start on whole tiles, and the
+    /// threads' shares of tiles differ by at most one tail piece.
+    #[test]
+    fn splits_cover_c_once_in_whole_tiles() {
+        for (length, unit, other, other_unit, threads) in [
+            (784, 32, 512, 12, 2),
+            (512, 32, 512, 12, 2),
+            (784, 32, 128, 12, 2),
+            (512, 12, 40, 32, 2),
+            (100, 32, 30, 12, 3),
+            (70, 32, 13, 12, 8),
+            (33, 32, 5, 12, 2),
+        ] {
+            let split = Split::new(length, unit, other, other_unit, threads);
+            let mut owner = vec![0u32; length * other];
+            for i in 0..split.pieces() {
+                let (along, across) = split.piece(i);
+                assert!(
+                    !along.is_empty() && !across.is_empty(),
+                    "{split:?} piece {i}"
+                );
+                assert_eq!(along.start % unit, 0, "{split:?} piece {i}");
+                assert_eq!(across.start % other_unit, 0, "{split:?} piece {i}");
+                for x in along {
+                    for y in across.clone() {
+                        owner[x * other + y] += 1;
+                    }
+                }
+            }
+            assert!(owner.iter().all(|&count| count == 1), "{split:?}");
+            assert!(split.pieces() <= 2 * threads, "{split:?}");
+        }
+        // 784 columns of 32 on 2 threads: 12 panels each, the half panel cut across the rows.
+        let split = Split::new(784, 32, 512, 12, 2);
+        assert_eq!(split.piece(0), (0..384, 0..512));
+        assert_eq!(split.piece(1), (384..768, 0..512));
+        assert_eq!(split.piece(2), (768..784, 0..264));
+        assert_eq!(split.piece(3), (768..784, 264..512));
     }
 }

@@ -76,13 +76,17 @@ static TEAM: Mutex<Option<Team>> = Mutex::new(None);
 /// Runs `f(piece)` for every piece in `0..pieces`, in parallel, and returns when all are done
 /// (a panic in a piece is raised here). `pieces` ≤ 1 runs on the caller alone.
 pub fn split(pieces: usize, f: &(dyn Fn(usize) + Sync)) {
-    if pieces <= 1 {
-        if pieces == 1 {
-            f(0);
-        }
+    split_over(pieces, pieces, f);
+}
+
+/// [`split`] on at most `threads` threads (the caller and `threads − 1` helpers), which claim
+/// the pieces as they finish: more pieces than threads balance uneven ones.
+pub fn split_over(threads: usize, pieces: usize, f: &(dyn Fn(usize) + Sync)) {
+    if pieces <= 1 || threads <= 1 {
+        (0..pieces).for_each(f);
         return;
     }
-    let ran = with_team(pieces, |team| team.run(pieces, f));
+    let ran = with_team(threads.min(pieces), |team| team.run(pieces, f));
     if !ran {
         (0..pieces).into_par_iter().for_each(f);
     }
@@ -321,12 +325,19 @@ mod tests {
     fn every_piece_runs_once_whatever_the_count() {
         for pieces in [0, 1, 2, 3, 5, 2] {
             let counts: Vec<AtomicU64> = (0..pieces).map(|_| AtomicU64::new(0)).collect();
+            for threads in [1, 2, 3] {
+                for _ in 0..100 {
+                    split_over(threads, pieces, &|i| {
+                        counts[i].fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            }
             for _ in 0..100 {
                 split(pieces, &|i| {
                     counts[i].fetch_add(1, Ordering::Relaxed);
                 });
             }
-            assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 100));
+            assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 400));
         }
     }
 
