@@ -246,16 +246,26 @@ impl Activation {
             element_wise => match (pre_activations.as_slice(), activations.as_slice_mut()) {
                 (Some(z), Some(a)) => match element_wise {
                     // The hot path: a branch-free loop the compiler vectorises.
-                    Activation::Relu => map2(a, z, |a, z| {
-                        for (a, &z) in a.iter_mut().zip(z) {
-                            *a = if z > F::zero() { z } else { F::zero() };
-                        }
-                    }),
-                    other => map2(a, z, |a, z| {
-                        for (a, &z) in a.iter_mut().zip(z) {
-                            *a = other.map(z);
-                        }
-                    }),
+                    Activation::Relu => map2(
+                        a,
+                        z,
+                        #[inline(always)]
+                        |a, z| {
+                            for (a, &z) in a.iter_mut().zip(z) {
+                                *a = if z > F::zero() { z } else { F::zero() };
+                            }
+                        },
+                    ),
+                    other => map2(
+                        a,
+                        z,
+                        #[inline(always)]
+                        |a, z| {
+                            for (a, &z) in a.iter_mut().zip(z) {
+                                *a = other.map(z);
+                            }
+                        },
+                    ),
                 },
                 _ => Zip::from(&mut activations)
                     .and(&pre_activations)
@@ -303,19 +313,31 @@ impl Activation {
                 gradient.as_slice_mut(),
             ) {
                 (Some(z), Some(a), Some(g)) => match element_wise {
-                    Activation::Relu => map3(g, z, a, |g, z, _| {
-                        for (g, &z) in g.iter_mut().zip(z) {
-                            // ReLU′(0) = 0, as in `derivative`. A select, not a branch: the
-                            // signs are random, and a branch mispredicted half the time made
-                            // this pass cost a third of a millisecond per step of model B.
-                            *g = if z <= F::zero() { F::zero() } else { *g };
-                        }
-                    }),
-                    other => map3(g, z, a, |g, z, a| {
-                        for ((g, &z), &a) in g.iter_mut().zip(z).zip(a) {
-                            *g *= other.derivative(z, a);
-                        }
-                    }),
+                    Activation::Relu => map3(
+                        g,
+                        z,
+                        a,
+                        #[inline(always)]
+                        |g, z, _| {
+                            for (g, &z) in g.iter_mut().zip(z) {
+                                // ReLU′(0) = 0, as in `derivative`. A select, not a branch: the
+                                // signs are random, and a branch mispredicted half the time made
+                                // this pass cost a third of a millisecond per step of model B.
+                                *g = if z <= F::zero() { F::zero() } else { *g };
+                            }
+                        },
+                    ),
+                    other => map3(
+                        g,
+                        z,
+                        a,
+                        #[inline(always)]
+                        |g, z, a| {
+                            for ((g, &z), &a) in g.iter_mut().zip(z).zip(a) {
+                                *g *= other.derivative(z, a);
+                            }
+                        },
+                    ),
                 },
                 _ => Zip::from(&mut gradient)
                     .and(&pre_activations)

@@ -312,11 +312,16 @@ impl<F: Scalar> Optimizer<F> {
         match c.kind {
             OptimizerKind::Sgd if c.momentum == 0.0 => {
                 let eta = F::of(eta);
-                map2(values, gradient, |values, gradient| {
-                    for (theta, &g) in values.iter_mut().zip(gradient) {
-                        *theta -= eta * (g + decay * *theta);
-                    }
-                });
+                map2(
+                    values,
+                    gradient,
+                    #[inline(always)]
+                    |values, gradient| {
+                        for (theta, &g) in values.iter_mut().zip(gradient) {
+                            *theta -= eta * (g + decay * *theta);
+                        }
+                    },
+                );
             }
             OptimizerKind::Sgd => {
                 let (mu, keep, eta) = (F::of(c.momentum), F::of(1.0 - c.dampening), F::of(eta));
@@ -332,6 +337,7 @@ impl<F: Scalar> Optimizer<F> {
                     values,
                     &mut state.first,
                     gradient,
+                    #[inline(always)]
                     |values, buffer, gradient| {
                         for ((theta, b), &g) in
                             values.iter_mut().zip(buffer.iter_mut()).zip(gradient)
@@ -362,6 +368,7 @@ impl<F: Scalar> Optimizer<F> {
                     &mut state.first,
                     &mut state.second,
                     gradient,
+                    #[inline(always)]
                     |values, first, second, gradient| {
                         for (((theta, m), v), &g) in values
                             .iter_mut()

@@ -22,13 +22,68 @@ fn for_ranges_of(len: usize, min_piece: usize, f: impl Fn(Range<usize>) + Sync) 
         .min(len.div_ceil(min_piece.max(1)))
         .max(1);
     if pieces == 1 {
-        return f(0..len);
+        return vectorised(
+            #[inline(always)]
+            || f(0..len),
+        );
     }
     let chunk = len.div_ceil(pieces).next_multiple_of(16);
     team::split(len.div_ceil(chunk), &|piece| {
         let start = piece * chunk;
-        f(start..len.min(start + chunk));
+        vectorised(
+            #[inline(always)]
+            || f(start..len.min(start + chunk)),
+        );
     });
+}
+
+/// Runs `f` compiled for the widest vector instructions this CPU has: the loops inside it are
+/// vectorised for AVX-512 (16 lanes) or AVX2 with FMA (8) when it has them, instead of the
+/// 4-lane SSE2 that any x86-64 has (the optimiser's update ran twice as fast).
+#[inline(always)]
+pub fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static LEVEL: OnceLock<u8> = OnceLock::new();
+        let level = *LEVEL.get_or_init(|| {
+            if std::is_x86_feature_detected!("avx512f") {
+                2
+            } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+            {
+                1
+            } else {
+                0
+            }
+        });
+        // SAFETY: each runs only on a CPU that has its features.
+        match level {
+            2 => return unsafe { with_avx512(f) },
+            1 => return unsafe { with_avx2(f) },
+            _ => {}
+        }
+    }
+    f()
+}
+
+/// `f` with AVX-512 enabled.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn with_avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// `f` with AVX2 and FMA enabled.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// A mutable slice shared with the pieces of [`for_ranges`], each of which takes a disjoint
@@ -60,7 +115,11 @@ pub fn map2<F: Send + Sync>(out: &mut [F], a: &[F], f: impl Fn(&mut [F], &[F]) +
     assert_eq!(out.len(), a.len());
     let out = Disjoint::new(out);
     // SAFETY: the ranges of `for_ranges` are disjoint.
-    for_ranges(a.len(), |r| f(unsafe { out.range(r.clone()) }, &a[r]));
+    for_ranges(
+        a.len(),
+        #[inline(always)]
+        |r| f(unsafe { out.range(r.clone()) }, &a[r]),
+    );
 }
 
 /// `f(out piece, a piece, b piece)` over matching pieces.
@@ -73,9 +132,11 @@ pub fn map3<F: Send + Sync>(
     assert!(out.len() == a.len() && out.len() == b.len());
     let out = Disjoint::new(out);
     // SAFETY: the ranges of `for_ranges` are disjoint.
-    for_ranges(a.len(), |r| {
-        f(unsafe { out.range(r.clone()) }, &a[r.clone()], &b[r])
-    });
+    for_ranges(
+        a.len(),
+        #[inline(always)]
+        |r| f(unsafe { out.range(r.clone()) }, &a[r.clone()], &b[r]),
+    );
 }
 
 /// `f(out piece, state piece, a piece)`: two outputs updated from one input (SGD with momentum).
@@ -88,9 +149,11 @@ pub fn update2<F: Send + Sync>(
     assert!(out.len() == state.len() && out.len() == a.len());
     let (out, state) = (Disjoint::new(out), Disjoint::new(state));
     // SAFETY: the ranges of `for_ranges` are disjoint.
-    for_ranges(a.len(), |r| unsafe {
-        f(out.range(r.clone()), state.range(r.clone()), &a[r])
-    });
+    for_ranges(
+        a.len(),
+        #[inline(always)]
+        |r| unsafe { f(out.range(r.clone()), state.range(r.clone()), &a[r]) },
+    );
 }
 
 /// `f(out, first, second, a)` pieces: three outputs from one input (Adam).
@@ -108,14 +171,18 @@ pub fn update3<F: Send + Sync>(
         Disjoint::new(second),
     );
     // SAFETY: the ranges of `for_ranges` are disjoint.
-    for_ranges(a.len(), |r| unsafe {
-        f(
-            out.range(r.clone()),
-            first.range(r.clone()),
-            second.range(r.clone()),
-            &a[r],
-        )
-    });
+    for_ranges(
+        a.len(),
+        #[inline(always)]
+        |r| unsafe {
+            f(
+                out.range(r.clone()),
+                first.range(r.clone()),
+                second.range(r.clone()),
+                &a[r],
+            )
+        },
+    );
 }
 
 /// Copies rows `rows[i]` of `source` (rows of `width` values) into row i of `out`, split over

@@ -259,16 +259,25 @@ struct Split {
 impl Split {
     fn new(length: usize, unit: usize, other: usize, other_unit: usize, threads: usize) -> Split {
         let units = length.div_ceil(unit);
+        let other_units = other.div_ceil(other_unit);
+        if units.is_multiple_of(threads) || other_units < threads {
+            // Even strips, or a tail too narrow to share: strips of ⌈units/threads⌉ tiles (a
+            // tail piece would cost a thread a second packing of B and balance nothing).
+            let per = units.div_ceil(threads);
+            return Split {
+                length,
+                unit,
+                other,
+                per,
+                strips: units.div_ceil(per),
+                tail_width: other,
+                tail_pieces: 0,
+            };
+        }
         let per = units / threads;
         let strips = if per > 0 { threads } else { 0 };
-        let tail_start = strips * per * unit;
-        let (tail_width, tail_pieces) = if tail_start >= length {
-            (other, 0)
-        } else {
-            let across = threads.min(other.div_ceil(other_unit)).max(1);
-            let width = other.div_ceil(other_unit).div_ceil(across) * other_unit;
-            (width, other.div_ceil(width))
-        };
+        let width = other_units.div_ceil(threads) * other_unit;
+        let (tail_width, tail_pieces) = (width, other.div_ceil(width));
         Split {
             length,
             unit,
@@ -745,6 +754,10 @@ mod tests {
             }
             assert!(owner.iter().all(|&count| count == 1), "{split:?}");
             assert!(split.pieces() <= 2 * threads, "{split:?}");
+            if split.pieces() > threads {
+                // A tail only where it splits across the threads.
+                assert!(split.pieces() >= threads + 2, "{split:?}");
+            }
         }
         // 784 columns of 32 on 2 threads: 12 panels each, the half panel cut across the rows.
         let split = Split::new(784, 32, 512, 12, 2);
@@ -752,5 +765,10 @@ mod tests {
         assert_eq!(split.piece(1), (384..768, 0..512));
         assert_eq!(split.piece(2), (768..784, 0..264));
         assert_eq!(split.piece(3), (768..784, 264..512));
+        // 128 rows of 12 beside one panel: no tail to share, strips of 6 and 5 row tiles.
+        let split = Split::new(128, 12, 32, 32, 2);
+        assert_eq!(split.pieces(), 2);
+        assert_eq!(split.piece(0), (0..72, 0..32));
+        assert_eq!(split.piece(1), (72..128, 0..32));
     }
 }
