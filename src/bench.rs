@@ -50,10 +50,14 @@ pub fn splitmix64(seed: u64, i: u64) -> u64 {
 }
 
 /// The first `count` U[0, 1) floats of stream `seed`: the top 24 bits of each output, / 2²⁴.
+/// Large outputs are backed by huge pages (see [`crate::data::huge_pages`]).
 pub fn uniform_f32(seed: u64, count: usize) -> Vec<f32> {
-    (1..=count as u64)
-        .map(|i| (splitmix64(seed, i) >> 40) as f32 * (1.0 / (1u32 << 24) as f32))
-        .collect()
+    let mut values = crate::data::huge_pages::vec_with_capacity(count);
+    values.extend(
+        (1..=count as u64)
+            .map(|i| (splitmix64(seed, i) >> 40) as f32 * (1.0 / (1u32 << 24) as f32)),
+    );
+    values
 }
 
 /// The synthetic data and the shuffles of the workload.

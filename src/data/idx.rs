@@ -50,7 +50,12 @@ impl IdxArray {
     /// The elements as f32.
     pub fn to_f32(&self) -> Vec<f32> {
         match &self.data {
-            IdxData::U8(v) => v.iter().map(|&x| f32::from(x)).collect(),
+            // Images become the training set, whose random rows each batch gathers.
+            IdxData::U8(v) => {
+                let mut values = super::huge_pages::vec_with_capacity(v.len());
+                values.extend(v.iter().map(|&x| f32::from(x)));
+                values
+            }
             IdxData::I8(v) => v.iter().map(|&x| f32::from(x)).collect(),
             IdxData::I16(v) => v.iter().map(|&x| f32::from(x)).collect(),
             IdxData::I32(v) => v.iter().map(|&x| x as f32).collect(),

@@ -18,6 +18,7 @@
 mod csv;
 mod digits;
 pub mod download;
+pub mod huge_pages;
 mod idx;
 mod npy;
 mod source;
