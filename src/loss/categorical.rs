@@ -62,34 +62,37 @@ fn log_probabilities_of<F: Scalar>(
 /// at a quarter of its cost: one exponential per logit and no per-element weight look-ups.
 /// A row whose target is `ignore_index` adds nothing and gets a zero gradient.
 fn plain_logits<F: Scalar>(
-    output: ArrayView2<F>,
+    output: &[F],
+    classes: usize,
     indices: &[i64],
     ignore_index: i64,
     scale: f64,
-    mut gradient: Option<ArrayViewMut2<F>>,
+    mut gradient: Option<&mut [F]>,
 ) -> f64 {
     let scale_f = F::of(if scale.is_finite() { scale } else { 0.0 });
     let mut total = 0.0f64;
-    for (i, z) in output.rows().into_iter().enumerate() {
+    for (i, z) in output.chunks_exact(classes).enumerate() {
+        let row = gradient
+            .as_deref_mut()
+            .map(|gradient| &mut gradient[i * classes..(i + 1) * classes]);
         let y = indices[i];
         if y == ignore_index {
-            if let Some(gradient) = gradient.as_mut() {
-                gradient.row_mut(i).fill(F::zero());
+            if let Some(row) = row {
+                row.fill(F::zero());
             }
             continue;
         }
         let y = y as usize;
-        let max = z.fold(F::neg_infinity(), |m, &v| m.max(v));
-        let sum = match gradient.as_mut() {
-            Some(gradient) => {
-                let mut row = gradient.row_mut(i);
+        let max = z.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+        let sum = match row {
+            Some(row) => {
                 let mut sum = F::zero();
-                for (e, &v) in row.iter_mut().zip(&z) {
+                for (e, &v) in row.iter_mut().zip(z) {
                     *e = (v - max).exp();
                     sum += *e;
                 }
                 let inverse = scale_f / sum;
-                row.mapv_inplace(|e| e * inverse);
+                row.iter_mut().for_each(|e| *e *= inverse);
                 row[y] -= scale_f;
                 sum
             }
@@ -152,9 +155,21 @@ pub(super) fn evaluate<F: Scalar>(
         config.label_smoothing,
         config.reduction,
     ) {
-        return Ok(LossValue::Scalar(
-            plain_logits(output, indices, config.ignore_index, scale, gradient) * scale,
-        ));
+        let contiguous = classes > 0 && gradient.as_ref().is_none_or(|g| g.is_standard_layout());
+        if let (Some(values), true) = (output.as_slice(), contiguous) {
+            let gradient = gradient
+                .as_mut()
+                .map(|g| g.as_slice_mut().expect("checked: standard layout"));
+            let sum = plain_logits(
+                values,
+                classes,
+                indices,
+                config.ignore_index,
+                scale,
+                gradient,
+            );
+            return Ok(LossValue::Scalar(sum * scale));
+        }
     }
 
     let smoothing = config.label_smoothing;

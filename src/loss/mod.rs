@@ -467,6 +467,10 @@ fn check_weights(field: &str, weights: &[f64], lengths: &[usize]) -> Result<()> 
 }
 
 fn check_finite<F: Scalar>(what: &str, values: ArrayView2<F>) -> Result<()> {
+    // The common case first, in one plain pass (the indexed search cost a sixth of the loss).
+    if values.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
     match values.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some(((i, j), v)) => Err(Error::invalid(
             format!("{what}[{i}][{j}]"),
