@@ -284,8 +284,21 @@ pub fn broadcast_rows<F: Scalar>(row: ArrayView1<F>, mut out: ArrayViewMut2<F>) 
 pub fn column_sums<F: Scalar>(matrix: ArrayView2<F>, mut out: ArrayViewMut1<F>) {
     assert_eq!(matrix.ncols(), out.len(), "column_sums: width mismatch");
     out.fill(F::zero());
-    for row in matrix.axis_iter(Axis(0)) {
-        out += &row;
+    match (out.as_slice_mut(), matrix.as_slice()) {
+        // Rows as slices, in the CPU's widest vectors (a bias gradient of 512 columns).
+        (Some(out), Some(values)) if !out.is_empty() => elementwise::vectorised(
+            #[inline(always)]
+            || {
+                for row in values.chunks_exact(out.len()) {
+                    out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
+                }
+            },
+        ),
+        _ => {
+            for row in matrix.axis_iter(Axis(0)) {
+                out += &row;
+            }
+        }
     }
 }
 
