@@ -208,29 +208,22 @@ unsafe fn split_threads(
         };
         team::split_over(threads, split.pieces(), &|piece| {
             let (along, across) = split.piece(piece);
+            let (rows, columns) = if by_columns {
+                (across, along)
+            } else {
+                (along, across)
+            };
             // SAFETY: the pieces of C are disjoint; each lies inside C.
             unsafe {
-                if by_columns {
-                    single(
-                        across.len(),
-                        along.len(),
-                        k,
-                        a.at(across.start, 0),
-                        b.at(0, along.start),
-                        c.at(across.start, along.start),
-                        kern,
-                    )
-                } else {
-                    single(
-                        along.len(),
-                        across.len(),
-                        k,
-                        a.at(along.start, 0),
-                        b.at(0, across.start),
-                        c.at(along.start, across.start),
-                        kern,
-                    )
-                }
+                single(
+                    rows.len(),
+                    columns.len(),
+                    k,
+                    a.at(rows.start, 0),
+                    b.at(0, columns.start),
+                    c.at(rows.start, columns.start),
+                    kern,
+                )
             }
         });
         return;
