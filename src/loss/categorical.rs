@@ -59,7 +59,8 @@ fn log_probabilities_of<F: Scalar>(
 /// ```
 ///
 /// the same values as the general path (which evaluates aₖ as e^ℓₖ in f64) up to rounding,
-/// at a quarter of its cost: one exponential per logit and no per-element weight look-ups.
+/// at well under half its cost (512 × 10 logits in a training step: 98 µs → 30–40 µs): one
+/// exponential per logit and no per-element weight look-ups.
 /// A row whose target is `ignore_index` adds nothing and gets a zero gradient.
 fn plain_logits<F: Scalar>(
     output: &[F],
