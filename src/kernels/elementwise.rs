@@ -2,6 +2,9 @@
 //! current rayon pool has threads) when they are long: the activations' forward and backward
 //! passes, the optimisers' updates and the batch gather run through these.
 //! Each piece is a plain loop the compiler vectorises; results never depend on the split.
+//! Pieces run inside [`vectorised`], which compiles them for AVX-512 or AVX2 when the CPU has
+//! them. The loop closures passed in are marked `#[inline(always)]`: a closure that is not
+//! inlined into the trampoline is compiled for the baseline SSE2 instead.
 
 use std::ops::Range;
 
