@@ -41,14 +41,17 @@ impl<F: Scalar> Dense<F> {
         self.weights.nrows()
     }
 
-    /// Z = X·Wᵀ + b, the bias added as each tile of the product is stored.
+    /// Z = X·Wᵀ + b, the bias added as each tile of the product is stored; with `relu`, also
+    /// A = ReLU(Z) = max(Z, 0), written in the same pass (the same values as ReLU applied to Z
+    /// afterwards).
     ///
     /// # Shapes
-    /// `inputs` is batch × in, `pre_activations` batch × out.
+    /// `inputs` is batch × in, `pre_activations` and `relu` batch × out.
     pub fn forward(
         &self,
         inputs: ArrayView2<F>,
         pre_activations: ArrayViewMut2<F>,
+        relu: Option<ArrayViewMut2<F>>,
         threads: usize,
     ) {
         affine(
@@ -56,29 +59,7 @@ impl<F: Scalar> Dense<F> {
             self.weights.t(),
             self.bias.view(),
             pre_activations,
-            None,
-            threads,
-        );
-    }
-
-    /// Z = X·Wᵀ + b and A = ReLU(Z) = max(Z, 0) in one pass: both written as each tile of the
-    /// product is stored (the same values as [`Dense::forward`] followed by ReLU).
-    ///
-    /// # Shapes
-    /// `inputs` is batch × in, `pre_activations` and `activations` batch × out.
-    pub fn forward_relu(
-        &self,
-        inputs: ArrayView2<F>,
-        pre_activations: ArrayViewMut2<F>,
-        activations: ArrayViewMut2<F>,
-        threads: usize,
-    ) {
-        affine(
-            inputs,
-            self.weights.t(),
-            self.bias.view(),
-            pre_activations,
-            Some(activations),
+            relu,
             threads,
         );
     }
@@ -143,7 +124,7 @@ mod tests {
         let upstream = uniform_matrix(5, 3, -1.0, 1.0, 4);
         let objective = |layer: &Dense<f64>, x: &Array2<f64>| {
             let mut z = Array2::zeros((5, 3));
-            layer.forward(x.view(), z.view_mut(), 1);
+            layer.forward(x.view(), z.view_mut(), None, 1);
             (&z * &upstream).sum()
         };
         let mut gradients = layer.zero_gradients();

@@ -337,21 +337,17 @@ impl<F: Scalar> Network<F> {
             } else {
                 before[l - 1].slice(s![..rows, ..])
             };
-            let z = &mut workspace.pre_activations[l];
-            if l < last && self.config.hidden_activation == Activation::Relu {
-                layer.forward_relu(
-                    input,
-                    z.slice_mut(s![..rows, ..]),
-                    current[0].slice_mut(s![..rows, ..]),
-                    self.threads,
-                );
+            let mut z = workspace.pre_activations[l].slice_mut(s![..rows, ..]);
+            let mut a = (l < last).then(|| current[0].slice_mut(s![..rows, ..]));
+            if self.config.hidden_activation == Activation::Relu {
+                // A = ReLU(Z) written as each tile of Z is stored.
+                layer.forward(input, z.view_mut(), a, self.threads);
             } else {
-                layer.forward(input, z.slice_mut(s![..rows, ..]), self.threads);
-                if l < last {
-                    self.config.hidden_activation.forward(
-                        z.slice(s![..rows, ..]),
-                        current[0].slice_mut(s![..rows, ..]),
-                    );
+                layer.forward(input, z.view_mut(), None, self.threads);
+                if let Some(a) = a.as_mut() {
+                    self.config
+                        .hidden_activation
+                        .forward(z.view(), a.view_mut());
                 }
             }
         }

@@ -315,6 +315,16 @@ mod tests {
     use crate::init::uniform_matrix;
     use ndarray::{Array1, Array2, s};
 
+    /// The detected microkernel and the portable one, packed and in place: what every f32
+    /// kernel test runs on.
+    fn every_f32_kernel() -> [Kernel; 3] {
+        [
+            detected_kernel(),
+            portable_kernel(),
+            portable_direct_kernel(),
+        ]
+    }
+
     fn close(a: &Array2<f64>, b: &Array2<f64>) -> bool {
         a.iter()
             .zip(b)
@@ -366,11 +376,7 @@ mod tests {
     /// and into a transposed C.
     #[test]
     fn every_f32_kernel_agrees_with_reference() {
-        for kern in [
-            detected_kernel(),
-            portable_kernel(),
-            portable_direct_kernel(),
-        ] {
+        for kern in every_f32_kernel() {
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (13, 7, 33),
@@ -438,11 +444,7 @@ mod tests {
     /// taken of the finished sum), 1 and 2 threads.
     #[test]
     fn fused_bias_and_relu_agree_with_the_three_steps() {
-        for kern in [
-            detected_kernel(),
-            portable_kernel(),
-            portable_direct_kernel(),
-        ] {
+        for kern in every_f32_kernel() {
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (13, 7, 33),
