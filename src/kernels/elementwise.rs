@@ -45,26 +45,12 @@ fn for_ranges_of(len: usize, min_piece: usize, f: impl Fn(Range<usize>) + Sync) 
 /// 4-lane SSE2 that any x86-64 has (the optimiser's update ran twice as fast).
 #[inline(always)]
 pub fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: each runs only on a CPU that has its features.
     #[cfg(target_arch = "x86_64")]
-    {
-        use std::sync::OnceLock;
-        static LEVEL: OnceLock<u8> = OnceLock::new();
-        let level = *LEVEL.get_or_init(|| {
-            if std::is_x86_feature_detected!("avx512f") {
-                2
-            } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-            {
-                1
-            } else {
-                0
-            }
-        });
-        // SAFETY: each runs only on a CPU that has its features.
-        match level {
-            2 => return unsafe { with_avx512(f) },
-            1 => return unsafe { with_avx2(f) },
-            _ => {}
-        }
+    match super::microkernel::simd() {
+        super::microkernel::Simd::Avx512 => return unsafe { with_avx512(f) },
+        super::microkernel::Simd::Avx2Fma => return unsafe { with_avx2(f) },
+        super::microkernel::Simd::Baseline => {}
     }
     f()
 }

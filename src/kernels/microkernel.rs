@@ -71,33 +71,57 @@ pub struct Kernel {
     pub name: &'static str,
 }
 
-/// The best microkernel this CPU runs, detected once.
-pub fn kernel() -> Kernel {
-    static CHOSEN: OnceLock<Kernel> = OnceLock::new();
-    *CHOSEN.get_or_init(|| {
+/// The widest vector instructions this CPU runs that nabla uses.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// AVX-512F (16 f32 lanes).
+    Avx512,
+    /// AVX2 with FMA (8 lanes).
+    Avx2Fma,
+    /// What every CPU of the target has (SSE2 on x86-64).
+    Baseline,
+}
+
+/// This CPU's [`Simd`] level, detected once: it picks the microkernel and the instructions the
+/// element-wise loops are compiled for.
+pub fn simd() -> Simd {
+    static LEVEL: OnceLock<Simd> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
-                return Kernel {
-                    mr: 12,
-                    nr: 32,
-                    run: x86::avx512,
-                    direct: Some(x86::avx512_direct),
-                    name: "avx512 12×32",
-                };
+                return Simd::Avx512;
             }
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Kernel {
-                    mr: 6,
-                    nr: 16,
-                    run: x86::avx2,
-                    direct: None,
-                    name: "avx2+fma 6×16",
-                };
+                return Simd::Avx2Fma;
             }
         }
-        portable_kernel()
+        Simd::Baseline
     })
+}
+
+/// The best microkernel this CPU runs.
+pub fn kernel() -> Kernel {
+    match simd() {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => Kernel {
+            mr: 12,
+            nr: 32,
+            run: x86::avx512,
+            direct: Some(x86::avx512_direct),
+            name: "avx512 12×32",
+        },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => Kernel {
+            mr: 6,
+            nr: 16,
+            run: x86::avx2,
+            direct: None,
+            name: "avx2+fma 6×16",
+        },
+        _ => portable_kernel(),
+    }
 }
 
 /// The portable microkernel (also used by the tests on every machine).
