@@ -115,6 +115,22 @@ impl Activation {
         }
     }
 
+    /// The function's symbol in formulas, as (Unicode text, LaTeX): σ for sigmoid, relu, lrelu,
+    /// tanh, …; the one spelling that derivations, refusals and renderings share.
+    pub fn symbol(&self) -> (&'static str, &'static str) {
+        match self {
+            Activation::Identity => ("identity", "\\operatorname{identity}"),
+            Activation::Relu => ("relu", "\\operatorname{relu}"),
+            Activation::LeakyRelu { .. } => ("lrelu", "\\operatorname{lrelu}"),
+            Activation::Sigmoid => ("σ", "\\sigma"),
+            Activation::Tanh => ("tanh", "\\tanh"),
+            Activation::Softplus => ("softplus", "\\operatorname{softplus}"),
+            Activation::Gelu => ("gelu", "\\operatorname{gelu}"),
+            Activation::Softmax => ("softmax", "\\operatorname{softmax}"),
+            Activation::LogSoftmax => ("log-softmax", "\\operatorname{log\\,softmax}"),
+        }
+    }
+
     /// The set of output rows this activation can produce.
     pub fn range(&self) -> OutputRange {
         let interval = |lower, upper| OutputRange::Interval(Interval { lower, upper });

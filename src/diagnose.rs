@@ -7,9 +7,9 @@ use ndarray::s;
 use crate::activation::Activation;
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::head::Head;
+use crate::head::{Head, Pairing, Refusal};
 
-use crate::loss::{LossInput, LossKind};
+use crate::loss::LossKind;
 use crate::network::{Network, NetworkConfig};
 
 /// How serious a finding is.
@@ -66,11 +66,17 @@ pub fn diagnose_config(config: &NetworkConfig) -> Vec<Finding> {
             Severity::Ok,
             "pairing",
             format!(
-                "{} output + {}: its range {} fits what the loss needs ({:?} head)",
+                "{} output + {}: {} ({}), its range {} fits what the loss needs, and nothing is \
+                 squashed twice",
                 output.display_name(),
                 loss.describe(),
+                if Pairing::of(output, loss.kind, loss.from).is_probability_model(loss.kind) {
+                    "a probability model"
+                } else {
+                    "not a probability model but compatible"
+                },
+                head.path().description(),
                 output.range(),
-                head.path()
             ),
         )),
         Err(Error::IncompatibleHead(why)) => {
@@ -79,12 +85,25 @@ pub fn diagnose_config(config: &NetworkConfig) -> Vec<Finding> {
             } else {
                 Severity::Error
             };
-            let unsafe_note = if config.allow_unsafe {
-                " (allow_unsafe is set: it runs anyway, clipped like Keras)"
-            } else {
-                ""
+            let unsafe_note = match (config.allow_unsafe, why.reason) {
+                (false, _) => "",
+                (true, Refusal::OutOfRange) => {
+                    " (allow_unsafe is set: it runs anyway, clipped like Keras)"
+                }
+                (true, Refusal::DoubleSquashing) => {
+                    " (allow_unsafe is set: it runs anyway, squashed twice)"
+                }
             };
-            if output == Activation::Sigmoid && loss.kind == LossKind::CrossEntropy {
+            let check = match (why.reason, output) {
+                (Refusal::OutOfRange, _) => "pairing",
+                (Refusal::DoubleSquashing, Activation::Sigmoid) => "double sigmoid",
+                (Refusal::DoubleSquashing, Activation::LogSoftmax) => "double log-softmax",
+                (Refusal::DoubleSquashing, _) => "double softmax",
+            };
+            if output == Activation::Sigmoid
+                && loss.kind == LossKind::CrossEntropy
+                && why.reason == Refusal::OutOfRange
+            {
                 findings.push(finding(
                     severity,
                     "sigmoid with categorical cross-entropy",
@@ -98,35 +117,10 @@ pub fn diagnose_config(config: &NetworkConfig) -> Vec<Finding> {
                     ),
                 ));
             } else {
-                findings.push(finding(severity, "pairing", format!("{why}{unsafe_note}")));
+                findings.push(finding(severity, check, format!("{why}{unsafe_note}")));
             }
         }
         Err(other) => findings.push(finding(Severity::Error, "loss options", other.to_string())),
-    }
-    match (output, loss.kind, loss.from) {
-        (Activation::Softmax, LossKind::CrossEntropy, LossInput::Logits) => findings.push(finding(
-            Severity::Error,
-            "double softmax",
-            format!(
-                "softmax is applied before a loss that takes logits, so the loss applies softmax \
-                 again: softmax(softmax(z)). The outputs are squashed into (0, 1) before the second \
-                 softmax, so the gradient is weak and the confidence is capped: even a perfect \
-                 output [1, 0, …] gets probability e/(e + {}) = {:.3} for its class. Use an identity \
-                 output with cross-entropy from logits, or a softmax output with cross-entropy on \
-                 probabilities (nabla fuses that pair).",
-                config.outputs.saturating_sub(1),
-                std::f64::consts::E / (std::f64::consts::E + config.outputs.saturating_sub(1) as f64)
-            ),
-        )),
-        (Activation::Sigmoid, LossKind::BinaryCrossEntropy, LossInput::Logits) => findings.push(finding(
-            Severity::Error,
-            "double sigmoid",
-            "sigmoid is applied before a loss that takes logits, so the loss applies σ again: \
-             σ(σ(z)) lies in (0.5, 0.731), it can never predict 'no' and its gradient is damped. \
-             Use an identity output with binary cross-entropy from logits, or a sigmoid output \
-             with binary cross-entropy on probabilities (nabla fuses that pair).",
-        )),
-        _ => findings.push(finding(Severity::Ok, "double softmax", "no activation is applied twice")),
     }
     if !config.hidden.is_empty() {
         let hidden = config.hidden_activation;
@@ -309,7 +303,7 @@ pub fn diagnose_activity(network: &Network<f32>, data: &Dataset) -> Vec<Finding>
 mod tests {
     use super::*;
     use crate::init::Init;
-    use crate::loss::LossConfig;
+    use crate::loss::{LossConfig, LossInput};
     use ndarray::Array2;
 
     fn config(output: Activation, loss: LossKind, from: LossInput) -> NetworkConfig {
@@ -355,6 +349,12 @@ mod tests {
             LossInput::Logits,
         ));
         assert!(has(&double, "double softmax", Severity::Error));
+        assert!(
+            !double
+                .iter()
+                .any(|f| f.severity == Severity::Ok && f.check == "pairing"),
+            "never ok and error for the same pairing: {double:?}"
+        );
         let double_sigmoid = diagnose_config(&config(
             Activation::Sigmoid,
             LossKind::BinaryCrossEntropy,

@@ -96,6 +96,26 @@ impl NetworkConfig {
     pub fn parameter_count(&self) -> usize {
         self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()
     }
+
+    /// One line: "64 → 128 relu → 10 softmax + categorical cross-entropy on probabilities
+    /// (fused), 9610 parameters".
+    pub fn describe(&self) -> String {
+        let mut text = self.inputs.to_string();
+        for h in &self.hidden {
+            text.push_str(&format!(" → {h} {}", self.hidden_activation));
+        }
+        let path = match self.head() {
+            Ok(head) => head.path().name().to_string(),
+            Err(_) => "refused".to_string(),
+        };
+        format!(
+            "{text} → {} {} + {} ({path}), {} parameters",
+            self.outputs,
+            self.output_activation,
+            self.loss.describe(),
+            self.parameter_count()
+        )
+    }
 }
 
 /// A network's parameters, head and threading.

@@ -2,7 +2,7 @@
 //! gradcheck.
 
 use anyhow::Context;
-use nabla::{Activation, Init, LossConfig, LossInput, LossKind, NetworkConfig, Reduction};
+use nabla::{Activation, Init, LossConfig, LossKind, NetworkConfig, Reduction};
 
 /// The architecture and head.
 #[derive(Debug, Clone, clap::Args)]
@@ -82,27 +82,14 @@ impl NetworkArgs {
         let output: Activation = self.output.parse()?;
         let kind: LossKind = match &self.loss {
             Some(loss) => loss.parse()?,
-            None => match output {
-                Activation::Sigmoid => LossKind::BinaryCrossEntropy,
-                Activation::LogSoftmax => LossKind::Nll,
-                _ => LossKind::CrossEntropy,
-            },
+            None => nabla::head::default_loss(output),
         };
         let from = match &self.from {
             Some(from) => from.parse()?,
-            None => match output {
-                Activation::Identity => kind.natural_input(),
-                Activation::LogSoftmax => LossInput::LogProbabilities,
-                _ if kind == LossKind::Nll => LossInput::LogProbabilities,
-                _ => LossInput::Probabilities,
-            },
+            None => nabla::head::default_from(output, kind),
         };
         let reduction: Reduction = self.reduction.parse()?;
-        let outputs = if kind == LossKind::BinaryCrossEntropy && classes == 2 {
-            1
-        } else {
-            classes
-        };
+        let outputs = nabla::head::outputs_for_classes(kind, classes);
         let loss = LossConfig {
             class_weights: self
                 .class_weights
@@ -133,21 +120,7 @@ impl NetworkArgs {
     }
 }
 
-/// "64 → 128 relu → 10 softmax + cross-entropy on probabilities (fused)".
+/// "64 → 128 relu → 10 softmax + cross-entropy on probabilities (fused), 9610 parameters".
 pub fn describe(config: &NetworkConfig) -> String {
-    let mut text = config.inputs.to_string();
-    for h in &config.hidden {
-        text.push_str(&format!(" → {h} {}", config.hidden_activation));
-    }
-    let head = config
-        .head()
-        .map(|h| format!("{:?}", h.path()).to_lowercase())
-        .unwrap_or_default();
-    format!(
-        "{text} → {} {} + {} ({head}), {} parameters",
-        config.outputs,
-        config.output_activation,
-        config.loss.describe(),
-        config.parameter_count()
-    )
+    config.describe()
 }

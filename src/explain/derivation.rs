@@ -102,9 +102,8 @@ impl Derivation {
 
 fn loss_config(loss: LossKind) -> LossConfig {
     let from = match loss {
-        LossKind::Nll => LossInput::LogProbabilities,
         LossKind::Mse => LossInput::Logits,
-        _ => LossInput::Probabilities,
+        other => crate::head::probability_form(Activation::Identity, other),
     };
     LossConfig::new(loss, from)
 }
@@ -268,7 +267,7 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
     let x_j = at(Symbol::X, Index::J);
     let (cost, g_k, loss_why) = loss_parts(loss, form);
     let g_i = g_k.reindex(Index::K, Index::I);
-    let name = activation_name(activation);
+    let name = activation.symbol().0;
 
     let mut setting = Vec::new();
     let mut steps = vec![Step {
@@ -293,7 +292,7 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
             ));
             setting.push((
                 format!("a = {name}(z)"),
-                format!("a = {}(z)", latex_name(activation)),
+                format!("a = {}(z)", activation.symbol().1),
             ));
             let z_of_w = add(vec![
                 sum(
@@ -356,7 +355,7 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
                 ),
                 _ => (
                     format!("aₖ = {name}(zₖ)"),
-                    format!("a_{{k}} = {}(z_{{k}})", latex_name(activation)),
+                    format!("a_{{k}} = {}(z_{{k}})", activation.symbol().1),
                 ),
             });
             let z_of_w = add(vec![
@@ -452,28 +451,6 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
         region,
         undefined_where,
         advice,
-    }
-}
-
-fn activation_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Sigmoid => "σ",
-        Activation::LeakyRelu { .. } => "lrelu",
-        other => other.name(),
-    }
-}
-
-fn latex_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Sigmoid => "\\sigma",
-        Activation::Tanh => "\\tanh",
-        Activation::Identity => "\\operatorname{id}",
-        Activation::Relu => "\\operatorname{relu}",
-        Activation::LeakyRelu { .. } => "\\operatorname{lrelu}",
-        Activation::Softplus => "\\operatorname{softplus}",
-        Activation::Gelu => "\\operatorname{gelu}",
-        Activation::Softmax => "\\operatorname{softmax}",
-        Activation::LogSoftmax => "\\operatorname{log\\,softmax}",
     }
 }
 
@@ -710,12 +687,7 @@ fn round(v: f64) -> String {
 
 fn advice(activation: Activation, loss: LossKind, compatible: bool, config: &LossConfig) -> String {
     let name = activation.display_name();
-    let fused = matches!(
-        (activation, loss),
-        (Activation::Sigmoid, LossKind::BinaryCrossEntropy)
-            | (Activation::Softmax, LossKind::CrossEntropy)
-            | (Activation::LogSoftmax, LossKind::Nll)
-    );
+    let fused = crate::head::fused_loss(activation, loss, config.from).is_some();
     if fused {
         return format!(
             "This pairing is a probability model: {name} outputs lie in {}, which is what {} \
@@ -740,7 +712,7 @@ fn advice(activation: Activation, loss: LossKind, compatible: bool, config: &Los
              near 0 when the unit saturates. A confidently wrong output (a near 1 while y = 0) \
              gets almost no gradient. Cross-entropy cancels that factor: sigmoid + binary \
              cross-entropy gives (a − y)·xⱼ, largest exactly when the output is most wrong.",
-            activation_name(activation),
+            activation.symbol().0,
             if activation == Activation::Sigmoid {
                 "a(1 − a) ≤ ¼"
             } else {

@@ -594,20 +594,6 @@ enum Level {
     Atom,
 }
 
-fn activation_name(a: Activation) -> (&'static str, &'static str) {
-    match a {
-        Activation::Sigmoid => ("σ", "\\sigma"),
-        Activation::Identity => ("id", "\\operatorname{id}"),
-        Activation::Relu => ("relu", "\\operatorname{relu}"),
-        Activation::LeakyRelu { .. } => ("lrelu", "\\operatorname{lrelu}"),
-        Activation::Tanh => ("tanh", "\\tanh"),
-        Activation::Softplus => ("softplus", "\\operatorname{softplus}"),
-        Activation::Gelu => ("gelu", "\\operatorname{gelu}"),
-        Activation::Softmax => ("softmax", "\\operatorname{softmax}"),
-        Activation::LogSoftmax => ("log_softmax", "\\operatorname{log\\,softmax}"),
-    }
-}
-
 fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -734,10 +720,10 @@ impl Expr {
                 }
             }
             Expr::Act(a, u) => {
-                let _ = write!(out, "{}({})", activation_name(*a).0, u.text());
+                let _ = write!(out, "{}({})", a.symbol().0, u.text());
             }
             Expr::Slope(a, u) => {
-                let _ = write!(out, "{}′({})", activation_name(*a).0, u.text());
+                let _ = write!(out, "{}′({})", a.symbol().0, u.text());
             }
             Expr::Step(u) => {
                 let _ = write!(out, "[{} > 0]", u.text());
@@ -810,8 +796,8 @@ impl Expr {
                 }
             }
             Expr::Exp(u) => format!("e^{{{}}}", u.latex()),
-            Expr::Act(a, u) => format!("{}({})", activation_name(*a).1, u.latex()),
-            Expr::Slope(a, u) => format!("{}'({})", activation_name(*a).1, u.latex()),
+            Expr::Act(a, u) => format!("{}({})", a.symbol().1, u.latex()),
+            Expr::Slope(a, u) => format!("{}'({})", a.symbol().1, u.latex()),
             Expr::Step(u) => format!("[{} > 0]", u.latex()),
             Expr::NormalCdf(u) => format!("\\Phi({})", u.latex()),
             Expr::NormalPdf(u) => format!("\\varphi({})", u.latex()),

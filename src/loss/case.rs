@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 
 use crate::activation::Activation;
 use crate::head::Head;
-use crate::loss::{
-    DEFAULT_IGNORE_INDEX, LossConfig, LossInput, LossKind, LossValue, Reduction, Targets,
-};
+use crate::loss::{DEFAULT_IGNORE_INDEX, LossConfig, LossKind, LossValue, Reduction, Targets};
 
 /// One case, exactly the fields of the contract.
 #[derive(Debug, Deserialize)]
@@ -57,12 +55,9 @@ pub fn evaluate_case(input: &str) -> Result<Value, String> {
         // probabilities (log-probabilities for nll and log-softmax); so an identity or ReLU
         // output with a cross-entropy is refused. Without an activation, the loss's natural
         // input: logits (log-probabilities for nll).
-        None => match (activation, kind) {
-            (None, kind) => kind.natural_input(),
-            (Some(_), LossKind::Nll) | (Some(Activation::LogSoftmax), _) => {
-                LossInput::LogProbabilities
-            }
-            (Some(_), _) => LossInput::Probabilities,
+        None => match activation {
+            None => kind.natural_input(),
+            Some(activation) => crate::head::probability_form(activation, kind),
         },
     };
     let output = matrix("output", &case.output)?;

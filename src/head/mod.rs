@@ -1,9 +1,10 @@
 //! The head: a network's output activation and its loss, checked and run as one unit.
 //!
-//! **Compatibility** is derived from ranges: the pairing is allowed when
-//! `range(activation) ⊆ domain(loss)` (see [`LossConfig::domain`] and `range.rs`). A refused
-//! pairing explains which range the activation has, what the loss needs, what goes undefined
-//! and how to fix it.
+//! **Compatibility** comes from the pairing table ([`Pairing`], `pairing.rs`): a pairing is
+//! allowed when `range(activation) ⊆ domain(loss)` (see [`LossConfig::domain`] and `range.rs`)
+//! and the loss does not squash the output a second time. A refused pairing explains which
+//! range the activation has, what the loss needs, what goes wrong and how to fix it
+//! (`refusal.rs`).
 //!
 //! **Fusion.** The pairings that form a probability model run in logit space:
 //!
@@ -17,34 +18,22 @@
 //! so δ never divides by a or 1 − a. Every other allowed pairing is *composite*: a = σ(z),
 //! C(a), δ = σ′ applied to ∂C/∂a by the chain rule.
 
-use std::fmt;
+mod clipped;
+mod pairing;
+mod refusal;
 
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
-use serde::{Deserialize, Serialize};
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+pub use pairing::{
+    HeadPath, Pairing, Refusal, default_from, default_loss, fused_loss, outputs_for_classes,
+    probability_form, sound_output,
+};
+pub use refusal::IncompatibleHead;
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, LossInput, LossKind, LossValue, Targets};
-use crate::range::OutputRange;
 use crate::scalar::Scalar;
-
-/// How a head computes its loss and δ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HeadPath {
-    /// The activation and loss are one function of the logits (log-sum-exp or softplus);
-    /// δ = a − y.
-    Fused,
-    /// Identity output: the loss reads z itself (logits, or values for MSE).
-    Direct,
-    /// a = σ(z), then the loss on a, then δ = ∂C/∂a through σ′.
-    Composite,
-    /// A refused pairing run anyway (`--allow-unsafe`), the way Keras runs it: a = σ(z), for
-    /// categorical cross-entropy p = a / Σₖ aₖ, then p clipped to [ε, 1 − ε] (ε = 1e-7; for
-    /// NLL, to ≤ 0), then the raw formula. Where p is clipped the gradient is 0; a row whose
-    /// outputs sum to 0 gives NaN, as in Keras.
-    Clipped,
-}
 
 /// Keras' clipping constant (`keras.backend.epsilon()`), used by [`HeadPath::Clipped`].
 pub const UNSAFE_EPSILON: f64 = 1e-7;
@@ -68,34 +57,21 @@ impl Head {
     /// length, smoothing outside [0, 1], ...).
     pub fn new(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
         loss.validate(outputs)?;
-        if !activation.range().is_subset_of(&loss.domain()) {
-            return Err(Error::IncompatibleHead(Box::new(IncompatibleHead::new(
-                activation, &loss,
-            ))));
-        }
-        let fused_kind = match (activation, loss.kind, loss.from) {
-            (Activation::Sigmoid, LossKind::BinaryCrossEntropy, LossInput::Probabilities) => {
-                Some(LossKind::BinaryCrossEntropy)
+        let path = match Pairing::of(activation, loss.kind, loss.from) {
+            Pairing::Accepted(path) => path,
+            Pairing::Refused(_) => {
+                return Err(Error::IncompatibleHead(Box::new(IncompatibleHead::new(
+                    activation, &loss,
+                ))));
             }
-            (Activation::Softmax, LossKind::CrossEntropy, LossInput::Probabilities)
-            | (
-                Activation::LogSoftmax,
-                LossKind::CrossEntropy | LossKind::Nll,
-                LossInput::LogProbabilities,
-            ) => Some(LossKind::CrossEntropy),
-            _ => None,
         };
-        let (path, evaluated) = match fused_kind {
-            Some(kind) => (
-                HeadPath::Fused,
-                LossConfig {
-                    kind,
-                    from: LossInput::Logits,
-                    ..loss.clone()
-                },
-            ),
-            None if activation == Activation::Identity => (HeadPath::Direct, loss.clone()),
-            None => (HeadPath::Composite, loss.clone()),
+        let evaluated = match fused_loss(activation, loss.kind, loss.from) {
+            Some(kind) => LossConfig {
+                kind,
+                from: LossInput::Logits,
+                ..loss.clone()
+            },
+            None => loss.clone(),
         };
         Ok(Head {
             activation,
@@ -105,17 +81,24 @@ impl Head {
         })
     }
 
-    /// Like [`Head::new`], but a pairing refused for its ranges is built anyway on the
-    /// [`HeadPath::Clipped`] path (for experiments such as `nabla compare-heads`).
+    /// Like [`Head::new`], but a refused pairing is built anyway: out of range on the
+    /// [`HeadPath::Clipped`] path, squashed twice on the composite path (it computes exactly
+    /// what it says), for experiments such as `nabla compare-heads`.
     pub fn new_unsafe(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
-        match Head::new(activation, loss.clone(), outputs) {
-            Err(Error::IncompatibleHead(_)) => Ok(Head {
-                activation,
-                evaluated: loss.clone(),
-                loss,
-                path: HeadPath::Clipped,
-            }),
-            other => other,
+        match Pairing::of(activation, loss.kind, loss.from) {
+            Pairing::Refused(reason) => {
+                loss.validate(outputs)?;
+                Ok(Head {
+                    activation,
+                    evaluated: loss.clone(),
+                    loss,
+                    path: match reason {
+                        Refusal::OutOfRange => HeadPath::Clipped,
+                        Refusal::DoubleSquashing => HeadPath::Composite,
+                    },
+                })
+            }
+            Pairing::Accepted(_) => Head::new(activation, loss, outputs),
         }
     }
 
@@ -172,77 +155,6 @@ impl Head {
         }
     }
 
-    /// The [`HeadPath::Clipped`] loss: normalise (categorical), clip, raw formula; and its
-    /// gradient back through the clip (0 where clipped), the normalisation and σ.
-    fn evaluate_clipped<F: Scalar>(
-        &self,
-        pre_activations: ArrayView2<F>,
-        targets: &Targets<F>,
-        activations: ArrayViewMut2<F>,
-        delta: Option<ArrayViewMut2<F>>,
-    ) -> Result<LossValue> {
-        let categorical = self.loss.kind == LossKind::CrossEntropy;
-        let log_probabilities = self.loss.from == LossInput::LogProbabilities;
-        let sums: Vec<F> = activations
-            .rows()
-            .into_iter()
-            .map(|row| if categorical { row.sum() } else { F::one() })
-            .collect();
-        // This path is an experiment, not the hot path: it allocates its buffers.
-        let mut normalised = activations.to_owned();
-        for (mut row, &sum) in normalised.rows_mut().into_iter().zip(&sums) {
-            row.mapv_inplace(|v| v / sum);
-        }
-        let (low, high) = if log_probabilities {
-            (F::neg_infinity(), F::zero())
-        } else {
-            (F::of(UNSAFE_EPSILON), F::one() - F::of(UNSAFE_EPSILON))
-        };
-        // NaN compares false and stays NaN, as it does in Keras.
-        let clipped = normalised.mapv(|p| {
-            if p < low {
-                low
-            } else if p > high {
-                high
-            } else {
-                p
-            }
-        });
-        if clipped.iter().any(|p| !p.is_finite()) {
-            if let Some(mut delta) = delta {
-                delta.fill(F::nan());
-            }
-            return Ok(LossValue::Scalar(f64::NAN));
-        }
-        let mut delta = match delta {
-            Some(delta) => delta,
-            None => return self.evaluated.evaluate(clipped.view(), targets, None),
-        };
-        let value = self
-            .evaluated
-            .evaluate(clipped.view(), targets, Some(delta.view_mut()))?;
-        Zip::from(&mut delta).and(&normalised).for_each(|g, &p| {
-            if !(p > low && p < high) {
-                *g = F::zero();
-            }
-        });
-        if categorical {
-            // p = a/S: ∂C/∂aₘ = (gₘ − Σₖ gₖ pₖ)/S.
-            for ((mut g, p), &sum) in delta
-                .rows_mut()
-                .into_iter()
-                .zip(normalised.rows())
-                .zip(&sums)
-            {
-                let dot = g.dot(&p);
-                g.mapv_inplace(|v| (v - dot) / sum);
-            }
-        }
-        self.activation
-            .backward_in_place(pre_activations, activations.view(), delta);
-        Ok(value)
-    }
-
     /// The model's outputs for pre-activations z: probabilities where the loss defines them.
     ///
     /// ```text
@@ -271,176 +183,6 @@ impl Head {
             ) => Activation::Sigmoid,
             _ => self.activation,
         }
-    }
-}
-
-/// Why an output activation cannot feed a loss: the explanation carried by
-/// [`Error::IncompatibleHead`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct IncompatibleHead {
-    /// The refused output activation.
-    pub activation: Activation,
-    /// The loss it was paired with.
-    pub loss: LossKind,
-    /// What the loss receives.
-    pub from: LossInput,
-    /// The activation's range.
-    pub range: OutputRange,
-    /// The loss's domain.
-    pub needed: OutputRange,
-    /// What goes undefined or wrong, one item each.
-    pub undefined: Vec<String>,
-    /// What to use instead.
-    pub fix: String,
-}
-
-impl IncompatibleHead {
-    /// Builds the explanation from the two ranges.
-    pub fn new(activation: Activation, loss: &LossConfig) -> Self {
-        let range = activation.range();
-        let needed = loss.domain();
-        let coordinates = range.coordinates();
-        let mut undefined = Vec::new();
-        match needed {
-            OutputRange::Interval(_) => {
-                // Binary cross-entropy on probabilities: needs ln a and ln(1 − a).
-                if coordinates.contains(0.0) {
-                    undefined.push(
-                        "at a = 0, ln a = −∞: the loss is infinite whenever y > 0, and \
-                         ∂C/∂a = −y/a divides by zero"
-                            .to_string(),
-                    );
-                }
-                if coordinates.reaches_down_to(-f64::MIN_POSITIVE) {
-                    undefined.push(
-                        "for a < 0, ln a is undefined (the logarithm of a negative number)"
-                            .to_string(),
-                    );
-                }
-                if coordinates.contains(1.0) {
-                    undefined.push(
-                        "at a = 1, ln(1 − a) = −∞: the loss is infinite whenever y < 1, and \
-                         (1 − y)/(1 − a) divides by zero"
-                            .to_string(),
-                    );
-                }
-                if coordinates.reaches_up_to(1.0 + f64::EPSILON) {
-                    undefined.push("for a > 1, ln(1 − a) is undefined".to_string());
-                }
-                if coordinates.contains(0.0) || coordinates.contains(1.0) {
-                    undefined.push(format!(
-                        "the chain rule gives ∂C/∂z = (a − y)/(a(1 − a))·{}′(z), which divides \
-                         by zero at a = {}",
-                        activation.name(),
-                        match (coordinates.contains(0.0), coordinates.contains(1.0)) {
-                            (true, true) => "0 and at a = 1",
-                            (true, false) => "0",
-                            _ => "1",
-                        }
-                    ));
-                }
-            }
-            OutputRange::Simplex => {
-                if range != OutputRange::LogSimplex {
-                    undefined.push(
-                        "the outputs of a row need not sum to 1, so they are not a distribution \
-                         over the classes: nothing pushes the wrong classes down"
-                            .to_string(),
-                    );
-                }
-                if coordinates.reaches_down_to(0.0) {
-                    undefined.push(
-                        "ln aₖ is undefined for aₖ ≤ 0 (−∞ at aₖ = 0, where ∂C/∂aₖ = −yₖ/aₖ \
-                         divides by zero)"
-                            .to_string(),
-                    );
-                }
-                if coordinates.reaches_up_to(1.0 + f64::EPSILON) {
-                    undefined.push(
-                        "for aₖ > 1 the loss −ln aₖ of the target class is negative, and as \
-                         aₖ → ∞ it falls without bound: minimising it inflates the output \
-                         instead of fitting the target"
-                            .to_string(),
-                    );
-                }
-            }
-            OutputRange::LogSimplex => {
-                if coordinates.reaches_up_to(f64::MIN_POSITIVE) {
-                    undefined.push(
-                        "a log-probability is ≤ 0; outputs above 0 would be logarithms of \
-                         probabilities greater than 1"
-                            .to_string(),
-                    );
-                }
-                undefined.push(
-                    "the rows need not satisfy Σₖ e^aₖ = 1, so they are not log-probabilities \
-                     of a distribution, and −aₖ can fall without bound"
-                        .to_string(),
-                );
-            }
-        }
-        let hidden = if activation.is_rectifier() || activation == Activation::Tanh {
-            format!(" Keep {} in the hidden layers.", activation.display_name())
-        } else {
-            String::new()
-        };
-        let fix = match loss.kind {
-            LossKind::BinaryCrossEntropy => format!(
-                "use a sigmoid output (range (0, 1)): fused with binary cross-entropy its \
-                 gradient is ∂C/∂z = a − y, with no division. Or keep the raw scores (identity \
-                 output) and use binary cross-entropy from logits.{hidden}"
-            ),
-            LossKind::CrossEntropy => format!(
-                "use a softmax output (range: the probability simplex): fused with \
-                 cross-entropy its gradient is ∂C/∂z = a − y, with no division. For independent \
-                 yes/no outputs (multi-label) use sigmoid with binary cross-entropy instead. Or \
-                 keep the raw scores (identity output) and use cross-entropy from logits.{hidden}"
-            ),
-            LossKind::Nll | LossKind::Mse => format!(
-                "use a log-softmax output, or keep the raw scores (identity output) and use \
-                 cross-entropy from logits.{hidden}"
-            ),
-        };
-        IncompatibleHead {
-            activation,
-            loss: loss.kind,
-            from: loss.from,
-            range,
-            needed,
-            undefined,
-            fix,
-        }
-    }
-}
-
-impl fmt::Display for IncompatibleHead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let loss = format!("{} on {}", self.loss.display_name(), self.from);
-        writeln!(
-            f,
-            "refused: a {} output cannot feed {loss}.",
-            self.activation.display_name()
-        )?;
-        let needs = match self.needed {
-            OutputRange::Interval(interval) => format!("every output a in {interval}"),
-            other => format!("each output row in {other}"),
-        };
-        writeln!(
-            f,
-            "  {} outputs range over {}; {loss} needs {needs}.",
-            self.activation.display_name(),
-            self.range
-        )?;
-        writeln!(f, "  What goes wrong:")?;
-        for item in &self.undefined {
-            writeln!(f, "    - {item};")?;
-        }
-        writeln!(
-            f,
-            "  So this pairing is not a probability model: {} outputs are not probabilities.",
-            self.activation.display_name()
-        )?;
-        write!(f, "  Fix: {}", self.fix)
     }
 }
 
@@ -638,10 +380,39 @@ mod tests {
             HeadPath::Direct
         );
         assert_eq!(head(Sigmoid, LossKind::Mse, Logits), HeadPath::Composite);
-        assert_eq!(
-            head(Softmax, LossKind::CrossEntropy, Logits),
-            HeadPath::Composite
-        );
+    }
+
+    /// A PyTorch user reaches for logits first: a softmax (or sigmoid) output in front of a loss
+    /// from logits squashes twice and is refused with the reason and the fix; allow_unsafe
+    /// computes it as written.
+    #[test]
+    fn double_softmax_and_double_sigmoid_are_refused_with_the_fix() {
+        for (activation, kind, expected) in [
+            (
+                Activation::Softmax,
+                LossKind::CrossEntropy,
+                ["softmax(softmax(z))", "e/(e + K − 1)", "identity output"],
+            ),
+            (
+                Activation::Sigmoid,
+                LossKind::BinaryCrossEntropy,
+                ["σ(σ(z))", "(0.5, 0.731)", "identity output"],
+            ),
+        ] {
+            let loss = config(kind, LossInput::Logits);
+            let error = Head::new(activation, loss.clone(), 3).unwrap_err();
+            let Error::IncompatibleHead(why) = &error else {
+                panic!("{error}")
+            };
+            assert_eq!(why.reason, Refusal::DoubleSquashing);
+            let text = error.to_string();
+            for e in expected {
+                assert!(text.contains(e), "missing {e:?} in:\n{text}");
+            }
+            assert!(text.contains("squashes the output twice"), "{text}");
+            let unsafe_head = Head::new_unsafe(activation, loss, 3).unwrap();
+            assert_eq!(unsafe_head.path(), HeadPath::Composite);
+        }
     }
 
     /// The fused softmax + cross-entropy δ is a − y over n, exactly.
