@@ -5,9 +5,9 @@
 use ndarray::s;
 
 use crate::activation::Activation;
-use crate::data::Dataset;
+use crate::data::{Dataset, Labels};
 use crate::error::Error;
-use crate::head::{Head, Pairing, Refusal};
+use crate::head::{Head, HeadPath, Pairing, Refusal};
 
 use crate::loss::LossKind;
 use crate::network::{Network, NetworkConfig};
@@ -59,6 +59,9 @@ fn finding(severity: Severity, check: &'static str, message: impl Into<String>) 
 /// Checks the architecture and head of a config (no weights needed).
 pub fn diagnose_config(config: &NetworkConfig) -> Vec<Finding> {
     let mut findings = Vec::new();
+    if let Err(error) = config.check_sizes() {
+        findings.push(finding(Severity::Error, "size", error.to_string()));
+    }
     let output = config.output_activation;
     let loss = &config.loss;
     match Head::new(output, loss.clone(), config.outputs) {
@@ -211,12 +214,14 @@ pub fn diagnose_activity(network: &Network<f32>, data: &Dataset) -> Vec<Finding>
             if l + 1 == layers && network.activation(l) == Activation::Sigmoid && data.is_labelled()
             {
                 for (r, row) in a.rows().into_iter().enumerate() {
-                    let label = data.labels[start + r];
                     for (unit, &v) in row.iter().enumerate() {
-                        let target = if row.len() == 1 {
-                            label == 1
-                        } else {
-                            label == unit
+                        let target = match &data.labels {
+                            Labels::Classes { indices, .. } if row.len() == 1 => {
+                                indices[start + r] == 1
+                            }
+                            Labels::Classes { indices, .. } => indices[start + r] == unit,
+                            Labels::Values { values, .. } => values[[start + r, unit]] >= 0.5,
+                            Labels::None => continue,
                         };
                         if (target && v < 0.01) || (!target && v > 0.99) {
                             wrong_and_sure += 1;
@@ -247,9 +252,14 @@ pub fn diagnose_activity(network: &Network<f32>, data: &Dataset) -> Vec<Finding>
                     format!(
                         "{name}: {dead} of {units} ReLU units ({:.1}%) are never active on the {} rows. \
                          ReLU′ = 0 wherever z ≤ 0, so these units get no gradient and cannot recover. \
-                         Lower the learning rate, use he-normal init, or try leaky-relu.",
+                         Lower the learning rate{}, or try leaky-relu.",
                         100.0 * dead as f64 / units as f64,
-                        data.len()
+                        data.len(),
+                        if network.config().init.resolve(activation) == crate::init::Init::HeNormal {
+                            ""
+                        } else {
+                            ", use he-normal init"
+                        }
                     ),
                 ));
             } else {
@@ -296,7 +306,118 @@ pub fn diagnose_activity(network: &Network<f32>, data: &Dataset) -> Vec<Finding>
             findings.push(finding(severity, "saturation", message));
         }
     }
+    if let Some(share) = clipped_rows(network, data) {
+        let mut message = format!(
+            "the pairing runs clipped (allow_unsafe): {:.1}% of the {} rows have every output the \
+             loss reads clipped to [1e-7, 1 − 1e-7] or undefined, so they get no gradient",
+            100.0 * share.share(),
+            share.rows
+        );
+        if network.config().outputs == 1 {
+            message.push_str(&format!(
+                " ({:.1}% at a ≤ 1e-7, {:.1}% at a ≥ 1 − 1e-7)",
+                100.0 * share.low as f64 / share.rows.max(1) as f64,
+                100.0 * share.high as f64 / share.rows.max(1) as f64
+            ));
+        }
+        if share.undefined > 0 {
+            message.push_str(&format!(
+                "; {} rows are NaN or sum to 0 (0/0)",
+                share.undefined
+            ));
+        }
+        message.push_str(". Its outputs are not probabilities: use a sound output.");
+        findings.push(finding(Severity::Warning, "clipped rows", message));
+    }
     findings
+}
+
+/// A model config or a bare network config, read without validating it (finding what is
+/// invalid is the point of diagnosing it).
+///
+/// # Errors
+/// The file cannot be read, or is neither kind of config.
+pub fn read_config(path: &std::path::Path) -> crate::Result<NetworkConfig> {
+    let text = crate::io::bounded::read_text(path, crate::io::bounded::MAX_FILE_BYTES)?;
+    if let Ok(model) = serde_json::from_str::<crate::model::ModelConfig>(&text) {
+        return Ok(model.network);
+    }
+    serde_json::from_str::<NetworkConfig>(&text).map_err(|e| {
+        Error::data(
+            path,
+            Some(format!("line {}", e.line())),
+            format!("not a model or network config: {e}"),
+        )
+    })
+}
+
+/// What the clip of a refused pairing run anyway ([`HeadPath::Clipped`], like Keras) does to
+/// a network's rows: where the outputs the loss reads are clipped to [ε, 1 − ε], the gradient
+/// is 0, so those rows teach the network nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipShare {
+    /// Rows looked at.
+    pub rows: usize,
+    /// Rows with no gradient at all: every output they read clipped, or undefined.
+    pub no_gradient: usize,
+    /// Single-output rows clipped at the bottom (a ≤ ε: a ReLU output at 0).
+    pub low: usize,
+    /// Single-output rows clipped at the top (a ≥ 1 − ε).
+    pub high: usize,
+    /// Rows whose outputs are NaN, or sum to 0 (categorical: 0/0).
+    pub undefined: usize,
+}
+
+impl ClipShare {
+    /// The share of rows with no gradient.
+    pub fn share(&self) -> f64 {
+        self.no_gradient as f64 / self.rows.max(1) as f64
+    }
+}
+
+/// The clipped rows of `data` (normalised) under `network`'s head; `None` unless the head
+/// runs clipped.
+pub fn clipped_rows(network: &Network<f32>, data: &Dataset) -> Option<ClipShare> {
+    if network.head().path() != HeadPath::Clipped || data.is_empty() {
+        return None;
+    }
+    let categorical = network.head().loss().kind == LossKind::CrossEntropy;
+    let log = network.head().loss().from == crate::loss::LossInput::LogProbabilities;
+    let epsilon = crate::head::UNSAFE_EPSILON;
+    let outputs = network.predict(data.features.view());
+    let mut share = ClipShare {
+        rows: outputs.nrows(),
+        no_gradient: 0,
+        low: 0,
+        high: 0,
+        undefined: 0,
+    };
+    for row in outputs.rows() {
+        let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+        let sum: f64 = if categorical { row.iter().sum() } else { 1.0 };
+        let p: Vec<f64> = row.iter().map(|v| v / sum).collect();
+        if p.iter().any(|v| !v.is_finite()) {
+            share.undefined += 1;
+            share.no_gradient += 1;
+            continue;
+        }
+        let clipped = |v: f64| {
+            if log {
+                v >= 0.0
+            } else {
+                v <= epsilon || v >= 1.0 - epsilon
+            }
+        };
+        if p.iter().all(|&v| clipped(v)) {
+            share.no_gradient += 1;
+        }
+        if let [only] = p[..] {
+            let low = !log && only <= epsilon;
+            share.low += usize::from(low);
+            share.high += usize::from(clipped(only) && !low);
+        }
+    }
+    Some(share)
 }
 
 #[cfg(test)]
@@ -396,13 +517,12 @@ mod tests {
         network.layers_mut()[0].bias[1] = -100.0;
         // Saturate the outputs.
         network.layers_mut()[1].bias.fill(50.0);
-        let data = Dataset {
-            features: Array2::from_shape_fn((20, 4), |(i, j)| {
-                ((i * 7 + j * 3) % 5) as f32 / 5.0 - 0.4
-            }),
-            labels: (0..20).map(|i| i % 3).collect(),
-            label_names: vec!["a".into(), "b".into(), "c".into()],
-        };
+        let data = Dataset::classes(
+            Array2::from_shape_fn((20, 4), |(i, j)| ((i * 7 + j * 3) % 5) as f32 / 5.0 - 0.4),
+            (0..20).map(|i| i % 3).collect(),
+            vec!["a".into(), "b".into(), "c".into()],
+        )
+        .unwrap();
         let findings = diagnose_activity(&network, &data);
         let dead = findings.iter().find(|f| f.check == "dead relu").unwrap();
         assert!(

@@ -19,6 +19,10 @@ pub enum Error {
     )]
     Anomaly(Box<crate::train::Anomaly>),
 
+    /// Training stopped (a numerical fault, with where the last good state went and advice).
+    #[error("{0}")]
+    Training(String),
+
     /// Two arrays whose shapes must agree do not.
     #[error("{what}: expected shape {expected}, got {got}")]
     Shape {

@@ -141,6 +141,51 @@ pub fn gradcheck_network(
     Ok(report)
 }
 
+/// [`gradcheck_network`] of an f32 network, in f64, on the first `rows` rows of `data`
+/// (normalised; any task: class indices or dense targets).
+///
+/// ```
+/// use nabla::data::{Synthetic, generate};
+/// use nabla::gradcheck::{DEFAULT_STEP, gradcheck_rows};
+/// use nabla::NetworkConfig;
+///
+/// let data = generate(Synthetic::Circles, 50, 0.1, 0)?;
+/// let network = NetworkConfig::for_data(&data).hidden([5]).build(0)?;
+/// let report = gradcheck_rows(&network, &data, 8, DEFAULT_STEP)?;
+/// assert!(report.max_relative_error < 1e-6, "{report:?}");
+/// # Ok::<(), nabla::Error>(())
+/// ```
+///
+/// # Errors
+/// No rows or targets, or a loss the targets do not fit.
+pub fn gradcheck_rows(
+    network: &Network<f32>,
+    data: &crate::data::Dataset,
+    rows: usize,
+    step: f64,
+) -> Result<GradcheckReport> {
+    let rows = rows.min(data.len());
+    if rows == 0 || !data.is_labelled() {
+        return Err(crate::Error::invalid(
+            "data",
+            "a gradient check needs at least one row with a target",
+        ));
+    }
+    let inputs = data.features.slice(ndarray::s![..rows, ..]).mapv(f64::from);
+    let exact = network.cast::<f64>();
+    match &data.labels {
+        crate::data::Labels::Classes { indices, .. } => {
+            let labels: Vec<i64> = indices[..rows].iter().map(|&l| l as i64).collect();
+            gradcheck_network(&exact, inputs.view(), &Targets::Classes(&labels), step)
+        }
+        crate::data::Labels::Values { values, .. } => {
+            let targets = values.slice(ndarray::s![..rows, ..]).mapv(f64::from);
+            gradcheck_network(&exact, inputs.view(), &Targets::Dense(targets.view()), step)
+        }
+        crate::data::Labels::None => unreachable!("checked labelled"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,17 +33,15 @@
 //! - [`data`], [`preprocess`]: data sets, loaders, downloads, splits; normalisation.
 //! - [`train`], [`metrics`], [`model`], [`io`], [`plot`]: the training loop with checkpoints,
 //!   evaluation, saved models (safetensors, ONNX), pictures.
-//! - [`bench`](mod@bench): the speed workload shared with the PyTorch peer.
 
 #![warn(missing_docs)]
 
 pub mod activation;
-pub mod allocations;
-pub mod bench;
 pub mod data;
 pub mod diagnose;
 pub mod error;
 pub mod explain;
+pub mod format;
 pub mod gradcheck;
 pub mod head;
 pub mod init;
@@ -55,21 +53,30 @@ pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod optim;
+#[cfg(feature = "plot")]
 pub mod plot;
+pub mod prepare;
 pub mod preprocess;
 pub mod range;
 pub mod scalar;
 pub mod schedule;
 pub mod train;
+pub mod workflow;
 
 pub use activation::Activation;
+pub use data::{Dataset, Labels, Task};
 pub use error::{Error, Result};
-pub use head::{Head, HeadPath, IncompatibleHead};
+pub use head::{Head, HeadPath, IncompatibleHead, Pairing};
 pub use init::Init;
 pub use layer::{Dense, DenseGradients};
 pub use loss::{LossConfig, LossInput, LossKind, LossValue, Reduction, Targets};
-pub use network::{Gradients, Network, NetworkConfig, Workspace};
+pub use metrics::{Evaluation, evaluate};
+pub use model::Model;
+pub use ndarray;
+pub use network::{Gradients, Network, NetworkBuilder, NetworkConfig, Workspace};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use prepare::{DataSource, Prepared, SplitConfig, prepare};
 pub use range::{Bound, Interval, OutputRange};
 pub use scalar::Scalar;
 pub use schedule::Schedule;
+pub use train::{TrainConfig, Trainer, train};

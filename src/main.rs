@@ -6,7 +6,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use nabla::allocations::CountingAllocator;
+use cli::allocations::CountingAllocator;
 
 /// Counts allocations so `nabla bench` can show that a training step allocates nothing.
 #[global_allocator]
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             if cli::is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {error:#}");
+            cli::output::note(&format!("error: {error:#}"));
             ExitCode::from(2)
         }
     }

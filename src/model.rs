@@ -1,20 +1,82 @@
-//! A trained classifier: the network plus what it needs around it (the normalisation fitted
-//! on the training rows and the class names), as saved to and loaded from disk.
+//! A trained model: the network plus what it needs around it (the normalisation fitted on the
+//! training rows, the task, the class or target names, the feature names and how it was
+//! trained), as saved to and loaded from disk.
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{DataSpec, Dataset, Header, LabelsAs, LoadOptions, MAX_CLASSES, Task};
 use crate::error::{Error, Result};
 use crate::layer::Dense;
 use crate::network::{Network, NetworkConfig};
+use crate::prepare::DataSource;
+use crate::prepare::{DataFingerprint, SplitConfig};
 use crate::preprocess::Normalization;
+use crate::scalar::Scalar;
 
 /// The `format` field of a saved model's config.
 pub const MODEL_FORMAT: &str = "nabla-model";
 
-/// The current model config version.
+/// The current model config version (fields added since version 1 all have defaults, so
+/// version-1 files of earlier nablas load as they are).
 pub const MODEL_VERSION: u32 = 1;
+
+/// Where a model's rows came from: enough to find its held-out test rows again
+/// (`nabla evaluate` scores those by default).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingData {
+    /// The data spec as given (`digits`, `moons`, a path).
+    pub data: String,
+    /// A separate test source, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+    /// The label columns read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_columns: Vec<String>,
+    /// A separate labels file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    /// How numeric class labels were read.
+    #[serde(default)]
+    pub labels_as: LabelsAs,
+    /// Whether the CSV had a header row.
+    #[serde(default)]
+    pub header: Header,
+    /// Rows a synthetic generator drew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+    /// Noise of a synthetic generator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+    /// How the rows were split.
+    pub split: SplitConfig,
+    /// The seed of the splits (and of a synthetic generator).
+    pub seed: u64,
+    /// What the loaded rows were.
+    pub fingerprint: DataFingerprint,
+}
+
+impl TrainingData {
+    /// The source the model was trained on, read as it was then (targets of `task`).
+    pub fn source(&self, task: Task) -> DataSource {
+        DataSource {
+            spec: DataSpec::parse(&self.data),
+            options: LoadOptions {
+                label_columns: self.label_columns.clone(),
+                labels: self.labels.as_ref().map(Into::into),
+                targets: Some(task),
+                labels_as: self.labels_as,
+                header: self.header,
+                samples: self.samples.unwrap_or(LoadOptions::default().samples),
+                noise: self.noise,
+                seed: self.seed,
+                ..LoadOptions::default()
+            },
+            test: self.test.as_deref().map(DataSpec::parse),
+        }
+    }
+}
 
 /// Everything about a model except its weights: stored as JSON in the safetensors metadata
 /// (key `nabla`), or in a JSON file beside weights saved by other tools.
@@ -29,8 +91,17 @@ pub struct ModelConfig {
     pub network: NetworkConfig,
     /// The input normalisation.
     pub normalization: Normalization,
-    /// Class names, index → name.
+    /// Class names (index → name), or the names of the target columns.
     pub label_names: Vec<String>,
+    /// What the outputs predict.
+    #[serde(default)]
+    pub task: Task,
+    /// The names of the input features (CSV columns are matched to them by name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feature_names: Vec<String>,
+    /// Where the training rows came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingData>,
 }
 
 impl ModelConfig {
@@ -51,6 +122,7 @@ impl ModelConfig {
                 ),
             ));
         }
+        self.normalization.validate()?;
         if let Some(width) = self.normalization.width()
             && width != self.network.inputs
         {
@@ -62,32 +134,91 @@ impl ModelConfig {
                 ),
             ));
         }
-        let classes = self.network.classes();
-        if !self.label_names.is_empty() && self.label_names.len() != classes {
+        if !self.feature_names.is_empty() && self.feature_names.len() != self.network.inputs {
+            return Err(Error::invalid(
+                "feature_names",
+                format!(
+                    "{} names for a network with {} inputs",
+                    self.feature_names.len(),
+                    self.network.inputs
+                ),
+            ));
+        }
+        let width = self.target_width();
+        if self.task == Task::Classes && width > MAX_CLASSES {
+            return Err(Error::invalid(
+                "network",
+                format!("{width} classes: at most {MAX_CLASSES} are supported"),
+            ));
+        }
+        if !self.label_names.is_empty() && self.label_names.len() != width {
             return Err(Error::invalid(
                 "label_names",
                 format!(
-                    "{} names for a network with {classes} classes",
-                    self.label_names.len()
+                    "{} names for a network with {width} {}",
+                    self.label_names.len(),
+                    if self.task == Task::Classes {
+                        "classes"
+                    } else {
+                        "outputs"
+                    }
                 ),
             ));
         }
         self.network.head().map(|_| ())
     }
+
+    /// Classes the network predicts (its outputs, or 2 for a single sigmoid unit), or the
+    /// number of target columns for the other tasks.
+    pub fn target_width(&self) -> usize {
+        match self.task {
+            Task::Classes => self.network.classes(),
+            _ => self.network.outputs,
+        }
+    }
 }
 
-/// A network with its normalisation and class names.
+/// A network with its normalisation, task and names, in f32 (training, inference) or f64
+/// (gradient checks).
 #[derive(Clone, Debug)]
-pub struct Model {
-    /// The trained network (f32).
-    pub network: Network<f32>,
+pub struct Model<F = f32> {
+    /// The trained network.
+    pub network: Network<F>,
     /// Applied to raw features before the network.
     pub normalization: Normalization,
-    /// Class names, index → name.
+    /// What the outputs predict.
+    pub task: Task,
+    /// Class names (index → name), or the target columns' names.
     pub label_names: Vec<String>,
+    /// The input features' names (empty when the source had none).
+    pub feature_names: Vec<String>,
+    /// Where the training rows came from.
+    pub training: Option<TrainingData>,
 }
 
-impl Model {
+impl<F: Scalar> Model<F> {
+    /// A model of `network` trained on data with `normalization` applied, predicting `data`'s
+    /// kind of targets (its task, class or column names and feature names).
+    pub fn new(network: Network<F>, normalization: Normalization, data: &Dataset) -> Self {
+        let task = data.task().unwrap_or(Task::Classes);
+        let label_names = if data.label_names().is_empty() {
+            crate::data::numeric_label_names(match task {
+                Task::Classes => network.config().classes(),
+                _ => network.config().outputs,
+            })
+        } else {
+            data.label_names().to_vec()
+        };
+        Model {
+            network,
+            normalization,
+            task,
+            label_names,
+            feature_names: data.feature_names.clone(),
+            training: None,
+        }
+    }
+
     /// The model's config (what is saved beside the weights).
     pub fn config(&self) -> ModelConfig {
         ModelConfig {
@@ -96,25 +227,47 @@ impl Model {
             network: self.network.config().clone(),
             normalization: self.normalization.clone(),
             label_names: self.label_names.clone(),
+            task: self.task,
+            feature_names: self.feature_names.clone(),
+            training: self.training.clone(),
         }
     }
 
     /// Rebuilds a model from its config and weights.
-    pub fn from_parts(config: ModelConfig, layers: Vec<Dense<f32>>) -> Result<Model> {
+    pub fn from_parts(config: ModelConfig, layers: Vec<Dense<F>>) -> Result<Self> {
         config.validate()?;
         let label_names = if config.label_names.is_empty() {
-            crate::data::numeric_label_names(config.network.classes())
+            crate::data::numeric_label_names(config.target_width())
         } else {
             config.label_names
         };
         Ok(Model {
             network: Network::from_layers(config.network, layers)?,
             normalization: config.normalization,
+            task: config.task,
             label_names,
+            feature_names: config.feature_names,
+            training: config.training,
         })
     }
 
+    /// The same model in another precision.
+    pub fn cast<G: Scalar>(&self) -> Model<G> {
+        Model {
+            network: self.network.cast(),
+            normalization: self.normalization.clone(),
+            task: self.task,
+            label_names: self.label_names.clone(),
+            feature_names: self.feature_names.clone(),
+            training: self.training.clone(),
+        }
+    }
+
     /// Normalises a data set's features and maps its labels onto the model's classes.
+    ///
+    /// # Errors
+    /// A feature count that differs from the model's inputs, labels the model does not know,
+    /// targets of another task, or features the normalisation turns non-finite.
     pub fn prepare(&self, data: &mut Dataset) -> Result<()> {
         if data.feature_count() != self.network.config().inputs {
             return Err(Error::invalid(
@@ -126,17 +279,29 @@ impl Model {
                 ),
             ));
         }
+        if let Some(task) = data.task()
+            && task != self.task
+        {
+            return Err(Error::invalid(
+                "data",
+                format!(
+                    "the targets are {task} but the model predicts {}",
+                    self.task
+                ),
+            ));
+        }
         self.normalization.apply(&mut data.features)?;
         if data.is_labelled() {
             data.relabel(&self.label_names)
                 .map_err(|m| Error::invalid("labels", m))?;
-        } else {
-            data.label_names = self.label_names.clone();
         }
         Ok(())
     }
+}
 
-    /// Class probabilities (the network's outputs) for raw, un-normalised features.
+impl Model<f32> {
+    /// The model's outputs (probabilities where the head defines them, values for regression)
+    /// for raw, un-normalised features.
     pub fn predict(&self, raw: &Array2<f32>) -> Result<Array2<f32>> {
         let mut features = raw.clone();
         self.normalization.apply(&mut features)?;

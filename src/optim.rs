@@ -28,13 +28,14 @@ use crate::scalar::Scalar;
 
 /// Which update rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Stochastic gradient descent, with optional (Nesterov) momentum.
     Sgd,
     /// Adam with L2 weight decay added to the gradient.
     Adam,
-    /// Adam with decoupled weight decay.
+    /// Adam with decoupled weight decay ("adamw"; "adam-w" is read too).
+    #[serde(alias = "adam-w")]
     AdamW,
 }
 
@@ -70,8 +71,20 @@ impl FromStr for OptimizerKind {
     }
 }
 
-/// An optimiser's settings (PyTorch's constructor arguments).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An optimiser's settings (PyTorch's constructor arguments). In JSON only `kind` is needed:
+/// every other field has PyTorch's default (the learning rate: 0.1 for SGD, 0.001 for Adam and
+/// AdamW; AdamW's weight decay 0.01).
+///
+/// ```
+/// use nabla::{OptimizerConfig, OptimizerKind};
+///
+/// let adamw: OptimizerConfig = serde_json::from_str(r#"{"kind": "adamw"}"#).unwrap();
+/// assert_eq!(adamw, OptimizerConfig::default_for(OptimizerKind::AdamW));
+/// assert_eq!((adamw.learning_rate, adamw.weight_decay), (0.001, 0.01));
+/// let sgd: OptimizerConfig = serde_json::from_str(r#"{"kind": "sgd", "momentum": 0.9}"#).unwrap();
+/// assert_eq!(sgd, OptimizerConfig::default_for(OptimizerKind::Sgd).momentum(0.9));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimizerConfig {
     /// The update rule.
@@ -79,13 +92,10 @@ pub struct OptimizerConfig {
     /// η.
     pub learning_rate: f64,
     /// μ (SGD).
-    #[serde(default)]
     pub momentum: f64,
     /// Dampening of the momentum's gradient term (SGD).
-    #[serde(default)]
     pub dampening: f64,
     /// Nesterov momentum (SGD; needs μ > 0 and dampening 0, as in PyTorch).
-    #[serde(default)]
     pub nesterov: bool,
     /// β₁ (Adam, AdamW).
     pub beta1: f64,
@@ -94,13 +104,104 @@ pub struct OptimizerConfig {
     /// ε (Adam, AdamW).
     pub eps: f64,
     /// λ.
-    #[serde(default)]
     pub weight_decay: f64,
     /// Whether λ applies to biases too (PyTorch: yes; Nielsen's L2: no).
     pub decay_biases: bool,
 }
 
+/// The JSON form: every field but `kind` optional, defaulting as [`OptimizerConfig::default_for`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptimizerConfigJson {
+    kind: OptimizerKind,
+    learning_rate: Option<f64>,
+    momentum: Option<f64>,
+    dampening: Option<f64>,
+    nesterov: Option<bool>,
+    beta1: Option<f64>,
+    beta2: Option<f64>,
+    eps: Option<f64>,
+    weight_decay: Option<f64>,
+    decay_biases: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for OptimizerConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let json = OptimizerConfigJson::deserialize(deserializer)?;
+        let base = OptimizerConfig::default_for(json.kind);
+        Ok(OptimizerConfig {
+            kind: json.kind,
+            learning_rate: json.learning_rate.unwrap_or(base.learning_rate),
+            momentum: json.momentum.unwrap_or(base.momentum),
+            dampening: json.dampening.unwrap_or(base.dampening),
+            nesterov: json.nesterov.unwrap_or(base.nesterov),
+            beta1: json.beta1.unwrap_or(base.beta1),
+            beta2: json.beta2.unwrap_or(base.beta2),
+            eps: json.eps.unwrap_or(base.eps),
+            weight_decay: json.weight_decay.unwrap_or(base.weight_decay),
+            decay_biases: json.decay_biases.unwrap_or(base.decay_biases),
+        })
+    }
+}
+
 impl OptimizerConfig {
+    /// PyTorch's defaults for `kind` with nabla's default learning rate: 0.1 for SGD (the rate
+    /// PyTorch's examples use; PyTorch itself has none), 0.001 for Adam and AdamW (PyTorch's).
+    pub fn default_for(kind: OptimizerKind) -> Self {
+        let learning_rate = match kind {
+            OptimizerKind::Sgd => 0.1,
+            OptimizerKind::Adam | OptimizerKind::AdamW => 0.001,
+        };
+        OptimizerConfig::new(kind, learning_rate)
+    }
+
+    /// The learning rate η.
+    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// SGD momentum μ.
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// SGD Nesterov momentum.
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// Weight decay λ (L2 in the gradient for SGD and Adam, decoupled for AdamW).
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Nielsen's L2 regularisation for `train_rows` training rows: weights (not biases) decay
+    /// by (1 − ηλ/n) per step, which with SGD is a weight decay of λ/n on the weights.
+    ///
+    /// # Errors
+    /// λ not a finite number ≥ 0, or no training rows.
+    pub fn nielsen_l2(mut self, lambda: f64, train_rows: usize) -> Result<Self> {
+        if !(lambda.is_finite() && lambda >= 0.0) {
+            return Err(Error::invalid(
+                "l2",
+                format!("λ must be a number ≥ 0, got {lambda}"),
+            ));
+        }
+        if train_rows == 0 {
+            return Err(Error::invalid("l2", "λ/n needs at least one training row"));
+        }
+        // Nielsen: w ← (1 − ηλ/n)·w − η·∂C/∂w, biases not decayed.
+        self.weight_decay = lambda / train_rows as f64;
+        self.decay_biases = false;
+        Ok(self)
+    }
+
     /// PyTorch's defaults for `kind` at learning rate η (AdamW: λ = 0.01).
     pub fn new(kind: OptimizerKind, learning_rate: f64) -> Self {
         OptimizerConfig {
@@ -278,6 +379,11 @@ impl<F: Scalar> Optimizer<F> {
 
     /// Applies one update to every parameter of `network` from `gradients`.
     pub fn step(&mut self, network: &mut Network<F>, gradients: &Gradients<F>) {
+        crate::kernels::with_threads(network.threads(), || self.step_here(network, gradients));
+    }
+
+    /// [`Optimizer::step`] on the current thread setting.
+    fn step_here(&mut self, network: &mut Network<F>, gradients: &Gradients<F>) {
         self.steps += 1;
         let mut slot = 0;
         for (layer, gradient) in network.layers_mut().iter_mut().zip(&gradients.layers) {

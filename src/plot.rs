@@ -184,12 +184,13 @@ pub fn decision_boundary(path: &Path, model: &Model, data: &Dataset) -> Result<(
             let (px, py) = (f64::from(p[0]) - dx / 2.0, f64::from(p[1]) - dy / 2.0);
             Rectangle::new([(px, py), (px + dx, py + dy)], colour(c).mix(0.3).filled())
         }))?;
+        let truth = data.labels.strata();
         chart.draw_series(
             data.features
                 .slice(s![.., ..])
                 .rows()
                 .into_iter()
-                .zip(&data.labels)
+                .zip(&truth)
                 .map(|(p, &c)| {
                     Circle::new((f64::from(p[0]), f64::from(p[1])), 3, colour(c).filled())
                 }),
@@ -289,6 +290,8 @@ mod tests {
                 train_loss: 1.0 / e as f64,
                 validation_loss: Some(1.2 / e as f64),
                 validation_accuracy: Some(0.8 + 0.03 * e as f64),
+                validation_micro_f1: None,
+                validation_r2: None,
                 learning_rate: 0.01,
                 seconds: 0.1,
                 samples_per_second: 1000.0,

@@ -34,7 +34,20 @@ impl NormalizationKind {
     pub const SYNTAX: &'static str = "standardize | min-max | scale:K | none";
 
     /// Fits the normalisation to the (training) features.
-    pub fn fit(self, features: &Array2<f32>) -> Normalization {
+    ///
+    /// # Errors
+    /// No rows to fit on, or statistics that are not finite (values so large that their
+    /// spread overflows f32).
+    pub fn fit(self, features: &Array2<f32>) -> Result<Normalization> {
+        if features.nrows() == 0 && matches!(self, Self::Standardize | Self::MinMax) {
+            return Err(Error::invalid("normalize", "no training rows to fit on"));
+        }
+        let fitted = self.fit_unchecked(features);
+        fitted.validate()?;
+        Ok(fitted)
+    }
+
+    fn fit_unchecked(self, features: &Array2<f32>) -> Normalization {
         match self {
             NormalizationKind::None => Normalization::None,
             NormalizationKind::Scale(factor) => Normalization::Scale { factor },
@@ -56,6 +69,17 @@ impl NormalizationKind {
                     max: max.to_vec(),
                 }
             }
+        }
+    }
+}
+
+impl fmt::Display for NormalizationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NormalizationKind::Standardize => write!(f, "standardize"),
+            NormalizationKind::MinMax => write!(f, "min-max"),
+            NormalizationKind::Scale(k) => write!(f, "scale:{k}"),
+            NormalizationKind::None => write!(f, "none"),
         }
     }
 }
@@ -107,6 +131,89 @@ pub enum Normalization {
 }
 
 impl Normalization {
+    /// Checks that every statistic is finite and every divisor a finite number > 0 (a model
+    /// file can hold anything).
+    ///
+    /// # Errors
+    /// The first bad statistic, with its feature.
+    pub fn validate(&self) -> Result<()> {
+        let check = |what: &str, values: &[f32], positive: bool| -> Result<()> {
+            match values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite() || (positive && **v <= 0.0))
+            {
+                Some((j, v)) => Err(Error::invalid(
+                    format!("normalization {what}[{j}]"),
+                    format!(
+                        "{v} is not a finite number{}",
+                        if positive { " > 0" } else { "" }
+                    ),
+                )),
+                None => Ok(()),
+            }
+        };
+        match self {
+            Normalization::None => Ok(()),
+            Normalization::Scale { factor } => check("scale", &[*factor], true),
+            Normalization::Standardize { mean, std } => {
+                if mean.len() != std.len() {
+                    return Err(Error::invalid(
+                        "normalization",
+                        format!("{} means but {} deviations", mean.len(), std.len()),
+                    ));
+                }
+                check("mean", mean, false)?;
+                check("std", std, true)
+            }
+            Normalization::MinMax { min, max } => {
+                if min.len() != max.len() {
+                    return Err(Error::invalid(
+                        "normalization",
+                        format!("{} minima but {} maxima", min.len(), max.len()),
+                    ));
+                }
+                check("min", min, false)?;
+                check("max", max, false)?;
+                match min
+                    .iter()
+                    .zip(max)
+                    .position(|(lo, hi)| !(hi - lo).is_finite() || hi < lo)
+                {
+                    Some(j) => Err(Error::invalid(
+                        format!("normalization max[{j}]"),
+                        format!("{} is below min {} or too far above it", max[j], min[j]),
+                    )),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Undoes [`Normalization::apply`] (up to rounding): the features in their own units.
+    pub fn invert(&self, features: &mut Array2<f32>) {
+        match self {
+            Normalization::None => {}
+            Normalization::Scale { factor } => features.mapv_inplace(|v| v * factor),
+            Normalization::Standardize { mean, std } => {
+                for mut row in features.rows_mut() {
+                    Zip::from(&mut row)
+                        .and(mean)
+                        .and(std)
+                        .for_each(|x, &m, &s| *x = *x * s + m);
+                }
+            }
+            Normalization::MinMax { min, max } => {
+                for mut row in features.rows_mut() {
+                    Zip::from(&mut row)
+                        .and(min)
+                        .and(max)
+                        .for_each(|x, &lo, &hi| *x = lo + *x * (hi - lo));
+                }
+            }
+        }
+    }
+
     /// The number of features it was fitted on (None for shape-free normalisations).
     pub fn width(&self) -> Option<usize> {
         match self {
@@ -155,6 +262,15 @@ impl Normalization {
                 }
             }
         }
+        // Finite inputs can still overflow (x / 1e-45, (x − μ)/σ with x near f32::MAX).
+        if let Some(((i, j), v)) = features.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::invalid(
+                format!("normalised feature [{i}][{j}]"),
+                format!(
+                    "{self} normalisation gives {v}: the feature's values are too large for it"
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -178,7 +294,7 @@ mod tests {
     #[test]
     fn standardize_centres_and_scales_with_constant_columns_kept_finite() {
         let train = array![[1.0f32, 5.0], [3.0, 5.0]];
-        let fitted = NormalizationKind::Standardize.fit(&train);
+        let fitted = NormalizationKind::Standardize.fit(&train).unwrap();
         let mut x = train.clone();
         fitted.apply(&mut x).unwrap();
         assert_eq!(x, array![[-1.0, 0.0], [1.0, 0.0]]);
@@ -196,11 +312,15 @@ mod tests {
     fn min_max_and_scale() {
         let train = array![[0.0f32, 10.0], [4.0, 20.0]];
         let mut x = array![[2.0f32, 15.0]];
-        NormalizationKind::MinMax.fit(&train).apply(&mut x).unwrap();
+        NormalizationKind::MinMax
+            .fit(&train)
+            .unwrap()
+            .apply(&mut x)
+            .unwrap();
         assert_eq!(x, array![[0.5, 0.5]]);
         let kind: NormalizationKind = "scale:255".parse().unwrap();
         let mut p = array![[255.0f32]];
-        kind.fit(&train).apply(&mut p).unwrap();
+        kind.fit(&train).unwrap().apply(&mut p).unwrap();
         assert_eq!(p, array![[1.0]]);
         assert!("scale:0".parse::<NormalizationKind>().is_err());
     }

@@ -1,8 +1,11 @@
 //! A training step allocates nothing: workspaces, batch buffers, optimiser state and packing
 //! buffers are sized before the first step. Counted with a counting global allocator.
 
-use nabla::allocations::{CountingAllocator, allocations};
-use nabla::data::{Synthetic, generate};
+#[path = "../src/cli/allocations.rs"]
+mod counting;
+
+use counting::{CountingAllocator, allocations};
+use nabla::data::{Dataset, Synthetic, Task, generate};
 use nabla::train::Stepper;
 use nabla::{
     Activation, Init, LossConfig, LossInput, LossKind, Network, NetworkConfig, OptimizerConfig,
@@ -31,16 +34,41 @@ fn steps_allocate(
     optimizer: OptimizerKind,
     batch: usize,
 ) -> u64 {
-    let mut data = generate(Synthetic::Blobs, 2000, 0.0, 1);
+    steps_allocate_on(hidden, output, loss, optimizer, batch, None)
+}
+
+/// As [`steps_allocate`], with dense targets of `task` (one-hot rows for multi-label, the
+/// class index as a value for regression) instead of class indices.
+fn steps_allocate_on(
+    hidden: Vec<usize>,
+    output: Activation,
+    loss: LossKind,
+    optimizer: OptimizerKind,
+    batch: usize,
+    task: Option<Task>,
+) -> u64 {
+    let mut data = generate(Synthetic::Blobs, 2000, 0.0, 1).unwrap();
     // Widen the 2 features to 300 so the products are large enough to be split over threads.
     data.features = ndarray::Array2::from_shape_fn((2000, 300), |(i, j)| {
         data.features[[i, j % 2]] * (1.0 + j as f32 / 300.0)
     });
+    let classes = data.class_indices().unwrap().to_vec();
+    let outputs = match task {
+        Some(Task::Regression) => 1,
+        _ => 3,
+    };
+    if let Some(task) = task {
+        let values = ndarray::Array2::from_shape_fn((2000, outputs), |(i, k)| match task {
+            Task::Regression => classes[i] as f32,
+            _ => f32::from(u8::from(classes[i] == k)),
+        });
+        data = Dataset::values(data.features.clone(), task, values, Vec::new()).unwrap();
+    }
     let config = NetworkConfig {
         inputs: 300,
         hidden,
         hidden_activation: Activation::Relu,
-        outputs: 3,
+        outputs,
         output_activation: output,
         loss: LossConfig::new(
             loss,
@@ -75,8 +103,31 @@ fn steps_allocate(
     })
 }
 
+/// Dense targets (multi-label, distributions, regression); called by the one test below, so
+/// that no other test allocates while the process-wide counter counts.
+fn dense_target_steps_allocate_nothing() {
+    for (output, loss, task) in [
+        (
+            Activation::Sigmoid,
+            LossKind::BinaryCrossEntropy,
+            Task::MultiLabel,
+        ),
+        (
+            Activation::Softmax,
+            LossKind::CrossEntropy,
+            Task::Distribution,
+        ),
+        (Activation::Identity, LossKind::Mse, Task::Regression),
+    ] {
+        let allocated =
+            steps_allocate_on(vec![64], output, loss, OptimizerKind::Adam, 32, Some(task));
+        assert_eq!(allocated, 0, "{task}");
+    }
+}
+
 #[test]
 fn training_steps_allocate_nothing() {
+    dense_target_steps_allocate_nothing();
     assert_eq!(
         steps_allocate(
             vec![512, 256],

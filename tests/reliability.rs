@@ -139,7 +139,7 @@ fn a_checkpoint_from_other_settings_is_refused() {
         .unwrap();
     assert_eq!(other.status.code(), Some(2));
     assert!(
-        stderr(&other).contains("different data or network settings (network)"),
+        stderr(&other).contains("different data or settings (network)"),
         "{}",
         stderr(&other)
     );

@@ -268,7 +268,7 @@ fn flags_out_of_range_are_refused() {
         (vec!["train", "--hidden", "0"], "--hidden"),
         (vec!["train", "--lr=-1"], "learning rate"),
         (vec!["train", "--epochs", "0"], "--epochs"),
-        (vec!["train", "--test-split", "1.5"], "--test-split"),
+        (vec!["train", "--test-split", "1.5"], "test split"),
         (
             vec!["train", "--patience", "2", "--validation-split", "0"],
             "validation",
@@ -373,7 +373,10 @@ fn malformed_data_files_are_refused_naming_the_file() {
             "dims-idx",
             images.clone(),
             idx(0x08, &[2, 2], &[0, 1, 0, 1]),
-            &["labels-of-dims-idx", "1-dimensional"],
+            &[
+                "labels-of-dims-idx",
+                "mismatched: 2 labels for 4 feature rows",
+            ],
         ),
     ];
     for (name, image_bytes, label_bytes, expected) in idx_cases {
@@ -523,7 +526,10 @@ fn malformed_models_are_refused_naming_the_file_and_tensor() {
             &["evaluate", "--model", "m.safetensors", "--data", &wide],
             d,
         ),
-        &["expected 2 feature columns"],
+        &[
+            "no column 'x'",
+            "the model was trained on the features x, y",
+        ],
     );
 }
 

@@ -6,5 +6,5 @@ fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("input");
     std::fs::write(&path, data).expect("writable");
-    let _ = nabla::io::load_model(&path, None);
+    let _ = nabla::io::load_model::<f32>(&path, None);
 });

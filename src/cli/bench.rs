@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use nabla::bench::{BenchResult, INPUTS, TRAIN_ROWS, peak_memory_bytes, run, sgemm, workload};
+use super::bench_workload::{
+    BenchResult, INPUTS, TEST_ROWS, TRAIN_ROWS, peak_memory_bytes, run, sgemm, workload,
+};
 use serde_json::json;
 
 /// Flags of `nabla bench`.
@@ -59,7 +61,7 @@ pub fn run_bench(
         })
         .collect::<anyhow::Result<_>>()?;
     for m in &models {
-        nabla::bench::model(m)?;
+        super::bench_workload::model(m)?;
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
@@ -122,7 +124,7 @@ pub fn run_bench(
         .max()
         .unwrap_or(0);
     // Data (train + test features and labels) + parameters, gradients and momentum of the largest model.
-    let data_bytes = (args.samples + nabla::bench::TEST_ROWS) * (INPUTS * 4 + 8);
+    let data_bytes = (args.samples + TEST_ROWS) * (INPUTS * 4 + 8);
     let budget = data_bytes + 3 * 4 * widest;
     let peak_memory = peak_memory_bytes();
     if args.json {

@@ -1,34 +1,51 @@
-//! Flags that choose and read a data source, shared by train, evaluate, predict and gradcheck.
+//! Flags that choose and read a data source, shared by every command that reads data.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nabla::data::download::{
-    DownloadOptions, Progress, RemoteSet, default_cache_dir, ensure_downloaded, remote,
-};
-use nabla::data::{DataSpec, LoadOptions, Loaded, load};
+use nabla::data::{DataSpec, Header, LoadOptions, Task};
+use nabla::prepare::DataSource;
 
-/// Where the data comes from.
+/// Where the data comes from and how to read it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
     /// digits (embedded), mnist or fashion-mnist (downloaded and cached), spirals, moons,
-    /// circles, xor, blobs (synthetic), a .csv or .npy file, an IDX file (with --labels), or a
-    /// directory holding the four MNIST files.
-    #[arg(long, default_value = "digits")]
-    pub data: String,
-    /// CSV label column, by name or 0-based index [default: "label", else the last column].
+    /// circles, xor, blobs (synthetic), a .csv or .npy file, an IDX file (with --labels), a
+    /// directory holding the four MNIST files, or - (CSV on standard input) [train: digits;
+    /// evaluate, predict: the model's own data].
     #[arg(long)]
-    pub label_column: Option<String>,
-    /// A separate labels file for .npy or IDX features.
+    pub data: Option<String>,
+    /// CSV label columns, by name or 0-based index, comma-separated [default: "label", else the
+    /// last column]. Several columns are multi-label targets unless --targets says otherwise.
+    #[arg(long, value_delimiter = ',')]
+    pub label_column: Vec<String>,
+    /// A separate labels file for .npy or IDX features (shape (rows,) or (rows, k)).
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// What the label columns hold: classes, multi-label (values in [0, 1] per column),
+    /// distribution (one probability distribution per row), regression (real values)
+    /// [default: classes for one column, multi-label for several; regression for a column of
+    /// real values with --loss mse].
+    #[arg(long)]
+    pub targets: Option<String>,
+    /// Numeric class labels are class indices (labels {1, 2, 10} make 11 classes) or names
+    /// (3 classes "1", "2", "10"): indices, names.
+    #[arg(long, default_value = "indices")]
+    pub labels_as: String,
+    /// The CSV file's first line is a header (default: a line of numbers only is data).
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The CSV file has no header: its first line is data, columns are named by index.
+    #[arg(long)]
+    pub no_header: bool,
     /// Rows drawn by a synthetic generator.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = LoadOptions::default().samples)]
     pub samples: usize,
     /// Noise of a synthetic generator [default: the generator's own].
     #[arg(long)]
     pub noise: Option<f64>,
+    /// A separate test set (same format as --data) instead of one split off --data.
+    #[arg(long)]
+    pub test: Option<String>,
     #[command(flatten)]
     pub download: DownloadArgs,
 }
@@ -36,7 +53,8 @@ pub struct DataArgs {
 /// Where downloaded data sets come from and are kept.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DownloadArgs {
-    /// Base URL to download mnist / fashion-mnist from instead of their usual mirror.
+    /// Base URL (http:// or https://) to download mnist / fashion-mnist from instead of their
+    /// usual mirror.
     #[arg(long)]
     pub mirror: Option<String>,
     /// Where downloaded data sets are kept [default: $XDG_CACHE_HOME/nabla or ~/.cache/nabla].
@@ -45,90 +63,65 @@ pub struct DownloadArgs {
 }
 
 impl DownloadArgs {
-    /// Downloads (or finds in the cache) the four files of `set`; shows progress on stderr.
-    pub fn fetch(&self, set: RemoteSet) -> anyhow::Result<PathBuf> {
-        let options = DownloadOptions {
+    /// The library's download options.
+    pub fn options(&self) -> nabla::data::download::DownloadOptions {
+        let defaults = nabla::data::download::DownloadOptions::default();
+        nabla::data::download::DownloadOptions {
             mirror: self.mirror.clone(),
-            cache_dir: self.cache_dir.clone().unwrap_or_else(default_cache_dir),
-            ..DownloadOptions::default()
-        };
-        let terminal = std::io::stderr().is_terminal();
-        let mut bar: Option<ProgressBar> = None;
-        let mut report = |event: Progress| match event {
-            Progress::Cached(_) => {}
-            Progress::Started(name, total) => {
-                if terminal {
-                    let b = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-                    b.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                        )
-                        .expect("a valid template")
-                        .progress_chars("=> "),
-                    );
-                    b.set_prefix(name.to_string());
-                    bar = Some(b);
-                } else {
-                    eprintln!(
-                        "downloading {name} ({})",
-                        total.map_or("size unknown".into(), |t| format!("{t} bytes"))
-                    );
-                }
-            }
-            Progress::Received(bytes) => {
-                if let Some(b) = &bar {
-                    b.set_position(bytes);
-                }
-            }
-            Progress::Finished(name) => {
-                if let Some(b) = bar.take() {
-                    b.finish_and_clear();
-                }
-                eprintln!("{name}: downloaded, SHA-256 verified");
-            }
-            Progress::Retrying(name, why) => {
-                if let Some(b) = bar.take() {
-                    b.abandon();
-                }
-                eprintln!("{name}: {why}; retrying");
-            }
-        };
-        Ok(ensure_downloaded(set, &options, &mut report)?)
+            cache_dir: self.cache_dir.clone().unwrap_or(defaults.cache_dir.clone()),
+            ..defaults
+        }
     }
 }
 
 impl DataArgs {
-    /// Reads the source. `seed` seeds synthetic generators; `expected_features` tells CSV and
-    /// npy readers how wide the feature part is (a model's inputs), so a label column is
-    /// optional.
-    pub fn load(
-        &self,
-        seed: u64,
-        require_labels: bool,
-        expected_features: Option<usize>,
-    ) -> anyhow::Result<Loaded> {
-        if self.samples == 0 {
-            anyhow::bail!("--samples must be at least 1");
+    /// The library's data source (`default` when --data is not given); `mse` says the loss is
+    /// mean squared error (a real-valued label column is then a regression target).
+    pub fn source_or(&self, default: &str, mse: bool) -> anyhow::Result<DataSource> {
+        match self.source(mse)? {
+            Some(source) => Ok(source),
+            None => self.with_spec(default, mse),
         }
+    }
+
+    fn with_spec(&self, spec: &str, mse: bool) -> anyhow::Result<DataSource> {
+        let copy = DataArgs {
+            data: Some(spec.to_string()),
+            ..self.clone()
+        };
+        Ok(copy.source(mse)?.expect("a spec is given"))
+    }
+
+    /// The library's data source, or `None` when --data is not given.
+    pub fn source(&self, mse: bool) -> anyhow::Result<Option<DataSource>> {
+        let Some(data) = &self.data else {
+            return Ok(None);
+        };
+        let targets = self
+            .targets
+            .as_deref()
+            .map(str::parse::<Task>)
+            .transpose()?;
         let options = LoadOptions {
-            label_column: self.label_column.clone(),
+            label_columns: self.label_column.clone(),
             labels: self.labels.clone(),
-            require_labels,
-            expected_features,
+            targets,
+            values_when_not_classes: mse,
+            labels_as: self.labels_as.parse()?,
+            header: match (self.header, self.no_header) {
+                (true, _) => Header::Present,
+                (_, true) => Header::Absent,
+                _ => Header::Auto,
+            },
             samples: self.samples,
             noise: self.noise,
-            seed,
+            download: self.download.options(),
+            ..LoadOptions::default()
         };
-        let spec = match remote(&self.data) {
-            Some(set) if !std::path::Path::new(&self.data).exists() => {
-                DataSpec::Path(self.download.fetch(set)?)
-            }
-            _ => DataSpec::parse(&self.data),
-        };
-        let mut loaded = load(&spec, &options)?;
-        if remote(&self.data).is_some() {
-            loaded.description = format!("{} ({})", self.data, loaded.description);
-        }
-        Ok(loaded)
+        Ok(Some(DataSource {
+            spec: DataSpec::parse(data),
+            options,
+            test: self.test.as_deref().map(DataSpec::parse),
+        }))
     }
 }

@@ -1,11 +1,11 @@
 //! `nabla download`: fetch MNIST or Fashion-MNIST into the cache (SHA-256 verified).
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use nabla::data::download::remote;
+use nabla::data::download::{ensure_downloaded, remote};
 
 use super::data_args::DownloadArgs;
+use super::output::{DownloadBar, out};
 
 /// Flags of `nabla download`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +23,8 @@ pub fn run(args: DownloadCommandArgs) -> anyhow::Result<ExitCode> {
             args.set
         )
     })?;
-    let dir = args.download.fetch(set)?;
-    writeln!(std::io::stdout(), "{}", dir.display())?;
+    let mut bar = DownloadBar::default();
+    let dir = ensure_downloaded(set, &args.download.options(), &mut |p| bar.show(p))?;
+    out(&dir.display().to_string());
     Ok(ExitCode::SUCCESS)
 }

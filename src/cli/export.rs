@@ -1,20 +1,18 @@
 //! `nabla export`: a saved model as an ONNX graph (opset 13) for any ONNX runtime.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use nabla::io::{export_onnx, load_model};
+use nabla::io::{check_output, export_onnx, load_model};
+
+use super::model_args::ModelArgs;
+use super::output::out;
 
 /// Flags of `nabla export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// The model file (safetensors).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The model's config JSON, for weights saved without nabla's metadata.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Write the ONNX graph here: input "features" (raw, batch × inputs), output
     /// "probabilities" (batch × outputs, as `nabla predict`).
     #[arg(long)]
@@ -22,8 +20,11 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let model = load_model(&args.model, args.config.as_deref())?;
+    let mut inputs = vec![args.model.model.as_path()];
+    inputs.extend(args.model.config.as_deref());
+    check_output("--onnx", &args.onnx, &inputs)?;
+    let model = load_model(&args.model.model, args.model.config.as_deref())?;
     export_onnx(&model, &args.onnx)?;
-    writeln!(std::io::stdout(), "wrote {}", args.onnx.display())?;
+    out(&format!("wrote {}", args.onnx.display()));
     Ok(ExitCode::SUCCESS)
 }

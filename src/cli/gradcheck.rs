@@ -1,19 +1,17 @@
 //! `nabla gradcheck`: backpropagated gradients against central finite differences, in f64, on
 //! a few rows of real data, for a saved model or a freshly initialised network.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use nabla::Targets;
-use nabla::gradcheck::{DEFAULT_STEP, gradcheck_network};
-use nabla::preprocess::NormalizationKind;
-use nabla::{Network, Scalar};
-use ndarray::s;
+use nabla::SplitConfig;
+use nabla::gradcheck::{DEFAULT_STEP, gradcheck_rows};
+use nabla::prepare::prepare;
+use nabla::workflow::{ModelData, Rows, load_model_and_rows};
 
 use super::data_args::DataArgs;
-use super::evaluate::model_and_data;
-use super::network_args::{NetworkArgs, describe};
+use super::network_args::NetworkArgs;
+use super::output::{DownloadBar, out};
 
 /// Flags of `nabla gradcheck`.
 #[derive(Debug, clap::Args)]
@@ -48,37 +46,35 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<ExitCode> {
         args.step > 0.0 && args.step.is_finite(),
         "--step must be a positive number"
     );
+    let mut bar = DownloadBar::default();
     let (network, data) = match &args.model {
         Some(model) => {
-            let (model, data) = model_and_data(model, args.config.as_deref(), &args.data, true)?;
-            (model.network, data)
+            let mut request = ModelData::new(model);
+            request.config = args.config.clone();
+            request.data = args.data.source(false)?;
+            request.rows = Rows::Train;
+            let loaded = load_model_and_rows(&request, &mut |p| bar.show(p))?;
+            (loaded.model.network, loaded.rows)
         }
         None => {
-            let mut data = args.data.load(args.seed, true, None)?.train;
-            NormalizationKind::Standardize
-                .fit(&data.features)
-                .apply(&mut data.features)?;
-            let config = args.network.config(data.feature_count(), data.classes())?;
-            (Network::<f32>::new(config, args.seed)?, data)
+            let mse = args.network.loss_kind()? == Some(nabla::LossKind::Mse);
+            let source = args.data.source_or("digits", mse)?;
+            let split = SplitConfig::default().validation(0.0).test(0.0);
+            let prepared = prepare(&source, &split, args.seed, &mut |p| bar.show(p))?;
+            let network = args
+                .network
+                .builder()?
+                .shape_of(&prepared.train)
+                .build(args.seed)?;
+            (network, prepared.train)
         }
     };
     let rows = args.rows.min(data.len());
-    let inputs = data
-        .features
-        .slice(s![..rows, ..])
-        .mapv(|v| f64::of(f64::from(v)));
-    let labels: Vec<i64> = data.labels[..rows].iter().map(|&l| l as i64).collect();
-    let report = gradcheck_network(
-        &network.cast::<f64>(),
-        inputs.view(),
-        &Targets::Classes(&labels),
-        args.step,
-    )?;
+    let report = gradcheck_rows(&network, &data, rows, args.step)?;
     let pass = report.max_relative_error <= args.tolerance;
-    writeln!(
-        std::io::stdout(),
+    out(&format!(
         "{}\nchecked {} parameters on {rows} rows: max relative error {:.3e} at {} — {}",
-        describe(network.config()),
+        network.config().describe(),
         report.checked,
         report.max_relative_error,
         report.worst,
@@ -87,7 +83,7 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<ExitCode> {
         } else {
             format!("FAIL (> {:e})", args.tolerance)
         }
-    )?;
+    ));
     Ok(if pass {
         ExitCode::SUCCESS
     } else {

@@ -1,7 +1,10 @@
-//! The command line: one file per subcommand. Each converts its flags into library configs and
-//! calls the library; no math lives here. Flag doc comments are the `--help` text.
+//! The command line: one file per subcommand. Each turns its flags into the library's configs,
+//! calls the library, and prints what it reports; no math, defaults or policy live here. Flag
+//! doc comments are the `--help` text.
 
+pub mod allocations;
 mod bench;
+mod bench_workload;
 mod compare_heads;
 mod data_args;
 mod diagnose;
@@ -11,9 +14,11 @@ mod explain;
 mod export;
 mod gradcheck;
 mod loss;
+mod model_args;
 mod network_args;
+mod optimizer_args;
+pub mod output;
 mod predict;
-mod progress;
 mod split_args;
 mod train;
 
@@ -22,22 +27,24 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// nabla: train feed-forward networks with cross-entropy losses whose gradients are correct by
-/// construction, verified and explained. Without a subcommand it trains on the embedded 8×8
-/// digits set and reports the test accuracy.
+/// construction, verified and explained. Without a subcommand it trains (train's flags work
+/// without the word `train`); with none at all, on the embedded 8×8 digits set.
 #[derive(Debug, Parser)]
-#[command(name = "nabla", version, about, long_about = None)]
+#[command(name = "nabla", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    train: train::TrainArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Train a classifier and report its test accuracy (the default command).
+    /// Train a model and report its test score (the default command).
     Train(Box<train::TrainArgs>),
-    /// Accuracy, loss, per-class precision/recall/F1 and the confusion matrix of a saved model.
+    /// The scores of a saved model: by default on its own held-out test rows.
     Evaluate(evaluate::EvaluateArgs),
-    /// The predicted class and class probabilities of each row, as CSV or JSON lines.
+    /// What a saved model says about each row, as CSV or JSON.
     Predict(predict::PredictArgs),
     /// Read one loss case as JSON on stdin; print its loss and gradient as JSON.
     Loss(loss::LossArgs),
@@ -45,10 +52,10 @@ enum Command {
     /// machine-checked, with where it is undefined and what to use instead.
     Explain(explain::ExplainArgs),
     /// Known mistakes in a model or config (incompatible pairing, double softmax, init, dead
-    /// ReLU units, saturated outputs), each explained.
+    /// ReLU units, saturated outputs, clipped rows), each explained.
     Diagnose(diagnose::DiagnoseArgs),
     /// Train the same network with a ReLU, identity, sigmoid and softmax output under
-    /// cross-entropy and tabulate what happens.
+    /// cross-entropy, over several seeds, and tabulate what happens.
     CompareHeads(Box<compare_heads::CompareHeadsArgs>),
     /// Download MNIST or Fashion-MNIST into the cache (SHA-256 verified); prints the directory.
     Download(download::DownloadCommandArgs),
@@ -63,7 +70,7 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Some(Command::Train(args)) => train::run(*args),
+        Some(Command::Train(args)) => train::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(args),
         Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Loss(args)) => loss::run(args),
@@ -71,13 +78,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Download(args)) => download::run(args),
         Some(Command::Export(args)) => export::run(args),
-        Some(Command::Bench(args)) => bench::run_bench(args, &nabla::allocations::allocations),
+        Some(Command::Bench(args)) => bench::run_bench(args, &allocations::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),
         Some(Command::CompareHeads(args)) => compare_heads::run(*args),
-        None => match Args::parse_from(["nabla", "train"]).command {
-            Some(Command::Train(args)) => train::run(*args),
-            _ => unreachable!("`nabla train` parses as the train command"),
-        },
+        None => train::run(&args.train),
     }
 }
 

@@ -1,8 +1,7 @@
-//! Flags that describe a network (architecture, head, initialisation), shared by train and
-//! gradcheck.
+//! Flags that describe a network (architecture, head, initialisation).
 
 use anyhow::Context;
-use nabla::{Activation, Init, LossConfig, LossKind, NetworkConfig, Reduction};
+use nabla::{LossKind, NetworkBuilder};
 
 /// The architecture and head.
 #[derive(Debug, Clone, clap::Args)]
@@ -14,11 +13,12 @@ pub struct NetworkArgs {
     #[arg(long, default_value = "relu")]
     pub activation: String,
     /// Output activation: softmax, sigmoid, log-softmax, identity (or any activation; pairings
-    /// that are not a probability model are refused with the reason).
-    #[arg(long, default_value = "softmax")]
-    pub output: String,
-    /// Loss: cross-entropy, binary-cross-entropy, nll, mse [default: binary-cross-entropy for a
-    /// sigmoid output, nll for log-softmax, cross-entropy otherwise].
+    /// that are not a probability model are refused with the reason) [default: the sound one
+    /// for the targets and the loss].
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Loss: cross-entropy, binary-cross-entropy, nll, mse [default: the one the targets and
+    /// the output call for].
     #[arg(long)]
     pub loss: Option<String>,
     /// What the loss reads: logits, probabilities, log-probabilities [default: logits for an
@@ -57,70 +57,57 @@ fn list(text: &str, flag: &str) -> anyhow::Result<Vec<f64>> {
         .collect()
 }
 
-impl NetworkArgs {
-    /// The hidden sizes.
-    pub fn hidden_sizes(&self) -> anyhow::Result<Vec<usize>> {
-        let text = self.hidden.trim();
-        if text.is_empty() || text == "none" {
-            return Ok(Vec::new());
-        }
-        text.split(',')
-            .map(|v| {
-                let size: usize = v
-                    .trim()
-                    .parse()
-                    .with_context(|| format!("--hidden: '{v}' is not a whole number"))?;
-                anyhow::ensure!(size > 0, "--hidden: a layer needs at least 1 unit, got 0");
-                Ok(size)
-            })
-            .collect()
+/// Hidden sizes from "128,64" ("none" or "" for none).
+pub fn hidden_sizes(text: &str) -> anyhow::Result<Vec<usize>> {
+    let text = text.trim();
+    if text.is_empty() || text == "none" {
+        return Ok(Vec::new());
     }
-
-    /// The network config for `inputs` features and `classes` classes (binary cross-entropy
-    /// with two classes uses a single output unit).
-    pub fn config(&self, inputs: usize, classes: usize) -> anyhow::Result<NetworkConfig> {
-        let output: Activation = self.output.parse()?;
-        let kind: LossKind = match &self.loss {
-            Some(loss) => loss.parse()?,
-            None => nabla::head::default_loss(output),
-        };
-        let from = match &self.from {
-            Some(from) => from.parse()?,
-            None => nabla::head::default_from(output, kind),
-        };
-        let reduction: Reduction = self.reduction.parse()?;
-        let outputs = nabla::head::outputs_for_classes(kind, classes);
-        let loss = LossConfig {
-            class_weights: self
-                .class_weights
-                .as_deref()
-                .map(|w| list(w, "--class-weights"))
-                .transpose()?,
-            pos_weight: self
-                .pos_weight
-                .as_deref()
-                .map(|w| list(w, "--pos-weight"))
-                .transpose()?,
-            label_smoothing: self.label_smoothing,
-            reduction,
-            ..LossConfig::new(kind, from)
-        };
-        let config = NetworkConfig {
-            inputs,
-            hidden: self.hidden_sizes()?,
-            hidden_activation: self.activation.parse()?,
-            outputs,
-            output_activation: output,
-            loss,
-            init: self.init.parse::<Init>()?,
-            allow_unsafe: self.allow_unsafe,
-        };
-        config.head()?;
-        Ok(config)
-    }
+    text.split(',')
+        .map(|v| {
+            let size: usize = v.trim().parse().with_context(|| {
+                format!("--hidden: '{v}' is not a whole number (or \"none\" for no hidden layer)")
+            })?;
+            anyhow::ensure!(
+                size > 0,
+                "--hidden: a layer needs at least 1 unit, got 0 (for no hidden layer at all, \
+                 give --hidden none)"
+            );
+            Ok(size)
+        })
+        .collect()
 }
 
-/// "64 → 128 relu → 10 softmax + cross-entropy on probabilities (fused), 9610 parameters".
-pub fn describe(config: &NetworkConfig) -> String {
-    config.describe()
+impl NetworkArgs {
+    /// The loss named, if any.
+    pub fn loss_kind(&self) -> anyhow::Result<Option<LossKind>> {
+        Ok(self.loss.as_deref().map(str::parse).transpose()?)
+    }
+
+    /// The library's network builder (its shape comes from the data).
+    pub fn builder(&self) -> anyhow::Result<NetworkBuilder> {
+        let mut builder = NetworkBuilder::default()
+            .hidden(hidden_sizes(&self.hidden)?)
+            .hidden_activation(self.activation.parse()?)
+            .label_smoothing(self.label_smoothing)
+            .reduction(self.reduction.parse()?)
+            .init(self.init.parse()?)
+            .allow_unsafe(self.allow_unsafe);
+        if let Some(output) = &self.output {
+            builder = builder.output(output.parse()?);
+        }
+        if let Some(loss) = self.loss_kind()? {
+            builder = builder.loss(loss);
+        }
+        if let Some(from) = &self.from {
+            builder = builder.loss_input(from.parse()?);
+        }
+        if let Some(weights) = &self.class_weights {
+            builder = builder.class_weights(list(weights, "--class-weights")?);
+        }
+        if let Some(weights) = &self.pos_weight {
+            builder = builder.pos_weight(list(weights, "--pos-weight")?);
+        }
+        Ok(builder)
+    }
 }

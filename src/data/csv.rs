@@ -1,81 +1,100 @@
-//! CSV tables with a header row: numeric feature columns and one label column.
+//! CSV tables: numeric feature columns and one or more label columns, with or without a
+//! header row.
 //!
-//! The label column is chosen by name or 0-based index; by default it is the column named
-//! `label` (or `target`, `class`, `y`), else the last one. Labels that are all numbers must be
-//! whole numbers ≥ 0 (class indices); otherwise every label is a class name, and the classes are
-//! the distinct names in sorted order.
+//! The label columns are chosen by name or 0-based index; by default it is the column named
+//! `label` (or `target`, `class`, `y`), else the last one. What the label columns mean (class
+//! indices or names, multi-label values, distributions, real values) is decided in
+//! `label_columns.rs`. A first line of numbers only is data, not a header (say so with
+//! [`Header`]); the columns are then named by their index.
 
-use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
 
-use super::{Dataset, LoadOptions, MAX_CLASSES, class_labels};
+use super::label_columns::{LabelColumn, labels_from_columns};
+use super::{Dataset, Header, LoadOptions};
 use crate::error::{Error, Result};
 
-/// Reads a CSV table from `reader`; `path` names it in errors.
-pub fn read_csv<R: Read>(reader: R, path: &Path, options: &LoadOptions) -> Result<Dataset> {
+/// Reads a CSV table from `reader`; `path` names it in errors. Returns the rows and notes for
+/// the user (a first line read as data, classes that never occur).
+pub fn read_csv<R: Read>(
+    reader: R,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<(Dataset, Vec<String>)> {
     let mut csv = ::csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
         .from_reader(reader);
     let fail = |line: Option<u64>, message: String| {
         Error::data(path, line.map(|l| format!("line {l}")), message)
     };
-    let header: Vec<String> = csv
-        .headers()
-        .map_err(|e| fail(Some(1), format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(fail(
-            Some(1),
-            "the file is empty; expected a header row of column names".into(),
-        ));
-    }
-    let label_column = label_column(&header, options).map_err(|m| fail(Some(1), m))?;
-    let width = header.len();
-    let feature_count = width - usize::from(label_column.is_some());
-    if feature_count == 0 {
-        return Err(fail(
-            Some(1),
-            "no feature columns besides the label column".into(),
-        ));
-    }
-
-    let mut features: Vec<f32> = Vec::new();
-    let mut raw_labels: Vec<(String, u64)> = Vec::new();
+    let mut notes = Vec::new();
     let mut record = ::csv::StringRecord::new();
-    loop {
+    let first = loop {
         match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+            Ok(false) => {
+                return Err(fail(
+                    Some(1),
+                    "the file is empty; expected rows of comma-separated values".into(),
+                ));
+            }
+            Ok(true) if record.len() == 1 && record.get(0) == Some("") => continue,
+            Ok(true) => break record.clone(),
             Err(e) => {
                 let line = e.position().map(|p| p.line());
                 return Err(fail(line, format!("not valid CSV: {e}")));
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record.get(0) == Some("") {
-            continue; // a blank line
+    };
+    let numeric_first = first.iter().all(|c| c.parse::<f64>().is_ok());
+    let has_header = match options.header {
+        Header::Present => true,
+        Header::Absent => false,
+        Header::Auto => {
+            if numeric_first {
+                notes.push(format!(
+                    "{}: the first line holds only numbers, so it is read as data, not as a \
+                     header; the columns are named by their index (--header if it is a header)",
+                    path.display()
+                ));
+            }
+            !numeric_first
         }
+    };
+    let header: Vec<String> = if has_header {
+        first.iter().map(str::to_string).collect()
+    } else {
+        (0..first.len()).map(|c| c.to_string()).collect()
+    };
+    if header.iter().all(String::is_empty) {
+        return Err(fail(
+            Some(1),
+            "the first line is empty; expected a header row of column names".into(),
+        ));
+    }
+    let roles = column_roles(&header, has_header, options).map_err(|m| fail(Some(1), m))?;
+    let width = header.len();
+    let feature_count = roles.features.len();
+
+    let mut features: Vec<f32> = Vec::new();
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); roles.labels.len()];
+    let mut lines: Vec<u64> = Vec::new();
+    let mut take = |record: &::csv::StringRecord, line: u64| -> Result<()> {
         if record.len() != width {
             return Err(fail(
                 Some(line),
                 format!(
-                    "expected {width} fields like the header, got {}",
+                    "expected {width} fields like the {}, got {}",
+                    if has_header { "header" } else { "first line" },
                     record.len()
                 ),
             ));
         }
-        for (column, cell) in record.iter().enumerate() {
-            if Some(column) == label_column {
-                raw_labels.push((cell.to_string(), line));
-                continue;
-            }
+        for &column in &roles.features {
+            let cell = &record[column];
             let value: f32 = cell.parse().map_err(|_| {
                 fail(
                     Some(line),
@@ -93,142 +112,213 @@ pub fn read_csv<R: Read>(reader: R, path: &Path, options: &LoadOptions) -> Resul
             }
             features.push(value);
         }
+        for (k, &column) in roles.labels.iter().enumerate() {
+            let cell = &record[column];
+            if cell.is_empty() {
+                return Err(fail(
+                    Some(line),
+                    format!("the label cell of column '{}' is empty", header[column]),
+                ));
+            }
+            cells[k].push(cell.to_string());
+        }
+        lines.push(line);
+        Ok(())
+    };
+    if !has_header {
+        take(&first, first.position().map_or(1, |p| p.line()))?;
     }
-    let rows = features.len() / feature_count;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line());
+                return Err(fail(line, format!("not valid CSV: {e}")));
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record.get(0) == Some("") {
+            continue; // a blank line
+        }
+        take(&record, line)?;
+    }
+    let rows = lines.len();
     if rows == 0 {
         return Err(fail(None, "no data rows after the header".into()));
     }
     let features = Array2::from_shape_vec((rows, feature_count), features)
         .expect("every row contributed feature_count values");
-    let (labels, label_names) = match label_column {
-        Some(_) => parse_labels(&raw_labels).map_err(|(line, m)| fail(Some(line), m))?,
-        None => (Vec::new(), Vec::new()),
+    let feature_names = roles.features.iter().map(|&c| header[c].clone()).collect();
+    let labels = if roles.labels.is_empty() {
+        super::Labels::None
+    } else {
+        let names: Vec<String> = roles.labels.iter().map(|&c| header[c].clone()).collect();
+        let columns = cells.into_iter().map(LabelColumn::from_cells).collect();
+        let (labels, label_notes) =
+            labels_from_columns(columns, names, options.targets_for(), options.labels_as)
+                .map_err(|(row, m)| fail(Some(lines[row]), m))?;
+        notes.extend(label_notes);
+        labels
     };
-    Ok(Dataset {
-        features,
-        labels,
-        label_names,
-    })
+    let dataset = Dataset::with_labels(features, labels)?.with_feature_names(feature_names);
+    Ok((dataset, notes))
 }
 
-/// Resolves the label column from the options and the header.
-fn label_column(header: &[String], options: &LoadOptions) -> Result<Option<usize>, String> {
-    if let Some(chosen) = &options.label_column {
-        if let Ok(index) = chosen.parse::<usize>() {
-            return if index < header.len() {
-                Ok(Some(index))
+/// Which columns are features (in the order the model reads them) and which are labels.
+struct Roles {
+    features: Vec<usize>,
+    labels: Vec<usize>,
+}
+
+/// The column of `chosen` (a name, or a 0-based index).
+fn find_column(header: &[String], chosen: &str) -> Result<usize, String> {
+    if let Some(index) = header.iter().position(|h| h == chosen) {
+        return Ok(index);
+    }
+    if let Ok(index) = chosen.parse::<usize>() {
+        return if index < header.len() {
+            Ok(index)
+        } else {
+            Err(format!(
+                "label column index {index} is out of range: there are {} columns (0..{})",
+                header.len(),
+                header.len()
+            ))
+        };
+    }
+    header
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case(chosen))
+        .ok_or_else(|| {
+            let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
+            let more = if header.len() > 12 {
+                format!(", … ({} columns)", header.len())
             } else {
-                Err(format!(
-                    "label column index {index} is out of range: the header has {} columns (0..{})",
-                    header.len(),
-                    header.len()
-                ))
+                String::new()
             };
+            format!(
+                "no column named '{chosen}'; the header has: {}{more}",
+                shown.join(", ")
+            )
+        })
+}
+
+/// Resolves the label and feature columns from the options and the header.
+fn column_roles(
+    header: &[String],
+    has_header: bool,
+    options: &LoadOptions,
+) -> Result<Roles, String> {
+    let mut labels = Vec::new();
+    for chosen in &options.label_columns {
+        let column = find_column(header, chosen.trim())?;
+        if labels.contains(&column) {
+            return Err(format!(
+                "the label column '{}' is named twice",
+                header[column]
+            ));
         }
-        return header
-            .iter()
-            .position(|h| h == chosen)
-            .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(chosen)))
-            .map(Some)
-            .ok_or_else(|| {
-                let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
-                let more = if header.len() > 12 {
-                    format!(", … ({} columns)", header.len())
-                } else {
-                    String::new()
-                };
+        labels.push(column);
+    }
+    // A model's feature names, matched by name when the file has a header.
+    if let (Some(wanted), true) = (&options.feature_names, has_header) {
+        let mut features = Vec::with_capacity(wanted.len());
+        for name in wanted {
+            let column = header.iter().position(|h| h == name).ok_or_else(|| {
                 format!(
-                    "no column named '{chosen}'; the header has: {}{more}",
-                    shown.join(", ")
+                    "no column '{name}': the model was trained on the features {}",
+                    wanted.join(", ")
                 )
-            });
+            })?;
+            features.push(column);
+        }
+        let named = ["label", "target", "class", "y"];
+        let rest: Vec<usize> = (0..header.len())
+            .filter(|c| !features.contains(c) && !labels.contains(c))
+            .collect();
+        for &c in &rest {
+            let is_label = labels.is_empty()
+                && (named.iter().any(|n| header[c].eq_ignore_ascii_case(n)) || rest.len() == 1);
+            if is_label {
+                labels.push(c);
+            } else {
+                return Err(format!(
+                    "column '{}' is neither one of the model's features nor a label column",
+                    header[c]
+                ));
+            }
+        }
+        return Ok(Roles { features, labels });
     }
     let named = ["label", "target", "class", "y"]
         .iter()
         .find_map(|name| header.iter().position(|h| h.eq_ignore_ascii_case(name)));
+    let default_label = named.unwrap_or(header.len() - 1);
     match options.expected_features {
-        Some(n) if header.len() == n => Ok(None),
-        Some(n) if header.len() == n + 1 => Ok(Some(named.unwrap_or(header.len() - 1))),
-        Some(n) => Err(format!(
-            "expected {n} feature columns (the model's inputs), optionally plus a label column; \
-             the header has {}",
-            header.len()
-        )),
-        None if header.len() < 2 && options.require_labels => {
-            Err("expected at least two columns: features and a label".into())
+        Some(n) if labels.is_empty() && header.len() == n => {}
+        Some(n) if labels.is_empty() && header.len() == n + 1 => labels.push(default_label),
+        Some(n) if !labels.is_empty() && header.len() == n + labels.len() => {}
+        Some(n) if labels.is_empty() || header.len() != n + labels.len() => {
+            return Err(format!(
+                "expected {n} feature columns (the model's inputs), optionally plus {} label \
+                 column{}; there are {}",
+                labels.len().max(1),
+                if labels.len() > 1 { "s" } else { "" },
+                header.len()
+            ));
         }
-        None => Ok(Some(named.unwrap_or(header.len() - 1))),
+        _ if labels.is_empty() && header.len() < 2 && options.require_labels => {
+            return Err("expected at least two columns: features and a label".into());
+        }
+        _ if labels.is_empty() => labels.push(default_label),
+        _ => {}
     }
-}
-
-/// Class indices from label cells: numbers → indices, otherwise names in sorted order.
-fn parse_labels(cells: &[(String, u64)]) -> Result<(Vec<usize>, Vec<String>), (u64, String)> {
-    if let Some((_, line)) = cells.iter().find(|(c, _)| c.is_empty()) {
-        return Err((*line, "the label cell is empty".into()));
+    let features: Vec<usize> = (0..header.len()).filter(|c| !labels.contains(c)).collect();
+    if features.is_empty() {
+        return Err("no feature columns besides the label columns".into());
     }
-    let numeric = cells.iter().all(|(c, _)| c.parse::<f64>().is_ok());
-    if numeric {
-        let values: Vec<f64> = cells
-            .iter()
-            .map(|(c, _)| c.parse().expect("checked numeric"))
-            .collect();
-        return class_labels(&values).map_err(|(i, message)| (cells[i].1, message));
-    }
-    let names: Vec<String> = cells
-        .iter()
-        .map(|(c, _)| c.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if names.len() > MAX_CLASSES {
-        return Err((
-            0,
-            format!(
-                "{} distinct labels: at most {MAX_CLASSES} classes are supported",
-                names.len()
-            ),
-        ));
-    }
-    let labels = cells
-        .iter()
-        .map(|(c, _)| names.binary_search(c).expect("every label is in the set"))
-        .collect();
-    Ok((labels, names))
+    Ok(Roles { features, labels })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Labels, Task};
 
     fn read(text: &str, options: &LoadOptions) -> Result<Dataset> {
-        read_csv(text.as_bytes(), Path::new("t.csv"), options)
+        read_csv(text.as_bytes(), Path::new("t.csv"), options).map(|(d, _)| d)
+    }
+
+    fn classes(d: &Dataset) -> Vec<usize> {
+        d.class_indices().expect("class targets").to_vec()
+    }
+
+    fn columns(names: &str) -> LoadOptions {
+        LoadOptions {
+            label_columns: names.split(',').map(str::to_string).collect(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn reads_features_and_numeric_labels() {
         let d = read("a,b,label\n1,2,0\n3,4,2\n", &LoadOptions::default()).unwrap();
         assert_eq!(d.features, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
-        assert_eq!(d.labels, vec![0, 2]);
-        assert_eq!(d.classes(), 3);
+        assert_eq!(classes(&d), vec![0, 2]);
+        assert_eq!(d.target_width(), 3);
+        assert_eq!(d.feature_names, ["a", "b"]);
     }
 
     #[test]
     fn label_column_by_name_index_or_default_last() {
         let text = "species,x,y2\nb,1,2\na,3,4\n";
-        let by_name = LoadOptions {
-            label_column: Some("species".into()),
-            ..Default::default()
-        };
-        let d = read(text, &by_name).unwrap();
-        assert_eq!(d.label_names, vec!["a", "b"]);
-        assert_eq!(d.labels, vec![1, 0]);
-        let by_index = LoadOptions {
-            label_column: Some("0".into()),
-            ..Default::default()
-        };
-        assert_eq!(read(text, &by_index).unwrap().labels, vec![1, 0]);
+        let d = read(text, &columns("species")).unwrap();
+        assert_eq!(d.label_names(), ["a", "b"]);
+        assert_eq!(classes(&d), vec![1, 0]);
+        assert_eq!(classes(&read(text, &columns("0")).unwrap()), vec![1, 0]);
         let last = read("x,y2,z\n1,2,0\n3,4,1\n", &LoadOptions::default()).unwrap();
-        assert_eq!(last.labels, vec![0, 1]);
+        assert_eq!(classes(&last), vec![0, 1]);
         assert_eq!(last.features, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         // Without a choice, a text column that is not the label is a bad feature.
         let error = read(text, &LoadOptions::default()).unwrap_err().to_string();
@@ -236,6 +326,78 @@ mod tests {
             error.contains("column 'species': 'b' is not a number"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn several_label_columns_are_multi_label_distribution_or_regression() {
+        let text = "x,a,b\n0.5,1,0\n1.5,0,1\n2.5,1,1\n";
+        let d = read(text, &columns("a,b")).unwrap();
+        assert_eq!(d.task(), Some(Task::MultiLabel));
+        assert_eq!(d.label_names(), ["a", "b"]);
+        assert_eq!(d.features, ndarray::array![[0.5], [1.5], [2.5]]);
+        let distribution = LoadOptions {
+            targets: Some(Task::Distribution),
+            ..columns("a,b")
+        };
+        let error = read(text, &distribution).unwrap_err().to_string();
+        assert!(
+            error.contains("t.csv, line 4") && error.contains("sum to 2"),
+            "{error}"
+        );
+        let regression = LoadOptions {
+            targets: Some(Task::Regression),
+            ..columns("b")
+        };
+        let d = read("x,b\n1,2.5\n2,-1\n", &regression).unwrap();
+        let Labels::Values { values, task, .. } = &d.labels else {
+            panic!()
+        };
+        assert_eq!(
+            (*task, values.column(0).to_vec()),
+            (Task::Regression, vec![2.5, -1.0])
+        );
+        let twice = read(text, &columns("a,a")).unwrap_err().to_string();
+        assert!(twice.contains("'a' is named twice"), "{twice}");
+    }
+
+    #[test]
+    fn a_first_line_of_numbers_is_data_unless_told_otherwise() {
+        let text = "1,2,0\n3,4,1\n5,6,0\n";
+        let (d, notes) =
+            read_csv(text.as_bytes(), Path::new("t.csv"), &LoadOptions::default()).unwrap();
+        assert_eq!(d.len(), 3);
+        assert!(notes[0].contains("read as data"), "{notes:?}");
+        let header = LoadOptions {
+            header: Header::Present,
+            ..Default::default()
+        };
+        assert_eq!(read(text, &header).unwrap().len(), 2);
+        let absent = LoadOptions {
+            header: Header::Absent,
+            ..Default::default()
+        };
+        let error = read("a,b,label\n1,2,0\n", &absent).unwrap_err().to_string();
+        assert!(
+            error.contains("line 1") && error.contains("'a' is not a number"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_models_features_are_matched_by_name() {
+        let options = LoadOptions {
+            feature_names: Some(vec!["a".into(), "b".into()]),
+            require_labels: false,
+            ..Default::default()
+        };
+        let d = read("b,a\n2,1\n4,3\n", &options).unwrap();
+        assert_eq!(d.features, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        let error = read("b,c\n2,1\n", &options).unwrap_err().to_string();
+        assert!(error.contains("no column 'a'"), "{error}");
+        let error = read("a,b,c,d\n1,2,3,4\n", &options)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("neither"), "{error}");
     }
 
     #[test]
@@ -262,17 +424,15 @@ mod tests {
             ("a,label\n1,99999999\n", "too large"),
             ("a,label\n", "no data rows"),
             ("", "the file is empty"),
-            ("a,label\n1,\n", "the label cell is empty"),
+            ("a,label\n1,\n", "the label cell of column 'label' is empty"),
         ];
         for (text, expected) in cases {
             let error = read(text, &LoadOptions::default()).unwrap_err().to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
-        let missing = LoadOptions {
-            label_column: Some("kind".into()),
-            ..Default::default()
-        };
-        let error = read("a,b\n1,2\n", &missing).unwrap_err().to_string();
+        let error = read("a,b\n1,2\n", &columns("kind"))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("no column named 'kind'; the header has: a, b"),
             "{error}"
@@ -287,9 +447,9 @@ mod tests {
             ..Default::default()
         };
         let d = read("a,b\n1,2\n", &two).unwrap();
-        assert!(d.labels.is_empty() && d.features.ncols() == 2);
+        assert!(!d.is_labelled() && d.features.ncols() == 2);
         let d = read("a,b,label\n1,2,1\n", &two).unwrap();
-        assert_eq!(d.labels, vec![1]);
+        assert_eq!(classes(&d), vec![1]);
         assert!(read("a,b,c,d\n1,2,3,4\n", &two).is_err());
     }
 }

@@ -16,6 +16,7 @@ pub fn digits() -> Dataset {
         &LoadOptions::default(),
     )
     .expect("the embedded digits CSV is well-formed (checked by a unit test)")
+    .0
 }
 
 #[cfg(test)]
@@ -23,7 +24,10 @@ mod tests {
     #[test]
     fn embedded_digits_have_the_documented_shape_and_counts() {
         let d = super::digits();
-        assert_eq!((d.len(), d.feature_count(), d.classes()), (1797, 64, 10));
+        assert_eq!(
+            (d.len(), d.feature_count(), d.target_width()),
+            (1797, 64, 10)
+        );
         assert_eq!(
             d.class_counts(),
             vec![178, 182, 177, 183, 181, 182, 181, 179, 174, 180]

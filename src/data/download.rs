@@ -91,7 +91,7 @@ pub fn default_cache_dir() -> PathBuf {
 }
 
 /// How to download.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DownloadOptions {
     /// Base URL to fetch from instead of the set's own mirror.
     pub mirror: Option<String>,

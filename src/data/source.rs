@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
-use super::{Dataset, Synthetic, class_labels, digits, generate, read_csv, read_idx, read_npy};
+use super::label_columns::{LabelColumn, LabelsAs, labels_from_columns};
+use super::{Dataset, Labels, Synthetic, Task, digits, generate, read_csv, read_idx, read_npy};
 use crate::error::{Error, Result};
 use crate::preprocess::NormalizationKind;
 
@@ -32,15 +33,34 @@ pub enum DataSpec {
     Digits,
     /// A synthetic generator.
     Synthetic(Synthetic),
+    /// A published data set fetched into the cache (`mnist`, `fashion-mnist`).
+    Remote(&'static str),
     /// A file or directory.
     Path(PathBuf),
 }
 
+/// The names `--data` knows besides paths.
+pub const BUILT_IN: [&str; 8] = [
+    "digits",
+    "mnist",
+    "fashion-mnist",
+    "spirals",
+    "moons",
+    "circles",
+    "xor",
+    "blobs",
+];
+
 impl DataSpec {
-    /// Parses a `--data` value: a reserved name, else a path.
+    /// Parses a `--data` value: a reserved name, else a path (`mnist` and `fashion-mnist` name
+    /// a directory of that name when one exists, else the published set).
     pub fn parse(text: &str) -> DataSpec {
         match text {
             "digits" => DataSpec::Digits,
+            "mnist" | "fashion-mnist" if !Path::new(text).exists() => match text {
+                "mnist" => DataSpec::Remote("mnist"),
+                _ => DataSpec::Remote("fashion-mnist"),
+            },
             other => match other.parse::<Synthetic>() {
                 Ok(kind) => DataSpec::Synthetic(kind),
                 Err(_) => DataSpec::Path(PathBuf::from(other)),
@@ -49,35 +69,106 @@ impl DataSpec {
     }
 }
 
+impl std::fmt::Display for DataSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataSpec::Digits => f.write_str("digits"),
+            DataSpec::Synthetic(kind) => write!(f, "{kind}"),
+            DataSpec::Remote(name) => f.write_str(name),
+            DataSpec::Path(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Whether a CSV file starts with a header row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Header {
+    /// A first line of numbers only is data; anything else is a header.
+    #[default]
+    Auto,
+    /// The first line names the columns.
+    Present,
+    /// The first line is data; columns are named by their 0-based index.
+    Absent,
+}
+
 /// How to read a data source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadOptions {
-    /// The CSV label column, by name or 0-based index.
-    pub label_column: Option<String>,
+    /// The CSV label columns, by name or 0-based index (empty: the column named label, target,
+    /// class or y, else the last).
+    pub label_columns: Vec<String>,
     /// A separate labels file (for `.npy` and IDX features).
     pub labels: Option<PathBuf>,
+    /// What the label columns hold (`None`: classes for one column, multi-label for several).
+    pub targets: Option<Task>,
+    /// How numeric class labels are read.
+    pub labels_as: LabelsAs,
+    /// With `targets` unset, read one numeric label column that cannot be class indices (real
+    /// values, negative or beyond [`super::MAX_CLASSES`]) as regression targets (what
+    /// `--loss mse` means for such a column) instead of refusing it.
+    pub values_when_not_classes: bool,
+    /// Whether a CSV file has a header row.
+    pub header: Header,
     /// Whether data without labels is an error.
     pub require_labels: bool,
     /// The number of features a model expects (decides whether a label column is present).
     pub expected_features: Option<usize>,
+    /// A model's feature names: CSV columns are matched to them by name when the file has a
+    /// header.
+    pub feature_names: Option<Vec<String>>,
     /// Rows a synthetic generator draws.
     pub samples: usize,
     /// Noise of a synthetic generator (its default when `None`).
     pub noise: Option<f64>,
     /// Seed of a synthetic generator.
     pub seed: u64,
+    /// Where downloaded data sets come from and are kept.
+    #[cfg(feature = "download")]
+    pub download: super::download::DownloadOptions,
+}
+
+impl LoadOptions {
+    /// How label columns are read: `targets`, or with `values_when_not_classes` a choice made
+    /// per column (see [`TargetsChoice`]).
+    pub(super) fn targets_for(&self) -> TargetsChoice {
+        match (self.targets, self.values_when_not_classes) {
+            (Some(task), _) => TargetsChoice::Task(task),
+            (None, true) => TargetsChoice::ClassesOrValues,
+            (None, false) => TargetsChoice::Auto,
+        }
+    }
+}
+
+/// How label columns are read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TargetsChoice {
+    /// As this task.
+    Task(Task),
+    /// Classes for one column, multi-label for several.
+    Auto,
+    /// Classes when one numeric column holds class indices, regression values otherwise.
+    ClassesOrValues,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            label_column: None,
+            label_columns: Vec::new(),
             labels: None,
+            targets: None,
+            labels_as: LabelsAs::Indices,
+            values_when_not_classes: false,
+            header: Header::Auto,
             require_labels: true,
             expected_features: None,
+            feature_names: None,
             samples: 1000,
             noise: None,
             seed: 0,
+            #[cfg(feature = "download")]
+            download: Default::default(),
         }
     }
 }
@@ -95,41 +186,112 @@ pub struct Loaded {
     /// `.npy`), where per-pixel standardisation would blow up nearly-constant border pixels;
     /// standardise everything else.
     pub suggested_normalization: NormalizationKind,
+    /// What the reader noticed and the user should hear (a first line read as data, classes
+    /// that never occur).
+    pub notes: Vec<String>,
 }
 
-/// Loads a data spec.
+/// Loads a data spec (a remote set is downloaded first, silently; see [`load_reporting`]).
 pub fn load(spec: &DataSpec, options: &LoadOptions) -> Result<Loaded> {
-    match spec {
-        DataSpec::Digits => Ok(Loaded {
+    load_reporting(spec, options, &mut |_| {})
+}
+
+/// What loading reports as it goes: a download's progress.
+#[cfg(feature = "download")]
+pub type LoadProgress<'a> = super::download::Progress<'a>;
+
+/// What loading reports as it goes (nothing without the `download` feature).
+#[cfg(not(feature = "download"))]
+pub type LoadProgress<'a> = std::marker::PhantomData<&'a ()>;
+
+/// [`load`], reporting a download's progress to `report`.
+pub fn load_reporting(
+    spec: &DataSpec,
+    options: &LoadOptions,
+    report: &mut dyn FnMut(LoadProgress),
+) -> Result<Loaded> {
+    let mut loaded = match spec {
+        DataSpec::Digits => Loaded {
             train: digits(),
             test: None,
             description: "digits (embedded 8×8 handwritten digits, 1797 rows)".into(),
             suggested_normalization: NormalizationKind::Standardize,
-        }),
+            notes: Vec::new(),
+        },
         DataSpec::Synthetic(kind) => {
             let noise = options.noise.unwrap_or(kind.default_noise());
-            Ok(Loaded {
-                train: generate(*kind, options.samples, noise, options.seed),
+            Loaded {
+                train: generate(*kind, options.samples, noise, options.seed)?,
                 test: None,
                 description: format!(
                     "{kind} (synthetic, {} rows, noise {noise})",
                     options.samples
                 ),
                 suggested_normalization: NormalizationKind::Standardize,
-            })
+                notes: Vec::new(),
+            }
         }
-        DataSpec::Path(path) => load_path(path, options),
+        DataSpec::Remote(name) => {
+            let directory = fetch_remote(name, options, report)?;
+            let mut loaded = load_path(&directory, options)?;
+            loaded.description = format!("{name} ({})", loaded.description);
+            loaded
+        }
+        DataSpec::Path(path) => load_path(path, options)?,
+    };
+    if !options.require_labels {
+        return Ok(loaded);
     }
+    for data in std::iter::once(&loaded.train).chain(&loaded.test) {
+        if !data.is_labelled() {
+            return Err(Error::invalid(
+                "data",
+                format!(
+                    "{}: no labels (the rows need targets to train or evaluate)",
+                    loaded.description
+                ),
+            ));
+        }
+    }
+    loaded.notes.dedup();
+    Ok(loaded)
+}
+
+/// Downloads (or finds in the cache) the remote set `name`; returns its directory.
+#[cfg(feature = "download")]
+fn fetch_remote(
+    name: &str,
+    options: &LoadOptions,
+    report: &mut dyn FnMut(LoadProgress),
+) -> Result<PathBuf> {
+    let set = super::download::remote(name)
+        .ok_or_else(|| Error::invalid("data", format!("'{name}' is not a published data set")))?;
+    super::download::ensure_downloaded(set, &options.download, report)
+}
+
+#[cfg(not(feature = "download"))]
+fn fetch_remote(
+    name: &str,
+    _options: &LoadOptions,
+    _report: &mut dyn FnMut(LoadProgress),
+) -> Result<PathBuf> {
+    Err(Error::invalid(
+        "data",
+        format!(
+            "'{name}' is downloaded, and this build of nabla has no download support (cargo feature \"download\"); give the directory of its four IDX files instead"
+        ),
+    ))
 }
 
 fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
-    let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let metadata = std::fs::metadata(path).map_err(|e| not_found(path, e))?;
     let pixels = NormalizationKind::Scale(255.0);
     let description = path.display().to_string();
     if metadata.is_dir() {
         let [train_images, train_labels, test_images, test_labels] = find_mnist_files(path)?;
-        let train = idx_dataset(&train_images, Some(&train_labels), options)?;
-        let test = idx_dataset(&test_images, Some(&test_labels), options)?;
+        let (train, mut notes) = idx_dataset(&train_images, Some(&train_labels), options)?;
+        let (test, test_notes) = idx_dataset(&test_images, Some(&test_labels), options)?;
+        notes.extend(test_notes);
         return Ok(Loaded {
             description: format!(
                 "{description} (IDX: {} train + {} test rows)",
@@ -139,13 +301,14 @@ fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
             train,
             test: Some(test),
             suggested_normalization: pixels,
+            notes,
         });
     }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let (train, suggested_normalization) = if name.ends_with(".csv") {
+    let ((train, notes), suggested_normalization) = if name.ends_with(".csv") {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         (
             read_csv(std::io::BufReader::new(file), path, options)?,
@@ -162,8 +325,11 @@ fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         return Err(Error::data(
             path,
             None,
-            "unknown data format: expected a .csv file, a .npy file, an IDX file, a directory \
-             with the four MNIST files, or one of: digits, spirals, moons, circles, xor, blobs",
+            format!(
+                "unknown data format: expected a .csv file, a .npy file, an IDX file, a \
+                 directory with the four MNIST files, or one of: {}",
+                BUILT_IN.join(", ")
+            ),
         ));
     };
     Ok(Loaded {
@@ -171,7 +337,50 @@ fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         test: None,
         description,
         suggested_normalization,
+        notes,
     })
+}
+
+/// A missing path that looks like a name gets the nearest built-in names.
+fn not_found(path: &Path, error: std::io::Error) -> Error {
+    let text = path.to_string_lossy();
+    let bare = !text.contains(['/', '\\', '.']);
+    if error.kind() == std::io::ErrorKind::NotFound && bare {
+        let nearest: Vec<&str> = BUILT_IN
+            .iter()
+            .copied()
+            .filter(|name| edit_distance(name, &text) <= 2 || name.starts_with(text.as_ref()))
+            .collect();
+        let hint = match nearest.as_slice() {
+            [] => String::new(),
+            names => format!("did you mean {}? ", names.join(" or ")),
+        };
+        return Error::data(
+            path,
+            None,
+            format!(
+                "no such file or data set; {hint}the built-in data sets are {}",
+                BUILT_IN.join(", ")
+            ),
+        );
+    }
+    Error::io(path, error)
+}
+
+/// Levenshtein distance between two short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Whether the file starts like an IDX file (two zero bytes, a known type code) or gzip.
@@ -239,44 +448,56 @@ fn rows_of(path: &Path, shape: &[usize], values: Vec<f32>) -> Result<Array2<f32>
     Ok(Array2::from_shape_vec((rows, width), values).expect("length = product of the shape"))
 }
 
+/// The targets in a labels array of shape (rows,) (one column) or (rows, k) (k columns).
 fn labels_from(
     path: &Path,
     shape: &[usize],
-    values: &[f64],
+    values: Vec<f64>,
     rows: usize,
-) -> Result<(Vec<usize>, Vec<String>)> {
-    if shape.len() != 1 {
-        return Err(Error::data(
-            path,
-            None,
-            format!("labels must be a 1-dimensional array, got shape {shape:?}"),
-        ));
-    }
-    if values.len() != rows {
-        return Err(Error::data(
-            path,
-            None,
-            format!(
-                "mismatched: {} labels for {rows} feature rows",
-                values.len()
-            ),
-        ));
-    }
-    class_labels(values)
+    options: &LoadOptions,
+) -> Result<(Labels, Vec<String>)> {
+    let columns = match shape {
+        [n] if *n == rows => 1,
+        [n, k] if *n == rows && *k > 0 => *k,
+        [n] | [n, _] if *n != rows => {
+            return Err(Error::data(
+                path,
+                None,
+                format!("mismatched: {n} labels for {rows} feature rows"),
+            ));
+        }
+        _ => {
+            return Err(Error::data(
+                path,
+                None,
+                format!("labels must be an array of shape (rows,) or (rows, k), got {shape:?}"),
+            ));
+        }
+    };
+    let names = (0..columns).map(|c| c.to_string()).collect();
+    let columns = (0..columns)
+        .map(|c| LabelColumn::Numbers(values.iter().skip(c).step_by(columns).copied().collect()))
+        .collect();
+    labels_from_columns(columns, names, options.targets_for(), options.labels_as)
         .map_err(|(i, message)| Error::data(path, Some(format!("entry {i}")), message))
 }
 
-fn idx_dataset(images: &Path, labels: Option<&Path>, options: &LoadOptions) -> Result<Dataset> {
+fn idx_dataset(
+    images: &Path,
+    labels: Option<&Path>,
+    options: &LoadOptions,
+) -> Result<(Dataset, Vec<String>)> {
     let array = read_idx(images)?;
     let features = rows_of(images, &array.dims, array.to_f32())?;
-    let (labels, label_names) = match labels {
+    let (labels, notes) = match labels {
         Some(labels_path) => {
             let labels = read_idx(labels_path)?;
             labels_from(
                 labels_path,
                 &labels.dims,
-                &labels.to_f64(),
+                labels.to_f64(),
                 features.nrows(),
+                options,
             )?
         }
         None if options.require_labels => {
@@ -286,16 +507,15 @@ fn idx_dataset(images: &Path, labels: Option<&Path>, options: &LoadOptions) -> R
                 "an IDX features file needs its labels file (--labels)",
             ));
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Labels::None, Vec::new()),
     };
-    Ok(Dataset {
-        features,
-        labels,
-        label_names,
-    })
+    Ok((Dataset::with_labels(features, labels)?, notes))
 }
 
-fn npy_dataset(path: &Path, options: &LoadOptions) -> Result<(Dataset, NormalizationKind)> {
+fn npy_dataset(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<((Dataset, Vec<String>), NormalizationKind)> {
     let array = read_npy(path)?;
     let normalization = if array.descr.ends_with("u1") {
         NormalizationKind::Scale(255.0)
@@ -303,14 +523,20 @@ fn npy_dataset(path: &Path, options: &LoadOptions) -> Result<(Dataset, Normaliza
         NormalizationKind::Standardize
     };
     let mut features = rows_of(path, &array.shape, array.values)?;
-    let (labels, label_names) = match &options.labels {
+    let (labels, notes) = match &options.labels {
         Some(labels_path) => {
             let labels = read_npy(labels_path)?;
             let values: Vec<f64> = labels.values.iter().map(|&v| f64::from(v)).collect();
-            labels_from(labels_path, &labels.shape, &values, features.nrows())?
+            labels_from(
+                labels_path,
+                &labels.shape,
+                values,
+                features.nrows(),
+                options,
+            )?
         }
         None if options.expected_features == Some(features.ncols()) || !options.require_labels => {
-            (Vec::new(), Vec::new())
+            (Labels::None, Vec::new())
         }
         None => {
             // No labels file: the last column holds the labels, as in a CSV table.
@@ -328,16 +554,17 @@ fn npy_dataset(path: &Path, options: &LoadOptions) -> Result<(Dataset, Normaliza
                 .map(|&v| f64::from(v))
                 .collect();
             features = features.slice(ndarray::s![.., ..last]).to_owned();
-            class_labels(&values)
-                .map_err(|(i, m)| Error::data(path, Some(format!("row {i}, last column")), m))?
+            labels_from_columns(
+                vec![LabelColumn::Numbers(values)],
+                vec![last.to_string()],
+                options.targets_for(),
+                options.labels_as,
+            )
+            .map_err(|(i, m)| Error::data(path, Some(format!("row {i}, last column")), m))?
         }
     };
     Ok((
-        Dataset {
-            features,
-            labels,
-            label_names,
-        },
+        (Dataset::with_labels(features, labels)?, notes),
         normalization,
     ))
 }

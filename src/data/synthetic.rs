@@ -17,7 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{Dataset, numeric_label_names};
+use super::{Dataset, Labels, numeric_label_names};
 use crate::error::Error;
 
 /// A synthetic data set generator.
@@ -82,8 +82,26 @@ impl FromStr for Synthetic {
     }
 }
 
+/// The most points a generator draws (8 bytes of features a point: 128 MiB).
+pub const MAX_SAMPLES: usize = 1 << 24;
+
 /// Draws `samples` labelled 2-D points (classes as balanced as `samples` allows).
-pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Dataset {
+///
+/// # Errors
+/// No samples, more than [`MAX_SAMPLES`], or a noise that is not a finite number ≥ 0.
+pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Result<Dataset, Error> {
+    if samples == 0 || samples > MAX_SAMPLES {
+        return Err(Error::invalid(
+            "samples",
+            format!("{samples} is not a number of points from 1 to {MAX_SAMPLES}"),
+        ));
+    }
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(Error::invalid(
+            "noise",
+            format!("{noise} is not a finite number ≥ 0"),
+        ));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let classes = match kind {
         Synthetic::Spirals | Synthetic::Blobs => 3,
@@ -137,11 +155,14 @@ pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Datas
         features[[i, 1]] = y as f32;
         labels.push(label);
     }
-    Dataset {
+    Ok(Dataset {
         features,
-        labels,
-        label_names: numeric_label_names(classes),
-    }
+        labels: Labels::Classes {
+            indices: labels,
+            names: numeric_label_names(classes),
+        },
+        feature_names: vec!["x".into(), "y".into()],
+    })
 }
 
 #[cfg(test)]
@@ -157,8 +178,8 @@ mod tests {
             Synthetic::Xor,
             Synthetic::Blobs,
         ] {
-            let a = generate(kind, 300, kind.default_noise(), 4);
-            let b = generate(kind, 300, kind.default_noise(), 4);
+            let a = generate(kind, 300, kind.default_noise(), 4).unwrap();
+            let b = generate(kind, 300, kind.default_noise(), 4).unwrap();
             assert_eq!(a, b, "{kind}");
             assert_eq!(a.len(), 300);
             assert!(a.features.iter().all(|v| v.is_finite()));
@@ -173,8 +194,13 @@ mod tests {
 
     #[test]
     fn circles_have_their_radii() {
-        let d = generate(Synthetic::Circles, 200, 0.0, 1);
-        for (row, &label) in d.features.rows().into_iter().zip(&d.labels) {
+        let d = generate(Synthetic::Circles, 200, 0.0, 1).unwrap();
+        for (row, &label) in d
+            .features
+            .rows()
+            .into_iter()
+            .zip(d.class_indices().unwrap())
+        {
             let r = (row[0] * row[0] + row[1] * row[1]).sqrt();
             assert!((r - if label == 0 { 1.0 } else { 0.5 }).abs() < 1e-5);
         }

@@ -16,39 +16,13 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+pub use crate::format::Format;
+use crate::format::wrap;
 pub use check::{CheckReport, GRADIENT_TOLERANCE, STEP_TOLERANCE, check};
 pub use derivation::{Derivation, Form, Side, Step, derive};
 
-/// Output formats of `nabla explain`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Unicode text for a terminal.
-    Text,
-    /// A LaTeX `align*` block.
-    Latex,
-    /// Markdown with `$…$` math.
-    Markdown,
-    /// The JSON object of the contract.
-    Json,
-}
-
-impl std::str::FromStr for Format {
-    type Err = crate::Error;
-
-    fn from_str(text: &str) -> crate::Result<Self> {
-        match text {
-            "text" => Ok(Format::Text),
-            "latex" => Ok(Format::Latex),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "json" => Ok(Format::Json),
-            _ => Err(crate::Error::UnknownName {
-                kind: "format",
-                name: text.into(),
-                expected: "text, latex, markdown, json".into(),
-            }),
-        }
-    }
-}
+/// The formats `nabla explain` prints.
+pub const FORMATS: [Format; 4] = [Format::Text, Format::Latex, Format::Markdown, Format::Json];
 
 fn title(d: &Derivation) -> String {
     let (lhs, _) = d.side(Side::Gradient);
@@ -86,41 +60,9 @@ pub fn render(d: &Derivation, report: &Result<CheckReport, String>, format: Form
         Format::Latex => latex(d),
         Format::Markdown => markdown(d, report),
         Format::Json => json(d, report).to_string(),
+        // The other formats print tables (see FORMATS); a derivation reads as text.
+        Format::Jsonl | Format::Csv => text(d, report),
     }
-}
-
-/// Word-wraps `text` to `width` columns; continuation lines start with `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    // "a = 1" stays on one line: relations are glued to both neighbours.
-    let mut words: Vec<String> = Vec::new();
-    let mut glue = false;
-    for word in text.split(' ') {
-        let relation = matches!(word, "=" | "<" | ">" | "≤" | "≥");
-        match words.last_mut() {
-            Some(last) if relation || glue => {
-                last.push(' ');
-                last.push_str(word);
-            }
-            _ => words.push(word.to_string()),
-        }
-        glue = relation;
-    }
-    let mut out = String::new();
-    let mut column = 0;
-    for word in &words {
-        let length = word.chars().count();
-        if column > 0 && column + 1 + length > width {
-            out.push('\n');
-            out.push_str(indent);
-            column = indent.chars().count();
-        } else if column > 0 {
-            out.push(' ');
-            column += 1;
-        }
-        out.push_str(word);
-        column += length;
-    }
-    out
 }
 
 const WIDTH: usize = 100;

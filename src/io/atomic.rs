@@ -9,63 +9,68 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `bytes` to `path` atomically (temp file + fsync + rename).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let directory = match path.parent() {
+/// The directory a path's temporaries go in: its own, so the rename stays on one file system.
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+/// A new temporary file beside `path`, created exclusively (`O_EXCL`) under an unpredictable
+/// name `.NAME.TAG-PID-RANDOM`, so a planted file or symbolic link is never followed or
+/// overwritten; the process id lets a later run tell a dead writer's leftovers
+/// ([`remove_stale_temporaries`]). Removed when dropped unless persisted.
+pub fn temporary_beside(path: &Path, tag: &str) -> Result<tempfile::NamedTempFile> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::invalid("path", format!("'{}' names no file", path.display())))?;
-    let temporary = directory.join(format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, path)?;
-        // Persist the rename; some file systems cannot sync a directory, which is harmless.
-        if let Ok(dir) = File::open(&directory) {
-            let _ = dir.sync_all();
-        }
-        remove_stale_temporaries(path);
-        Ok(())
-    })();
-    result.map_err(|e: std::io::Error| {
-        let _ = fs::remove_file(&temporary);
-        Error::io(path, e)
-    })
+    tempfile::Builder::new()
+        .prefix(&format!(
+            ".{}.{tag}-{}-",
+            name.to_string_lossy(),
+            std::process::id()
+        ))
+        .tempfile_in(directory_of(path))
+        .map_err(|e| Error::io(path, e))
 }
 
-/// Removes the temporaries that killed writers of `path` left behind: files named like ours
-/// whose process no longer runs. Best effort: where liveness cannot be told (no `/proc`), or a
-/// file cannot be removed, it is left alone.
-pub fn remove_stale_temporaries(path: &Path) {
-    let (Some(name), Some(directory)) = (path.file_name(), path.parent()) else {
+/// Writes `bytes` to `path` atomically (temp file + fsync + rename).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut temporary = temporary_beside(path, "tmp")?;
+    let result = (|| {
+        temporary.write_all(bytes)?;
+        temporary.as_file().sync_all()?;
+        Ok(())
+    })();
+    result.map_err(|e: std::io::Error| Error::io(path, e))?;
+    temporary
+        .persist(path)
+        .map_err(|e| Error::io(path, e.error))?;
+    // Persist the rename; some file systems cannot sync a directory, which is harmless.
+    if let Ok(dir) = File::open(directory_of(path)) {
+        let _ = dir.sync_all();
+    }
+    remove_stale_temporaries(path, "tmp");
+    Ok(())
+}
+
+/// Removes the temporaries (tag `tmp` for writes, `part` for downloads) that killed writers of
+/// `path` left behind: files named like ours whose process no longer runs. Best effort: where
+/// liveness cannot be told (no `/proc`), or a file cannot be removed, it is left alone.
+pub fn remove_stale_temporaries(path: &Path, tag: &str) {
+    let Some(name) = path.file_name() else {
         return;
     };
-    let directory = if directory.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        directory
-    };
+    let directory = directory_of(path);
     if !Path::new("/proc/self").exists() {
         return;
     }
-    let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(directory) else {
+    let prefix = format!(".{}.{tag}-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(&directory) else {
         return;
     };
     for entry in entries.flatten() {
@@ -78,7 +83,8 @@ pub fn remove_stale_temporaries(path: &Path) {
             continue;
         };
         let running = Path::new(&format!("/proc/{pid}")).exists();
-        if !running {
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !running && is_file {
             let _ = fs::remove_file(entry.path());
         }
     }

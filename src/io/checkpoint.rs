@@ -89,7 +89,7 @@ pub fn save_checkpoint(path: &Path, checkpoint: &Checkpoint, context: &Value) ->
 
 /// Reads a checkpoint written by [`save_checkpoint`]; returns it with its context.
 pub fn load_checkpoint(path: &Path) -> Result<(Checkpoint, Value)> {
-    let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = super::bounded::read_file(path, super::bounded::MAX_FILE_BYTES)?;
     let fail = |location: Option<String>, message: String| Error::data(path, location, message);
     let (_, metadata) = SafeTensors::read_metadata(&file)
         .map_err(|e| fail(None, format!("not a checkpoint: {e}")))?;
@@ -125,11 +125,18 @@ pub fn load_checkpoint(path: &Path) -> Result<(Checkpoint, Value)> {
                 ),
             ));
         }
-        Ok(view
+        let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(fail(
+                Some(format!("tensor '{name}'")),
+                format!("entry {i} is {}, not a finite number", values[i]),
+            ));
+        }
+        Ok(values)
     };
     let read_layers = |prefix: &str| -> Result<Vec<Dense<f32>>> {
         let mut layers = Vec::new();

@@ -1,12 +1,20 @@
 //! Files the library writes and reads back: models (safetensors weights with a JSON config),
-//! training checkpoints, and the atomic-write primitive every writer goes through.
+//! training checkpoints, per-epoch metrics, and what every writer goes through: atomic writes
+//! through unpredictable temporaries, the output guard, bounded reads.
 
 mod atomic;
+pub mod bounded;
 mod checkpoint;
+mod metrics_log;
 mod model_file;
+#[cfg(feature = "onnx")]
 pub mod onnx;
+mod output_guard;
 
-pub use atomic::{remove_stale_temporaries, write_atomically};
+pub use atomic::{remove_stale_temporaries, temporary_beside, write_atomically};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use metrics_log::MetricsLog;
 pub use model_file::{CONFIG_METADATA_KEY, load_model, save_model};
+#[cfg(feature = "onnx")]
 pub use onnx::export_onnx;
+pub use output_guard::{check_output, check_outputs};

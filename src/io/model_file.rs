@@ -12,24 +12,77 @@ use std::path::Path;
 use ndarray::{Array1, Array2};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::bounded::{MAX_FILE_BYTES, read_file, read_text};
 use super::write_atomically;
 use crate::error::{Error, Result};
 use crate::layer::Dense;
 use crate::model::{Model, ModelConfig};
 use crate::network::Network;
+use crate::scalar::Scalar;
 
 /// The safetensors metadata key holding the model config JSON.
 pub const CONFIG_METADATA_KEY: &str = "nabla";
 
-/// Saves the model atomically.
-pub fn save_model(model: &Model, path: &Path) -> Result<()> {
-    let config = serde_json::to_string(&model.config()).expect("a model config always serialises");
+/// Saves the model atomically, its weights in the model's precision (F32 for `Model<f32>`, F64
+/// for `Model<f64>`). The file is checked to load back before it replaces anything.
+///
+/// ```
+/// use nabla::data::{Synthetic, generate};
+/// use nabla::io::{load_model, save_model};
+/// use nabla::preprocess::Normalization;
+/// use nabla::{Model, NetworkConfig};
+///
+/// let data = generate(Synthetic::Xor, 100, 0.1, 0)?;
+/// let network = NetworkConfig::for_data(&data).hidden([4]).build(0)?;
+/// let model = Model::new(network.cast::<f64>(), Normalization::None, &data);
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("xor.safetensors");
+/// save_model(&model, &path)?;
+/// let back = load_model::<f64>(&path, None)?;
+/// assert_eq!(back.network.layers(), model.network.layers());
+/// # Ok::<(), nabla::Error>(())
+/// ```
+pub fn save_model<F: Scalar>(model: &Model<F>, path: &Path) -> Result<()> {
+    let config = model.config();
+    config.validate().map_err(|e| {
+        Error::data(
+            path,
+            None,
+            format!("not saved: the model would not load back: {e}"),
+        )
+    })?;
+    if let Some((l, _)) = model
+        .network
+        .layers()
+        .iter()
+        .enumerate()
+        .find(|(_, layer)| {
+            !layer
+                .weights
+                .iter()
+                .chain(&layer.bias)
+                .all(|v| v.is_finite())
+        })
+    {
+        return Err(Error::data(
+            path,
+            None,
+            format!("not saved: layer {l} holds NaN or ∞, and nabla refuses to load such a model"),
+        ));
+    }
+    let config = serde_json::to_string(&config).expect("a model config always serialises");
+    let (dtype, width) = dtype_of::<F>();
+    let bytes = |values: &mut dyn Iterator<Item = &F>| -> Vec<u8> {
+        values
+            .flat_map(|v| match width {
+                4 => (v.f64() as f32).to_le_bytes().to_vec(),
+                _ => v.f64().to_le_bytes().to_vec(),
+            })
+            .collect()
+    };
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (l, layer) in model.network.layers().iter().enumerate() {
-        let (weight_name, bias_name) = Network::<f32>::parameter_names(l);
-        let bytes = |values: &mut dyn Iterator<Item = &f32>| {
-            values.flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()
-        };
+        let (weight_name, bias_name) = Network::<F>::parameter_names(l);
         buffers.push((
             weight_name,
             vec![layer.outputs(), layer.inputs()],
@@ -44,8 +97,7 @@ pub fn save_model(model: &Model, path: &Path) -> Result<()> {
     let views = buffers
         .iter()
         .map(|(name, shape, data)| {
-            let view =
-                TensorView::new(Dtype::F32, shape.clone(), data).expect("shape and bytes agree");
+            let view = TensorView::new(dtype, shape.clone(), data).expect("shape and bytes agree");
             (name.clone(), view)
         })
         .collect::<Vec<_>>();
@@ -57,10 +109,19 @@ pub fn save_model(model: &Model, path: &Path) -> Result<()> {
     write_atomically(path, &bytes)
 }
 
-/// Loads a model; the config comes from the file's metadata, or from `config_path` (which
-/// takes precedence when given).
-pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// The safetensors dtype and byte width of `F`.
+fn dtype_of<F: Scalar>() -> (Dtype, usize) {
+    if F::NAME == "f64" {
+        (Dtype::F64, 8)
+    } else {
+        (Dtype::F32, 4)
+    }
+}
+
+/// Loads a model in precision `F` (F32 and F64 weights are both read); the config comes from
+/// the file's metadata, or from `config_path` (which takes precedence when given).
+pub fn load_model<F: Scalar>(path: &Path, config_path: Option<&Path>) -> Result<Model<F>> {
+    let bytes = read_file(path, MAX_FILE_BYTES)?;
     let fail = |location: Option<String>, message: String| Error::data(path, location, message);
     let (_, metadata) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
@@ -68,8 +129,7 @@ pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
         .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
     let config: ModelConfig = match config_path {
         Some(config_path) => {
-            let text =
-                std::fs::read_to_string(config_path).map_err(|e| Error::io(config_path, e))?;
+            let text = read_text(config_path, MAX_FILE_BYTES)?;
             // A full model config, or only the architecture (weights saved by other tools).
             match serde_json::from_str::<ModelConfig>(&text) {
                 Ok(config) => config,
@@ -80,6 +140,9 @@ pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
                         network,
                         normalization: crate::preprocess::Normalization::None,
                         label_names: Vec::new(),
+                        task: crate::data::Task::Classes,
+                        feature_names: Vec::new(),
+                        training: None,
                     },
                     Err(_) => {
                         return Err(Error::data(
@@ -117,9 +180,9 @@ pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
     let mut expected_names = Vec::new();
     let mut layers = Vec::new();
     for (l, w) in widths.windows(2).enumerate() {
-        let (weight_name, bias_name) = Network::<f32>::parameter_names(l);
-        let weights = read_tensor(&tensors, path, &weight_name, &[w[1], w[0]])?;
-        let bias = read_tensor(&tensors, path, &bias_name, &[w[1]])?;
+        let (weight_name, bias_name) = Network::<F>::parameter_names(l);
+        let weights = read_tensor::<F>(&tensors, path, &weight_name, &[w[1], w[0]])?;
+        let bias = read_tensor::<F>(&tensors, path, &bias_name, &[w[1]])?;
         layers.push(Dense {
             weights: Array2::from_shape_vec((w[1], w[0]), weights).expect("shape checked"),
             bias: Array1::from_vec(bias),
@@ -142,13 +205,13 @@ pub fn load_model(path: &Path, config_path: Option<&Path>) -> Result<Model> {
     Model::from_parts(config, layers).map_err(|e| fail(None, e.to_string()))
 }
 
-/// A tensor's values as f32, checked for presence, shape, dtype and finiteness.
-fn read_tensor(
+/// A tensor's values in `F`, checked for presence, shape, dtype and finiteness.
+fn read_tensor<F: Scalar>(
     tensors: &SafeTensors,
     path: &Path,
     name: &str,
     shape: &[usize],
-) -> Result<Vec<f32>> {
+) -> Result<Vec<F>> {
     let location = Some(format!("tensor '{name}'"));
     let view = tensors.tensor(name).map_err(|_| {
         Error::data(
@@ -167,16 +230,16 @@ fn read_tensor(
             ),
         ));
     }
-    let values: Vec<f32> = match view.dtype() {
+    let values: Vec<f64> = match view.dtype() {
         Dtype::F32 => view
             .data()
             .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))))
             .collect(),
         Dtype::F64 => view
             .data()
             .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect(),
         other => {
             return Err(Error::data(
@@ -186,6 +249,7 @@ fn read_tensor(
             ));
         }
     };
+    let values: Vec<F> = values.into_iter().map(F::of).collect();
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(Error::data(
             path,

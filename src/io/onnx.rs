@@ -403,7 +403,10 @@ mod tests {
         let model = Model {
             network: Network::new(config, 1).unwrap(),
             normalization: Normalization::Scale { factor: 255.0 },
+            task: crate::data::Task::Classes,
             label_names: vec!["a".into(), "b".into()],
+            feature_names: Vec::new(),
+            training: None,
         };
         let proto = onnx_model(&model);
         let graph = proto.graph.as_ref().unwrap();

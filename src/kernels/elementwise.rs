@@ -1,5 +1,5 @@
 //! Element-wise loops over slices, split over the spinning [`team`] (as many pieces as the
-//! current rayon pool has threads) when they are long: the activations' forward and backward
+//! current setting has threads, see [`super::with_threads`]) when they are long: the activations' forward and backward
 //! passes, the optimisers' updates and the batch gather run through these.
 //! Each piece is a plain loop the compiler vectorises; results never depend on the split.
 //! Pieces run inside [`vectorised`], which compiles them for AVX-512 or AVX2 when the CPU has
@@ -13,7 +13,7 @@ use super::team;
 /// Elements per parallel piece at least; shorter loops run on the calling thread alone.
 pub const PIECE: usize = 1 << 14;
 
-/// Runs `f(range)` over `threads` (the current rayon pool's size) contiguous ranges covering
+/// Runs `f(range)` over `threads` (the current setting's) contiguous ranges covering
 /// `0..len`, on the spinning [`team`]; loops no longer than [`PIECE`] run on the caller.
 fn for_ranges(len: usize, f: impl Fn(Range<usize>) + Sync) {
     for_ranges_of(len, PIECE, f);
@@ -21,9 +21,7 @@ fn for_ranges(len: usize, f: impl Fn(Range<usize>) + Sync) {
 
 /// [`for_ranges`] with pieces of at least `min_piece` items.
 fn for_ranges_of(len: usize, min_piece: usize, f: impl Fn(Range<usize>) + Sync) {
-    let pieces = rayon::current_num_threads()
-        .min(len.div_ceil(min_piece.max(1)))
-        .max(1);
+    let pieces = super::threads().min(len.div_ceil(min_piece.max(1))).max(1);
     if pieces == 1 {
         return vectorised(
             #[inline(always)]

@@ -133,9 +133,36 @@ pub fn affine_reference<F: Scalar>(
     }
 }
 
-/// Allocates the f32 product's packing buffers on every thread of the current rayon pool, so
-/// that later products allocate nothing.
-pub fn reserve_packing_buffers() {
+thread_local! {
+    /// The threads the element-wise splits of this thread's current work may use.
+    static THREADS: std::cell::Cell<usize> = const { std::cell::Cell::new(1) };
+}
+
+/// Runs `f` with the element-wise loops (and packing-buffer reservations) it starts split over
+/// `threads` threads: the one parallelism setting, [`Network::threads`], reaches every split
+/// this way. Restores the previous setting afterwards.
+///
+/// [`Network::threads`]: crate::Network::threads
+pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    let previous = THREADS.with(|t| t.replace(threads.max(1)));
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREADS.with(|t| t.set(self.0));
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The threads element-wise splits use here (see [`with_threads`]).
+pub(crate) fn threads() -> usize {
+    THREADS.with(|t| t.get())
+}
+
+/// Allocates the f32 product's packing buffers on every thread the current setting
+/// ([`with_threads`]) uses, so that later products allocate nothing.
+pub(crate) fn reserve_packing_buffers() {
     sgemm::reserve_on_every_thread(detected_kernel());
 }
 
@@ -543,18 +570,14 @@ mod tests {
         // Long enough to be split over two threads: contiguous rows, strided rows (a
         // transposed view) and a strided output.
         let big = uniform_matrix(600, 333, -1.0, 1.0, 9);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         for matrix in [big.view(), big.t().slice_move(s![..300, ..])] {
             let mut slow = Array1::zeros(matrix.ncols());
             column_sums_reference(matrix, slow.view_mut());
             let mut fast = Array1::from_elem(matrix.ncols(), 7.0);
-            pool.install(|| column_sums(matrix, fast.view_mut()));
+            with_threads(2, || column_sums(matrix, fast.view_mut()));
             assert!(fast.iter().zip(&slow).all(|(a, b)| (a - b).abs() < 1e-12));
             let mut strided = Array2::from_elem((matrix.ncols(), 2), 7.0);
-            pool.install(|| column_sums(matrix, strided.column_mut(0)));
+            with_threads(2, || column_sums(matrix, strided.column_mut(0)));
             assert_eq!(strided.column(0), fast);
         }
         let mut out = Array2::zeros((3, 5));

@@ -500,12 +500,12 @@ fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
     }
 }
 
-/// Allocates the packing buffers of every thread of the current rayon pool now (training
+/// Allocates the packing buffers of every thread the current setting uses now (training
 /// calls this before its first step), so that no step allocates, whichever thread a product
-/// lands on.
+/// lands on (the rayon workers too, which run the team's work when another caller holds it).
 pub fn reserve_on_every_thread(kern: Kernel) {
     rayon::broadcast(|_| PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern)));
-    team::on_every_thread(rayon::current_num_threads(), &|| {
+    team::on_every_thread(super::threads(), &|| {
         PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern))
     });
     PACKED.with(|packed| reserve(&mut packed.borrow_mut(), kern));

@@ -93,12 +93,63 @@ pub fn evaluate_case(input: &str) -> Result<Value, String> {
         None => config.evaluate(output.view(), &targets_view, Some(gradient.view_mut())),
     }
     .map_err(|e| e.to_string())?;
+    let finite = match &value {
+        LossValue::Scalar(v) => v.is_finite(),
+        LossValue::PerExample(v) => v.iter().all(|x| x.is_finite()),
+        LossValue::PerElement(v) => v.iter().all(|x| x.is_finite()),
+    };
+    if !finite || !gradient.iter().all(|g| g.is_finite()) {
+        return Err(format!(
+            "the loss or its gradient is not a finite number here ({}): the outputs are too \
+             extreme for this loss in f64",
+            match &value {
+                LossValue::Scalar(v) => format!("loss {v}"),
+                _ => "some losses are ±∞ or NaN".to_string(),
+            }
+        ));
+    }
     let loss = match value {
         LossValue::Scalar(v) => json!(v),
         LossValue::PerExample(v) => json!(v),
         LossValue::PerElement(v) => json!(rows(&v)),
     };
     Ok(json!({ "loss": loss, "gradient": rows(&gradient) }))
+}
+
+/// The largest case `nabla loss` reads (16 MiB of JSON: a million numbers).
+pub const MAX_CASE_BYTES: u64 = 16 << 20;
+
+/// Reads one case from `input` (at most [`MAX_CASE_BYTES`], UTF-8) and evaluates it: the JSON
+/// result and whether it is one, or `{"error": …}` and false. Whatever the input, the answer
+/// is JSON (the contract).
+pub fn read_and_evaluate_case(input: impl std::io::Read) -> (Value, bool) {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Err(e) = input.take(MAX_CASE_BYTES + 1).read_to_end(&mut bytes) {
+        return (
+            json!({ "error": format!("cannot read the case: {e}") }),
+            false,
+        );
+    }
+    if bytes.len() as u64 > MAX_CASE_BYTES {
+        return (
+            json!({ "error": format!("the case is larger than {MAX_CASE_BYTES} bytes, the most nabla loss reads") }),
+            false,
+        );
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                json!({ "error": format!("the case is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()) }),
+                false,
+            );
+        }
+    };
+    match evaluate_case(&text) {
+        Ok(result) => (result, true),
+        Err(message) => (json!({ "error": message }), false),
+    }
 }
 
 fn rows(matrix: &Array2<f64>) -> Vec<Vec<f64>> {

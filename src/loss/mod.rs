@@ -20,7 +20,7 @@ mod case;
 mod categorical;
 mod squared;
 
-pub use case::evaluate_case;
+pub use case::{MAX_CASE_BYTES, evaluate_case, read_and_evaluate_case};
 
 use std::fmt;
 use std::str::FromStr;

@@ -17,15 +17,14 @@ use std::time::Instant;
 use ndarray::{Array2, s};
 use serde::Serialize;
 
-use crate::activation::Activation;
-use crate::data::{Dataset, numeric_label_names};
-use crate::error::{Error, Result};
-use crate::init::Init;
-use crate::kernels::matmul;
-use crate::loss::{LossConfig, LossInput, LossKind};
-use crate::network::{Network, NetworkConfig};
-use crate::optim::{OptimizerConfig, OptimizerKind};
-use crate::train::Stepper;
+use nabla::data::{Dataset, numeric_label_names};
+use nabla::init::Init;
+use nabla::kernels::matmul;
+use nabla::train::Stepper;
+use nabla::{
+    Activation, Error, LossConfig, LossInput, LossKind, Network, NetworkConfig, OptimizerConfig,
+    OptimizerKind, Result,
+};
 
 /// Input features.
 pub const INPUTS: usize = 784;
@@ -50,9 +49,9 @@ pub fn splitmix64(seed: u64, i: u64) -> u64 {
 }
 
 /// The first `count` U[0, 1) floats of stream `seed`: the top 24 bits of each output, / 2²⁴.
-/// Large outputs are backed by huge pages (see [`crate::data::huge_pages`]).
+/// Large outputs are backed by huge pages (see [`nabla::data::huge_pages`]).
 pub fn uniform_f32(seed: u64, count: usize) -> Vec<f32> {
-    let mut values = crate::data::huge_pages::vec_with_capacity(count);
+    let mut values = nabla::data::huge_pages::vec_with_capacity(count);
     values.extend(
         (1..=count as u64)
             .map(|i| (splitmix64(seed, i) >> 40) as f32 * (1.0 / (1u32 << 24) as f32)),
@@ -86,11 +85,12 @@ fn make_data(rows: usize, seed: u64, teacher: &[f32]) -> Dataset {
         let best = (0..CLASSES).fold(0, |best, c| if scores[c] > scores[best] { c } else { best });
         labels.push(best);
     }
-    Dataset {
-        features: Array2::from_shape_vec((rows, INPUTS), x).expect("rows × 784 values"),
+    Dataset::classes(
+        Array2::from_shape_vec((rows, INPUTS), x).expect("rows × 784 values"),
         labels,
-        label_names: numeric_label_names(CLASSES),
-    }
+        numeric_label_names(CLASSES),
+    )
+    .expect("every label is a class")
 }
 
 /// Each seed reshuffles the previous order in place (Fisher–Yates from the end, j = r mod (i+1)).
@@ -261,7 +261,7 @@ pub fn run(
     }
     let correct = predictions
         .iter()
-        .zip(&workload.test.labels)
+        .zip(workload.test.class_indices().expect("class targets"))
         .filter(|(p, l)| p == l)
         .count();
 

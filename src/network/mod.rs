@@ -13,110 +13,22 @@
 //! The forward pass caches zˡ and aˡ in a [`Workspace`] sized once for a batch capacity, so a
 //! training step allocates nothing.
 
+mod builder;
+mod config;
+mod workspace;
+
 use ndarray::{Array2, ArrayView2, s};
-use serde::{Deserialize, Serialize};
+
+pub use builder::NetworkBuilder;
+pub use config::NetworkConfig;
+pub use workspace::{Gradients, Workspace};
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::head::Head;
-use crate::init::Init;
-use crate::layer::{Dense, DenseGradients};
-use crate::loss::{LossConfig, LossValue, Targets};
+use crate::layer::Dense;
+use crate::loss::{LossValue, Targets};
 use crate::scalar::Scalar;
-
-/// The architecture of a network: plain data, validated by [`NetworkConfig::head`] and
-/// [`Network::new`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkConfig {
-    /// Number of input features.
-    pub inputs: usize,
-    /// Units of each hidden layer, first to last (may be empty: a linear model).
-    pub hidden: Vec<usize>,
-    /// The activation of every hidden layer.
-    pub hidden_activation: Activation,
-    /// Number of output units (classes, or labels for multi-label).
-    pub outputs: usize,
-    /// The activation of the output layer (part of the head).
-    pub output_activation: Activation,
-    /// The loss (part of the head).
-    pub loss: LossConfig,
-    /// The weight initialisation.
-    #[serde(default)]
-    pub init: Init,
-    /// Run a pairing that is not a probability model anyway, clipped like Keras
-    /// ([`crate::head::HeadPath::Clipped`]); for experiments only.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub allow_unsafe: bool,
-}
-
-impl NetworkConfig {
-    /// Layer widths from input to output: [inputs, hidden…, outputs].
-    pub fn widths(&self) -> Vec<usize> {
-        let mut widths = vec![self.inputs];
-        widths.extend(&self.hidden);
-        widths.push(self.outputs);
-        widths
-    }
-
-    /// Checks the sizes and builds the head (refusing incompatible pairings).
-    pub fn head(&self) -> Result<Head> {
-        if self.inputs == 0 {
-            return Err(Error::invalid(
-                "inputs",
-                "a network needs at least 1 input feature",
-            ));
-        }
-        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            return Err(Error::invalid(
-                format!("hidden[{i}]"),
-                "a hidden layer needs at least 1 unit, got 0",
-            ));
-        }
-        if self.outputs == 0 {
-            return Err(Error::invalid(
-                "outputs",
-                "a network needs at least 1 output unit",
-            ));
-        }
-        if self.allow_unsafe {
-            Head::new_unsafe(self.output_activation, self.loss.clone(), self.outputs)
-        } else {
-            Head::new(self.output_activation, self.loss.clone(), self.outputs)
-        }
-    }
-
-    /// Number of classes the network predicts: its outputs, or 2 for a single (sigmoid)
-    /// output unit.
-    pub fn classes(&self) -> usize {
-        self.outputs.max(2)
-    }
-
-    /// Total number of weights and biases.
-    pub fn parameter_count(&self) -> usize {
-        self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()
-    }
-
-    /// One line: "64 → 128 relu → 10 softmax + categorical cross-entropy on probabilities
-    /// (fused), 9610 parameters".
-    pub fn describe(&self) -> String {
-        let mut text = self.inputs.to_string();
-        for h in &self.hidden {
-            text.push_str(&format!(" → {h} {}", self.hidden_activation));
-        }
-        let path = match self.head() {
-            Ok(head) => head.path().name().to_string(),
-            Err(_) => "refused".to_string(),
-        };
-        format!(
-            "{text} → {} {} + {} ({path}), {} parameters",
-            self.outputs,
-            self.output_activation,
-            self.loss.describe(),
-            self.parameter_count()
-        )
-    }
-}
 
 /// A network's parameters, head and threading.
 #[derive(Clone, Debug)]
@@ -125,68 +37,6 @@ pub struct Network<F> {
     head: Head,
     layers: Vec<Dense<F>>,
     threads: usize,
-}
-
-/// Cached forward values and backward buffers for batches of up to `capacity` rows.
-#[derive(Clone, Debug)]
-pub struct Workspace<F> {
-    capacity: usize,
-    /// zˡ for each layer.
-    pre_activations: Vec<Array2<F>>,
-    /// aˡ for each layer; the last holds the head's outputs.
-    activations: Vec<Array2<F>>,
-    /// δˡ = ∂C/∂zˡ for each layer.
-    deltas: Vec<Array2<F>>,
-}
-
-impl<F: Scalar> Workspace<F> {
-    /// The largest batch it holds.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// The pre-activations zˡ of layer `layer` from the last forward pass over `rows` rows.
-    pub fn pre_activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
-        self.pre_activations[layer].slice(s![..rows, ..])
-    }
-
-    /// The activations aˡ of layer `layer` from the last forward pass over `rows` rows.
-    pub fn activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
-        self.activations[layer].slice(s![..rows, ..])
-    }
-
-    /// The network outputs of the last forward pass over `rows` rows.
-    pub fn outputs(&self, rows: usize) -> ArrayView2<'_, F> {
-        let last = self.activations.len() - 1;
-        self.activations[last].slice(s![..rows, ..])
-    }
-}
-
-/// ∂C/∂θ for every layer, shaped like the parameters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Gradients<F> {
-    /// One entry per dense layer.
-    pub layers: Vec<DenseGradients<F>>,
-}
-
-impl<F: Scalar> Gradients<F> {
-    /// The global L2 norm ‖g‖ = √(Σ g²) over every weight and bias gradient.
-    pub fn norm(&self) -> f64 {
-        self.layers
-            .iter()
-            .flat_map(|l| l.weights.iter().chain(&l.bias))
-            .map(|g| g.f64() * g.f64())
-            .sum::<f64>()
-            .sqrt()
-    }
-
-    /// g ← factor · g.
-    pub fn scale(&mut self, factor: F) {
-        for l in &mut self.layers {
-            l.weights.mapv_inplace(|g| g * factor);
-            l.bias.mapv_inplace(|g| g * factor);
-        }
-    }
 }
 
 impl<F: Scalar> Network<F> {
@@ -289,12 +139,14 @@ impl<F: Scalar> Network<F> {
         }
     }
 
-    /// Threads the matrix products may use.
+    /// Threads the network's work may use: the matrix products, the element-wise loops, the
+    /// optimiser's update and the batch gather (the one parallelism setting; training sets it
+    /// from [`crate::TrainConfig::threads`]).
     pub fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Sets the threads the matrix products may use (1 = this thread only).
+    /// Sets the threads the network's work may use (1 = this thread only).
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
     }
@@ -384,13 +236,15 @@ impl<F: Scalar> Network<F> {
         inputs: ArrayView2<F>,
         workspace: &'w mut Workspace<F>,
     ) -> ArrayView2<'w, F> {
-        self.forward_pre_head(inputs.view(), workspace);
         let rows = inputs.nrows();
         let last = self.layers.len() - 1;
-        self.head.predict(
-            workspace.pre_activations[last].slice(s![..rows, ..]),
-            workspace.activations[last].slice_mut(s![..rows, ..]),
-        );
+        crate::kernels::with_threads(self.threads, || {
+            self.forward_pre_head(inputs.view(), workspace);
+            self.head.predict(
+                workspace.pre_activations[last].slice(s![..rows, ..]),
+                workspace.activations[last].slice_mut(s![..rows, ..]),
+            );
+        });
         workspace.activations[last].slice(s![..rows, ..])
     }
 
@@ -401,7 +255,9 @@ impl<F: Scalar> Network<F> {
         inputs: ArrayView2<F>,
         workspace: &'w mut Workspace<F>,
     ) -> ArrayView2<'w, F> {
-        self.forward_pre_head(inputs.view(), workspace);
+        crate::kernels::with_threads(self.threads, || {
+            self.forward_pre_head(inputs.view(), workspace)
+        });
         let last = self.layers.len() - 1;
         workspace.pre_activations[last].slice(s![..inputs.nrows(), ..])
     }
@@ -410,6 +266,19 @@ impl<F: Scalar> Network<F> {
     /// Returns the loss (for reduction `none`, the unreduced losses whose sum was
     /// differentiated).
     pub fn loss_and_gradients(
+        &self,
+        inputs: ArrayView2<F>,
+        targets: &Targets<F>,
+        workspace: &mut Workspace<F>,
+        gradients: &mut Gradients<F>,
+    ) -> Result<LossValue> {
+        crate::kernels::with_threads(self.threads, || {
+            self.loss_and_gradients_here(inputs, targets, workspace, gradients)
+        })
+    }
+
+    /// [`Network::loss_and_gradients`] on the current thread setting.
+    fn loss_and_gradients_here(
         &self,
         inputs: ArrayView2<F>,
         targets: &Targets<F>,
@@ -460,14 +329,16 @@ impl<F: Scalar> Network<F> {
         targets: &Targets<F>,
         workspace: &mut Workspace<F>,
     ) -> Result<LossValue> {
-        self.forward_pre_head(inputs.view(), workspace);
-        let rows = inputs.nrows();
-        let last = self.layers.len() - 1;
-        let z = workspace.pre_activations[last].slice(s![..rows, ..]);
-        let mut outputs = workspace.activations[last].slice_mut(s![..rows, ..]);
-        let loss = self.head.evaluate(z, targets, outputs.view_mut(), None)?;
-        self.head.predict(z, outputs);
-        Ok(loss)
+        crate::kernels::with_threads(self.threads, || {
+            self.forward_pre_head(inputs.view(), workspace);
+            let rows = inputs.nrows();
+            let last = self.layers.len() - 1;
+            let z = workspace.pre_activations[last].slice(s![..rows, ..]);
+            let mut outputs = workspace.activations[last].slice_mut(s![..rows, ..]);
+            let loss = self.head.evaluate(z, targets, outputs.view_mut(), None)?;
+            self.head.predict(z, outputs);
+            Ok(loss)
+        })
     }
 
     /// The loss over all rows of `inputs` in one forward pass, without gradients (allocates a
@@ -514,8 +385,9 @@ impl<F: Scalar> Network<F> {
 mod tests {
     use super::*;
     use crate::gradcheck::gradcheck_network;
+    use crate::init::Init;
     use crate::init::uniform_matrix;
-    use crate::loss::{LossInput, LossKind, Reduction};
+    use crate::loss::{LossConfig, LossInput, LossKind, Reduction};
 
     fn config(
         hidden: Vec<usize>,

@@ -1,0 +1,56 @@
+//! Flags that name a saved model and the rows to run it on, shared by evaluate, predict,
+//! diagnose, gradcheck and export.
+
+use std::path::PathBuf;
+
+use nabla::workflow::{ModelData, Rows};
+
+use super::data_args::DataArgs;
+
+/// A saved model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// The model file (safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The model's config JSON, for weights saved without nabla's metadata.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// A saved model and its rows.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelDataArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Which rows of the model's own data: test (held out), validation, train, all. Other data
+    /// is used whole.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Threads [default: the machine's cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl ModelDataArgs {
+    /// The library's request; `require_labels` for commands that score.
+    pub fn request(&self, require_labels: bool) -> anyhow::Result<ModelData> {
+        let rows: Rows = self.split.parse()?;
+        let mut request = ModelData::new(&self.model.model);
+        request.config = self.model.config.clone();
+        request.data = self.data.source(false)?;
+        request.rows = rows;
+        request.require_labels = require_labels;
+        if let Some(threads) = self.threads {
+            anyhow::ensure!(
+                (1..=nabla::train::MAX_THREADS).contains(&threads),
+                "--threads must be from 1 to {}, got {threads}",
+                nabla::train::MAX_THREADS
+            );
+            request.threads = threads;
+        }
+        Ok(request)
+    }
+}

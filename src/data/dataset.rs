@@ -1,0 +1,272 @@
+//! [`Dataset`]: the in-memory table of examples (features) and what they are trained to
+//! predict ([`Labels`]).
+
+use ndarray::{Array2, Axis};
+
+use super::labels::{Labels, Task};
+use crate::error::{Error, Result};
+
+/// A table of examples: one row per example, one column per feature, and the rows' targets.
+///
+/// ```
+/// use nabla::data::{Dataset, Labels};
+/// use nabla::ndarray::array;
+///
+/// let data = Dataset::classes(
+///     array![[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]],
+///     vec![1, 0, 1],
+///     vec!["no".into(), "yes".into()],
+/// )?;
+/// assert_eq!((data.len(), data.feature_count()), (3, 2));
+/// assert_eq!(data.class_counts(), vec![1, 2]);
+/// # Ok::<(), nabla::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// One row per example, one column per feature.
+    pub features: Array2<f32>,
+    /// The rows' targets (classes, multi-label values, distributions, real values, or none).
+    pub labels: Labels,
+    /// The name of each feature column (from a CSV header), empty when the source has none.
+    pub feature_names: Vec<String>,
+}
+
+impl Dataset {
+    /// Rows to predict on: features without targets.
+    pub fn unlabelled(features: Array2<f32>) -> Dataset {
+        Dataset {
+            features,
+            labels: Labels::None,
+            feature_names: Vec::new(),
+        }
+    }
+
+    /// Rows with one class index each, in `0..names.len()`.
+    ///
+    /// # Errors
+    /// A class count that differs from the row count, or an index without a name.
+    pub fn classes(
+        features: Array2<f32>,
+        indices: Vec<usize>,
+        names: Vec<String>,
+    ) -> Result<Dataset> {
+        if let Some((row, &c)) = indices.iter().enumerate().find(|(_, c)| **c >= names.len()) {
+            return Err(Error::invalid(
+                format!("label of row {row}"),
+                format!("class {c} has no name: {} classes are named", names.len()),
+            ));
+        }
+        Dataset::with_labels(features, Labels::Classes { indices, names })
+    }
+
+    /// Rows with dense targets (`values`: rows × outputs) of the given task; `names` name the
+    /// outputs ("y0", "y1", … when empty).
+    ///
+    /// # Errors
+    /// A target row count that differs from the feature rows, a class task (use
+    /// [`Dataset::classes`]), or a name count that differs from the columns.
+    pub fn values(
+        features: Array2<f32>,
+        task: Task,
+        values: Array2<f32>,
+        names: Vec<String>,
+    ) -> Result<Dataset> {
+        if task == Task::Classes {
+            return Err(Error::invalid(
+                "task",
+                "class targets are indices: build them with Dataset::classes",
+            ));
+        }
+        let names = if names.is_empty() {
+            (0..values.ncols()).map(|c| format!("y{c}")).collect()
+        } else {
+            names
+        };
+        if names.len() != values.ncols() {
+            return Err(Error::invalid(
+                "target names",
+                format!(
+                    "{} names for {} target columns",
+                    names.len(),
+                    values.ncols()
+                ),
+            ));
+        }
+        Dataset::with_labels(
+            features,
+            Labels::Values {
+                task,
+                values,
+                names,
+            },
+        )
+    }
+
+    /// Features with the given targets.
+    ///
+    /// # Errors
+    /// Targets for a different number of rows.
+    pub fn with_labels(features: Array2<f32>, labels: Labels) -> Result<Dataset> {
+        if !matches!(labels, Labels::None) && labels.len() != features.nrows() {
+            return Err(Error::invalid(
+                "targets",
+                format!(
+                    "{} targets for {} feature rows",
+                    labels.len(),
+                    features.nrows()
+                ),
+            ));
+        }
+        // The training step gathers rows from contiguous slices.
+        let features = features.as_standard_layout().into_owned();
+        let labels = match labels {
+            Labels::Values {
+                task,
+                values,
+                names,
+            } => Labels::Values {
+                task,
+                values: values.as_standard_layout().into_owned(),
+                names,
+            },
+            other => other,
+        };
+        Ok(Dataset {
+            features,
+            labels,
+            feature_names: Vec::new(),
+        })
+    }
+
+    /// The same rows with feature names.
+    pub fn with_feature_names(mut self, names: Vec<String>) -> Dataset {
+        self.feature_names = names;
+        self
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.features.nrows()
+    }
+
+    /// Whether there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of features per example.
+    pub fn feature_count(&self) -> usize {
+        self.features.ncols()
+    }
+
+    /// The kind of target, or `None` for unlabelled rows.
+    pub fn task(&self) -> Option<Task> {
+        self.labels.task()
+    }
+
+    /// The class or target-column names.
+    pub fn label_names(&self) -> &[String] {
+        self.labels.names()
+    }
+
+    /// The class index of each row, for class targets.
+    pub fn class_indices(&self) -> Option<&[usize]> {
+        match &self.labels {
+            Labels::Classes { indices, .. } => Some(indices),
+            _ => None,
+        }
+    }
+
+    /// Number of classes (or target columns) the targets describe.
+    pub fn target_width(&self) -> usize {
+        self.labels.names().len()
+    }
+
+    /// Whether every row has a target.
+    pub fn is_labelled(&self) -> bool {
+        !self.is_empty() && self.labels.len() == self.len()
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        Dataset {
+            features: self.features.select(Axis(0), indices),
+            labels: self.labels.select(indices),
+            feature_names: self.feature_names.clone(),
+        }
+    }
+
+    /// How many rows carry each class (class targets), or each arg-max (distributions).
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.target_width()];
+        match &self.labels {
+            Labels::Classes { indices, .. } => {
+                for &label in indices {
+                    counts[label] += 1;
+                }
+            }
+            Labels::Values {
+                task: Task::Distribution,
+                ..
+            } => {
+                for stratum in self.labels.strata() {
+                    counts[stratum] += 1;
+                }
+            }
+            _ => counts.clear(),
+        }
+        counts
+    }
+
+    /// Re-expresses the targets in terms of `names` (a model's classes or outputs): class
+    /// indices are matched by name; dense targets must have the same columns.
+    ///
+    /// # Errors
+    /// A label whose name is not among `names` (with the row it first occurs in), or target
+    /// columns other than the model's.
+    pub fn relabel(&mut self, names: &[String]) -> Result<(), String> {
+        match &mut self.labels {
+            Labels::None => Ok(()),
+            Labels::Values { names: own, .. } => {
+                if own == names {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the target columns ({}) are not the model's outputs ({})",
+                        own.join(", "),
+                        names.join(", ")
+                    ))
+                }
+            }
+            Labels::Classes {
+                indices,
+                names: own,
+            } => {
+                if own == names {
+                    return Ok(());
+                }
+                let mapping: Vec<Option<usize>> = own
+                    .iter()
+                    .map(|n| names.iter().position(|m| m == n))
+                    .collect();
+                if let Some((row, &label)) = indices
+                    .iter()
+                    .enumerate()
+                    .find(|(_, l)| mapping[**l].is_none())
+                {
+                    return Err(format!(
+                        "row {row}: label '{}' is not one of the model's {} classes ({})",
+                        own[label],
+                        names.len(),
+                        names.join(", ")
+                    ));
+                }
+                for label in indices.iter_mut() {
+                    *label = mapping[*label].expect("checked above");
+                }
+                *own = names.to_vec();
+                Ok(())
+            }
+        }
+    }
+}

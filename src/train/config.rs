@@ -1,0 +1,201 @@
+//! [`TrainConfig`]: how to train, as plain data with defaults and named setters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::optim::{OptimizerConfig, OptimizerKind};
+use crate::schedule::Schedule;
+
+/// The default interval of the activation and gradient checks.
+pub const DEFAULT_CHECK_EVERY: usize = 100;
+
+/// The threads of this machine (what [`TrainConfig::default`] uses).
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// How to train. Every field has a default ([`TrainConfig::default`]: Adam at η = 0.001,
+/// batches of 32, 20 epochs, seed 0, this machine's threads) and a setter of the same name.
+///
+/// ```
+/// use nabla::{OptimizerConfig, OptimizerKind, TrainConfig};
+///
+/// let config = TrainConfig::default()
+///     .optimizer(OptimizerConfig::default_for(OptimizerKind::Sgd).momentum(0.9))
+///     .batch_size(64)
+///     .epochs(5)
+///     .seed(7)
+///     .threads(1);
+/// assert_eq!((config.batch_size, config.epochs, config.seed), (64, 5, 7));
+/// assert_eq!(config.optimizer.learning_rate, 0.1); // SGD's default rate
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The optimiser and its base learning rate.
+    pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule over epochs.
+    pub schedule: Schedule,
+    /// Rows per mini-batch (the last batch of an epoch may be smaller).
+    pub batch_size: usize,
+    /// Passes over the training rows.
+    pub epochs: usize,
+    /// Seed of the shuffles.
+    pub seed: u64,
+    /// Threads for the network's work (products, element-wise loops, updates); training sets
+    /// the network's [`threads`](crate::Network::threads) to this.
+    pub threads: usize,
+    /// Stop after this many epochs without a lower validation loss, keeping the best weights.
+    pub patience: Option<usize>,
+    /// Rescale the gradients when their global L2 norm exceeds this (PyTorch's
+    /// `clip_grad_norm_`: g ← g · max / (‖g‖ + 1e-6)).
+    pub clip_grad_norm: Option<f64>,
+    /// Check activations and gradients for NaN/∞ every this many steps (1 = every step, as
+    /// `--detect-anomalies`; the loss is checked every step regardless).
+    pub check_every: usize,
+    /// Hand a checkpoint to the observer every this many steps.
+    pub checkpoint_every: Option<usize>,
+    /// Stop at the first NaN/∞ (on by default; experiments that measure divergence, such as
+    /// `compare-heads`, turn it off).
+    pub stop_on_faults: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            optimizer: OptimizerConfig::default_for(OptimizerKind::Adam),
+            schedule: Schedule::Constant,
+            batch_size: 32,
+            epochs: 20,
+            seed: 0,
+            threads: available_threads(),
+            patience: None,
+            clip_grad_norm: None,
+            check_every: DEFAULT_CHECK_EVERY,
+            checkpoint_every: None,
+            stop_on_faults: true,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The optimiser.
+    pub fn optimizer(mut self, optimizer: OptimizerConfig) -> Self {
+        self.optimizer = optimizer;
+        self
+    }
+
+    /// The optimiser's base learning rate η.
+    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
+        self.optimizer.learning_rate = learning_rate;
+        self
+    }
+
+    /// The learning-rate schedule.
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// Rows per mini-batch.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Passes over the training rows.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Seed of the shuffles.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Threads for the network's work.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Early stopping: stop after `epochs` epochs without a lower validation loss.
+    pub fn patience(mut self, epochs: usize) -> Self {
+        self.patience = Some(epochs);
+        self
+    }
+
+    /// Gradient clipping to a global L2 norm.
+    pub fn clip_grad_norm(mut self, max: f64) -> Self {
+        self.clip_grad_norm = Some(max);
+        self
+    }
+
+    /// Checks for NaN/∞ in activations and gradients every `steps` steps.
+    pub fn check_every(mut self, steps: usize) -> Self {
+        self.check_every = steps;
+        self
+    }
+
+    /// A checkpoint for the observer every `steps` steps.
+    pub fn checkpoint_every(mut self, steps: usize) -> Self {
+        self.checkpoint_every = Some(steps);
+        self
+    }
+
+    /// Whether the first NaN/∞ stops the run.
+    pub fn stop_on_faults(mut self, stop: bool) -> Self {
+        self.stop_on_faults = stop;
+        self
+    }
+
+    /// Refuses zero batch sizes, epochs or threads, and bad optimiser settings.
+    pub fn validate(&self) -> Result<()> {
+        for (field, value) in [
+            ("batch size", self.batch_size),
+            ("epochs", self.epochs),
+            ("threads", self.threads),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(field, "must be at least 1, got 0"));
+            }
+        }
+        if self.threads > MAX_THREADS {
+            return Err(Error::invalid(
+                "threads",
+                format!(
+                    "{} is more than {MAX_THREADS}, the most nabla runs (this machine has {})",
+                    self.threads,
+                    available_threads()
+                ),
+            ));
+        }
+        if self.check_every == 0 || self.checkpoint_every == Some(0) {
+            return Err(Error::invalid(
+                "check/checkpoint interval",
+                "must be at least 1 step",
+            ));
+        }
+        if let Some(max) = self.clip_grad_norm
+            && !(max.is_finite() && max > 0.0)
+        {
+            return Err(Error::invalid(
+                "clip-grad-norm",
+                format!("{max} must be a finite number > 0"),
+            ));
+        }
+        if self.patience == Some(0) {
+            return Err(Error::invalid(
+                "patience",
+                "must be at least 1 epoch, got 0",
+            ));
+        }
+        self.optimizer.validate()
+    }
+}
+
+/// The most threads a network runs on: each is a spinning helper, and beyond the machine's
+/// cores they only slow each other down.
+pub const MAX_THREADS: usize = 256;

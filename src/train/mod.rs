@@ -1,0 +1,291 @@
+//! The training loop: seeded shuffles, mini-batches, optimiser steps, schedules, validation,
+//! early stopping, checkpoints and resume.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `config.rs` | [`TrainConfig`]: how to train, with defaults and setters |
+//! | `stepper.rs` | [`Stepper`]: one allocation-free step (gather, forward/backward, clip, update) |
+//! | `run.rs` | the epochs: NaN/∞ checks, validation, early stopping, checkpoints, stop requests |
+//! | `state.rs` | [`EpochReport`], [`Observer`], [`Checkpoint`], [`TrainState`], [`Anomaly`], [`TrainOutcome`] |
+//!
+//! Determinism: epoch e visits the rows in the order of a ChaCha8 shuffle seeded by (seed, e),
+//! weights come from the seed (`init.rs`), and matrix products split work the same way for a
+//! given thread count, so the same seed and thread count give the same run, bit for bit.
+
+mod config;
+mod run;
+mod state;
+mod stepper;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
+pub use state::{
+    Anomaly, Checkpoint, EpochReport, Observer, Silent, TrainOutcome, TrainState, duration,
+};
+pub use stepper::Stepper;
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::loss::Reduction;
+use crate::network::Network;
+
+/// Mixed into the seed of the shuffles so they never share a stream with the weights.
+const SHUFFLE_SALT: u64 = 0x5348_5546_464c_4521;
+
+/// The row order of epoch `epoch`: a seeded shuffle of 0..rows.
+pub fn epoch_order(rows: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SHUFFLE_SALT);
+    rng.set_stream(epoch as u64);
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.shuffle(&mut rng);
+    order
+}
+
+/// Trains `network` on `data` as `config` says, with no validation rows and no observer (see
+/// [`Trainer`] for those).
+///
+/// ```
+/// use nabla::data::{Synthetic, generate};
+/// use nabla::{NetworkConfig, TrainConfig, evaluate, train};
+///
+/// let data = generate(Synthetic::Moons, 400, 0.1, 0)?;
+/// let mut network = NetworkConfig::for_data(&data).hidden([16]).build(0)?;
+/// let config = TrainConfig::default().learning_rate(0.01).epochs(30).threads(1);
+/// let outcome = train(&mut network, &data, &config)?;
+/// assert_eq!(outcome.history.len(), 30);
+/// assert!(evaluate(&network, &data)?.accuracy().unwrap() > 0.9);
+/// # Ok::<(), nabla::Error>(())
+/// ```
+pub fn train(
+    network: &mut Network<f32>,
+    data: &Dataset,
+    config: &TrainConfig,
+) -> Result<TrainOutcome> {
+    Trainer::new(config).run(network, data)
+}
+
+/// A training run with the optional parts: validation rows (for the per-epoch report and early
+/// stopping), an [`Observer`] (progress, checkpoints, stop requests) and a checkpoint to
+/// resume from.
+///
+/// ```
+/// use nabla::data::{Synthetic, generate};
+/// use nabla::train::{EpochReport, Observer, Trainer};
+/// use nabla::{NetworkConfig, TrainConfig};
+///
+/// struct Log(Vec<f64>);
+/// impl Observer for Log {
+///     fn epoch_finished(&mut self, report: &EpochReport) {
+///         self.0.push(report.validation_loss.unwrap());
+///     }
+/// }
+///
+/// let data = generate(Synthetic::Blobs, 300, 0.0, 1)?;
+/// let validation = generate(Synthetic::Blobs, 100, 0.0, 2)?;
+/// let mut network = NetworkConfig::for_data(&data).hidden([8]).build(0)?;
+/// let mut log = Log(Vec::new());
+/// Trainer::new(&TrainConfig::default().epochs(3).threads(1))
+///     .validation(&validation)
+///     .observer(&mut log)
+///     .run(&mut network, &data)?;
+/// assert_eq!(log.0.len(), 3);
+/// # Ok::<(), nabla::Error>(())
+/// ```
+pub struct Trainer<'a> {
+    config: &'a TrainConfig,
+    validation: Option<&'a Dataset>,
+    observer: Option<&'a mut dyn Observer>,
+    resume: Option<Checkpoint>,
+}
+
+impl<'a> Trainer<'a> {
+    /// A run with `config`, no validation rows, no observer, from the network's current weights.
+    pub fn new(config: &'a TrainConfig) -> Self {
+        Trainer {
+            config,
+            validation: None,
+            observer: None,
+            resume: None,
+        }
+    }
+
+    /// Rows to evaluate after each epoch (and to watch for early stopping).
+    pub fn validation(mut self, rows: &'a Dataset) -> Self {
+        self.validation = Some(rows);
+        self
+    }
+
+    /// Validation rows when there are any.
+    pub fn validation_if_any(mut self, rows: Option<&'a Dataset>) -> Self {
+        self.validation = rows;
+        self
+    }
+
+    /// Receives progress and checkpoints, and may ask to stop.
+    pub fn observer(mut self, observer: &'a mut dyn Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Continues from a checkpoint: its weights, optimiser state, position and history, so the
+    /// run ends exactly as an uninterrupted one would (same data, seed and thread count).
+    pub fn resume(mut self, checkpoint: Option<Checkpoint>) -> Self {
+        self.resume = checkpoint;
+        self
+    }
+
+    /// Trains `network` on `data`.
+    ///
+    /// # Errors
+    /// A config that does not validate, data that does not fit the network or has no targets,
+    /// early stopping without validation rows, a checkpoint that does not fit, an observer's
+    /// error, or [`Error::Anomaly`] when NaN/∞ stops the run.
+    pub fn run(self, network: &mut Network<f32>, data: &Dataset) -> Result<TrainOutcome> {
+        let config = self.config;
+        config.validate()?;
+        if !data.is_labelled() {
+            return Err(Error::invalid(
+                "training data",
+                "needs at least one row, and a target for every row",
+            ));
+        }
+        if data.feature_count() != network.config().inputs {
+            return Err(Error::invalid(
+                "training data",
+                format!(
+                    "{} features per row, the network takes {}",
+                    data.feature_count(),
+                    network.config().inputs
+                ),
+            ));
+        }
+        if network.head().loss().reduction == Reduction::None {
+            return Err(Error::invalid(
+                "reduction",
+                "training needs a scalar loss: use mean, batch-mean or sum",
+            ));
+        }
+        data.labels.check_for(network.head().loss().kind)?;
+        if config.patience.is_some() && self.validation.is_none_or(Dataset::is_empty) {
+            return Err(Error::invalid(
+                "patience",
+                "early stopping needs validation rows (--validation-split > 0)",
+            ));
+        }
+        network.set_threads(config.threads);
+        let mut silent = Silent;
+        let observer = match self.observer {
+            Some(observer) => observer,
+            None => &mut silent,
+        };
+        run::run(
+            network,
+            data,
+            self.validation,
+            config,
+            observer,
+            self.resume,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::data::{Synthetic, generate};
+    use crate::init::Init;
+    use crate::loss::{LossConfig, LossInput, LossKind};
+    use crate::metrics::evaluate;
+    use crate::network::NetworkConfig;
+
+    fn setup() -> (Network<f32>, Dataset, TrainConfig) {
+        let data = generate(Synthetic::Moons, 400, 0.1, 3).unwrap();
+        let network = Network::new(
+            NetworkConfig {
+                inputs: 2,
+                hidden: vec![16],
+                hidden_activation: Activation::Relu,
+                outputs: 2,
+                output_activation: Activation::Softmax,
+                loss: LossConfig::new(LossKind::CrossEntropy, LossInput::Probabilities),
+                init: Init::Auto,
+                allow_unsafe: false,
+            },
+            1,
+        )
+        .unwrap();
+        let config = TrainConfig::default()
+            .learning_rate(0.01)
+            .epochs(30)
+            .seed(5)
+            .threads(1);
+        (network, data, config)
+    }
+
+    #[test]
+    fn training_learns_moons_and_is_reproducible() {
+        let (mut a, data, config) = setup();
+        let mut b = a.clone();
+        let outcome = train(&mut a, &data, &config).unwrap();
+        train(&mut b, &data, &config).unwrap();
+        assert_eq!(
+            a.layers(),
+            b.layers(),
+            "same seed and threads, same weights"
+        );
+        let first = outcome.history[0].train_loss;
+        let last = outcome.history.last().unwrap().train_loss;
+        assert!(last < first / 3.0, "loss {first} → {last}");
+        let accuracy = evaluate(&a, &data).unwrap().accuracy().unwrap();
+        assert!(accuracy > 0.95, "{accuracy}");
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_weights() {
+        let (mut network, data, mut config) = setup();
+        config.patience = Some(2);
+        config.epochs = 200;
+        config.optimizer.learning_rate = 0.05;
+        let validation = generate(Synthetic::Moons, 100, 0.3, 9).unwrap();
+        let outcome = Trainer::new(&config)
+            .validation(&validation)
+            .run(&mut network, &data)
+            .unwrap();
+        let best = outcome.best_epoch.unwrap();
+        assert!(
+            outcome.stopped_early,
+            "200 epochs at lr 0.05 should overfit noisy moons"
+        );
+        assert_eq!(outcome.history.len(), best + 2);
+        let best_loss = outcome.history[best - 1].validation_loss.unwrap();
+        let now = evaluate(&network, &validation).unwrap().loss;
+        assert!(
+            (now - best_loss).abs() < 1e-9,
+            "restored {now} vs best {best_loss}"
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let (mut network, data, mut config) = setup();
+        config.batch_size = 0;
+        assert!(
+            train(&mut network, &data, &config)
+                .unwrap_err()
+                .to_string()
+                .contains("batch size")
+        );
+        config.batch_size = 8;
+        config.patience = Some(3);
+        assert!(
+            train(&mut network, &data, &config)
+                .unwrap_err()
+                .to_string()
+                .contains("validation")
+        );
+    }
+}

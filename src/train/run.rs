@@ -1,0 +1,179 @@
+//! The epochs of a run: seeded shuffles, steps, the NaN/∞ checks, validation, early stopping,
+//! checkpoints and stop requests.
+
+use std::time::Instant;
+
+use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
+use super::{Stepper, TrainConfig, epoch_order};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::layer::Dense;
+use crate::loss::Reduction;
+use crate::metrics::evaluate;
+use crate::network::Network;
+
+/// The epochs of a run (see [`super::Trainer::run`]); `config` is validated and the network's
+/// threads set.
+pub(super) fn run(
+    network: &mut Network<f32>,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &TrainConfig,
+    observer: &mut dyn Observer,
+    resume: Option<Checkpoint>,
+) -> Result<TrainOutcome> {
+    let rows = train.len();
+    let batch = config.batch_size.min(rows);
+    let mut stepper = Stepper::new(network, train, config.optimizer.clone(), batch)?;
+    let summed = network.head().loss().reduction == Reduction::Sum;
+    let validation = validation.filter(|v| !v.is_empty());
+
+    let mut state = TrainState::default();
+    let mut best_layers: Option<Vec<Dense<f32>>> = None;
+    if let Some(checkpoint) = resume {
+        checkpoint.fits(network)?;
+        network.layers_mut().clone_from_slice(&checkpoint.layers);
+        stepper.optimizer_mut().restore(&checkpoint.optimizer)?;
+        state = checkpoint.state;
+        best_layers = checkpoint.best_layers;
+    }
+    // The last state known to be free of NaN/∞, written out if a fault stops the run.
+    let mut good = Checkpoint {
+        state: state.clone(),
+        layers: network.layers().to_vec(),
+        optimizer: stepper.optimizer().state(),
+        best_layers: best_layers.clone(),
+    };
+    let mut stopped_early = false;
+    while state.epoch < config.epochs {
+        let epoch = state.epoch;
+        let learning_rate =
+            config
+                .schedule
+                .learning_rate(config.optimizer.learning_rate, epoch, config.epochs);
+        stepper.optimizer_mut().set_learning_rate(learning_rate);
+        let order = epoch_order(rows, config.seed, epoch);
+        observer.epoch_started(epoch + 1, config.epochs, rows.div_ceil(batch));
+        let started = Instant::now();
+        // Rows trained in this process this epoch: a resumed epoch's throughput counts only
+        // the steps it ran.
+        let mut rows_run = 0usize;
+        for chunk in order.chunks(batch).skip(state.step) {
+            let due =
+                config.stop_on_faults && (state.global_step + 1) % config.check_every as u64 == 0;
+            let (loss, fault) = match stepper.gradients_for(network, chunk) {
+                // Forward order: the first layer holding NaN/∞ is the most telling; the loss
+                // alone when the layers were not checked this step.
+                Ok(loss) => (
+                    loss,
+                    if due { stepper.fault(network) } else { None }.or_else(|| {
+                        (config.stop_on_faults && !loss.is_finite())
+                            .then(|| "the loss (check every step with --detect-anomalies to find the layer)".to_string())
+                    }),
+                ),
+                // The loss refuses non-finite outputs: that is a fault in the layers before it.
+                Err(error) => match stepper.fault(network).filter(|_| config.stop_on_faults) {
+                    Some(place) => (f64::NAN, Some(place)),
+                    None => return Err(error),
+                },
+            };
+            if let Some(place) = fault {
+                observer.checkpoint(&good)?;
+                return Err(Error::Anomaly(Box::new(Anomaly {
+                    epoch: epoch + 1,
+                    step: state.step + 1,
+                    global_step: state.global_step + 1,
+                    place,
+                })));
+            }
+            if due {
+                // Checked clean before its update: this state is good.
+                good.state.clone_from(&state);
+                for (target, source) in good.layers.iter_mut().zip(network.layers()) {
+                    target.weights.assign(&source.weights);
+                    target.bias.assign(&source.bias);
+                }
+                stepper.optimizer().state_into(&mut good.optimizer);
+                good.best_layers.clone_from(&best_layers);
+            }
+            stepper.apply(network, config.clip_grad_norm);
+            state.epoch_loss_total += if summed {
+                loss
+            } else {
+                loss * chunk.len() as f64
+            };
+            state.step += 1;
+            state.global_step += 1;
+            rows_run += chunk.len();
+            observer.batch_finished(loss, chunk.len());
+            let stop = observer.stop_requested();
+            if stop
+                || config
+                    .checkpoint_every
+                    .is_some_and(|every| state.global_step % every as u64 == 0)
+            {
+                observer.checkpoint(&Checkpoint {
+                    state: state.clone(),
+                    layers: network.layers().to_vec(),
+                    optimizer: stepper.optimizer().state(),
+                    best_layers: best_layers.clone(),
+                })?;
+            }
+            if stop {
+                return Ok(TrainOutcome {
+                    history: state.history,
+                    best_epoch: state.best.map(|(_, epoch)| epoch),
+                    stopped_early: false,
+                    interrupted: true,
+                });
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let evaluation = validation.map(|v| evaluate(network, v)).transpose()?;
+        let headline = |name: &str| {
+            evaluation
+                .as_ref()
+                .map(|e| e.headline())
+                .filter(|(n, _)| *n == name)
+                .map(|(_, value)| value)
+        };
+        let report = EpochReport {
+            epoch: epoch + 1,
+            train_loss: state.epoch_loss_total / rows as f64,
+            validation_loss: evaluation.as_ref().map(|e| e.loss),
+            validation_accuracy: headline("accuracy"),
+            validation_micro_f1: headline("micro-F1"),
+            validation_r2: headline("R²"),
+            learning_rate,
+            seconds,
+            samples_per_second: rows_run as f64 / seconds.max(1e-9),
+        };
+        observer.epoch_finished(&report);
+        observer.epoch_network(network);
+        state.history.push(report);
+        state.epoch += 1;
+        state.step = 0;
+        state.epoch_loss_total = 0.0;
+
+        if let (Some(patience), Some(evaluation)) = (config.patience, &evaluation) {
+            let improved = state.best.is_none_or(|(loss, _)| evaluation.loss < loss);
+            if improved {
+                state.best = Some((evaluation.loss, epoch + 1));
+                best_layers = Some(network.layers().to_vec());
+            } else if state.best.is_some_and(|(_, at)| epoch + 1 - at >= patience) {
+                stopped_early = epoch + 1 < config.epochs;
+                break;
+            }
+        }
+    }
+    let best_epoch = state.best.map(|(_, epoch)| epoch);
+    if let Some(layers) = best_layers {
+        network.layers_mut().clone_from_slice(&layers);
+    }
+    Ok(TrainOutcome {
+        history: state.history,
+        best_epoch,
+        stopped_early,
+        interrupted: false,
+    })
+}

@@ -1,0 +1,25 @@
+//! What each `nabla` command does, as library functions a Rust or Python program calls the
+//! same way: the command line only turns flags into these configs and prints what they report.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `train_run.rs` | [`TrainRun`], [`run_training`]: prepare, build, resume, train, save, draw, score |
+//! | `compare_heads.rs` | [`CompareHeads`]: the same network with each output, measured over seeds |
+//! | `model_data.rs` | [`ModelData`], [`load_model_and_rows`]: a saved model and its rows (the held-out ones by default) |
+//! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
+//! | `signature.rs` | [`RunSignature`]: what a run depends on, checked when it resumes |
+
+mod compare_heads;
+mod model_data;
+mod predictions;
+mod signature;
+mod train_run;
+
+pub use compare_heads::{
+    CompareHeads, HeadRow, HeadRun, compare_heads, conclusion, prepare_comparison, table_header,
+    table_row,
+};
+pub use model_data::{Loaded, ModelData, Rows, load_model_and_rows};
+pub use predictions::Predictions;
+pub use signature::RunSignature;
+pub use train_run::{Collect, Reporter, RunOutcome, TrainRun, plural, run_training};
