@@ -73,8 +73,9 @@ pub fn run_bench(
     if !args.json {
         writeln!(
             out,
-            "data generated in {data_seconds:.2} s; {} threads",
-            args.threads
+            "data generated in {data_seconds:.2} s; {} threads; kernel {}",
+            args.threads,
+            nabla::kernels::kernel_name()
         )?;
         writeln!(
             out,

@@ -17,8 +17,11 @@ use crate::activation::Activation;
 use crate::head::{Head, IncompatibleHead};
 use crate::loss::{LossConfig, LossInput, LossKind};
 
+use super::advice::advice;
 use super::expr::build::*;
 use super::expr::{Expr, Index, Symbol, Var};
+use super::region::region;
+use super::simplify::{indexed_simplifications, scalar_simplifications};
 
 /// One output unit, or K outputs with unit i differentiated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +140,7 @@ fn symbols(form: Form) -> Symbols {
 }
 
 /// (1/n) Σₓ of `e`, with a leading minus sign moved in front: −(1/n) Σₓ …
-fn averaged(e: Expr) -> Expr {
+pub(super) fn averaged(e: Expr) -> Expr {
     match e {
         Expr::Neg(inner) => neg(mean(*inner)),
         other => mean(other),
@@ -145,7 +148,7 @@ fn averaged(e: Expr) -> Expr {
 }
 
 /// The product of `factors`, with a minus sign of the first factor moved in front.
-fn scaled(mut factors: Vec<Expr>) -> Expr {
+pub(super) fn scaled(mut factors: Vec<Expr>) -> Expr {
     match factors.first().cloned() {
         Some(Expr::Neg(inner)) => {
             factors[0] = *inner;
@@ -155,7 +158,7 @@ fn scaled(mut factors: Vec<Expr>) -> Expr {
     }
 }
 
-fn one_minus(e: Expr) -> Expr {
+pub(super) fn one_minus(e: Expr) -> Expr {
     sub(num(1.0), e)
 }
 
@@ -200,7 +203,7 @@ fn loss_parts(loss: LossKind, form: Form) -> (Expr, Expr, &'static str) {
 }
 
 /// σ′ in closed form (in terms of z and a = σ(z)), with the reason.
-fn slope_closed(activation: Activation, z: &Expr, a: &Expr) -> (Expr, String) {
+pub(super) fn slope_closed(activation: Activation, z: &Expr, a: &Expr) -> (Expr, String) {
     match activation {
         Activation::Identity => (num(1.0), "the identity's slope is 1".into()),
         Activation::Relu => (
@@ -451,290 +454,5 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
         region,
         undefined_where,
         advice,
-    }
-}
-
-fn scalar_simplifications(
-    activation: Activation,
-    loss: LossKind,
-    closed: &Expr,
-    steps: &mut Vec<Step>,
-) {
-    let (a, y, z, x_j) = (
-        var(Symbol::A),
-        var(Symbol::Y),
-        var(Symbol::Z),
-        at(Symbol::X, Index::J),
-    );
-    let gradient = |expr: Expr, why: &str| Step {
-        side: Side::Gradient,
-        expr: averaged(expr),
-        why: why.into(),
-    };
-    let over_z = || {
-        div(
-            mul(vec![sub(z.clone(), y.clone()), x_j.clone()]),
-            mul(vec![z.clone(), one_minus(z.clone())]),
-        )
-    };
-    match loss {
-        LossKind::BinaryCrossEntropy => {
-            steps.push(gradient(
-                div(
-                    mul(vec![sub(a.clone(), y.clone()), closed.clone(), x_j.clone()]),
-                    mul(vec![a.clone(), one_minus(a.clone())]),
-                ),
-                "over a common denominator: y/a − (1 − y)/(1 − a) = (y − a)/(a(1 − a))",
-            ));
-            match activation {
-                Activation::Sigmoid => steps.push(gradient(
-                    mul(vec![sub(a, y), x_j]),
-                    "σ′(z) = a(1 − a) cancels the denominator: nothing is left to divide by",
-                )),
-                Activation::Identity => steps.push(gradient(over_z(), "a = z and the slope is 1")),
-                Activation::Relu | Activation::LeakyRelu { .. } => steps.push(gradient(
-                    over_z(),
-                    "where both logarithms are defined, 0 < z < 1, the unit is linear: a = z and the slope is 1",
-                )),
-                Activation::Tanh => steps.push(gradient(
-                    div(mul(vec![sub(a.clone(), y), add(vec![num(1.0), a.clone()]), x_j]), a),
-                    "1 − a² = (1 − a)(1 + a) cancels (1 − a), but the division by a remains",
-                )),
-                _ => {}
-            }
-        }
-        LossKind::Mse if activation == Activation::Identity => {
-            steps.push(gradient(mul(vec![num(2.0), sub(z, y), x_j]), "a = z"));
-        }
-        _ => {}
-    }
-}
-
-fn indexed_simplifications(
-    activation: Activation,
-    loss: LossKind,
-    g_k: &Expr,
-    g_i: &Expr,
-    steps: &mut Vec<Step>,
-) {
-    let (a_i, y_i, z_i, x_j) = (
-        at(Symbol::A, Index::I),
-        at(Symbol::Y, Index::I),
-        at(Symbol::Z, Index::I),
-        at(Symbol::X, Index::J),
-    );
-    let (a_k, y_k) = (at(Symbol::A, Index::K), at(Symbol::Y, Index::K));
-    let gradient = |expr: Expr, why: &str| Step {
-        side: Side::Gradient,
-        expr: averaged(expr),
-        why: why.into(),
-    };
-    match activation {
-        Activation::Softmax => {
-            steps.push(gradient(
-                mul(vec![
-                    a_i.clone(),
-                    sub(
-                        g_i.clone(),
-                        sum(Index::K, mul(vec![g_k.clone(), a_k.clone()])),
-                    ),
-                    x_j.clone(),
-                ]),
-                "δₖᵢ keeps only k = i: Σₖ gₖ aₖ(δₖᵢ − aᵢ) = aᵢ(gᵢ − Σₖ gₖ aₖ)",
-            ));
-            if loss == LossKind::CrossEntropy {
-                steps.push(gradient(
-                    mul(vec![
-                        sub(mul(vec![a_i.clone(), sum(Index::K, y_k)]), y_i.clone()),
-                        x_j.clone(),
-                    ]),
-                    "the aₖ cancel: gₖ aₖ = −yₖ, and aᵢ gᵢ = −yᵢ",
-                ));
-                steps.push(gradient(
-                    mul(vec![sub(a_i, y_i), x_j]),
-                    "the targets form a distribution, Σₖ yₖ = 1: the gradient is a − y, with nothing to divide by",
-                ));
-            }
-        }
-        Activation::LogSoftmax => {
-            steps.push(gradient(
-                mul(vec![
-                    sub(
-                        g_i.clone(),
-                        mul(vec![exp(a_i.clone()), sum(Index::K, g_k.clone())]),
-                    ),
-                    x_j.clone(),
-                ]),
-                "δₖᵢ keeps only k = i: Σₖ gₖ(δₖᵢ − e^aᵢ) = gᵢ − e^aᵢ Σₖ gₖ",
-            ));
-            if loss == LossKind::Nll {
-                steps.push(gradient(
-                    mul(vec![
-                        sub(mul(vec![exp(a_i.clone()), sum(Index::K, y_k)]), y_i.clone()),
-                        x_j.clone(),
-                    ]),
-                    "gₖ = −yₖ",
-                ));
-                steps.push(gradient(
-                    mul(vec![sub(exp(a_i), y_i), x_j]),
-                    "Σₖ yₖ = 1, and e^aᵢ = softmax(z)ᵢ: again predicted probability minus target",
-                ));
-            }
-        }
-        element_wise => {
-            let (closed, _) = slope_closed(element_wise, &z_i, &a_i);
-            steps.push(gradient(
-                scaled(vec![g_i.clone(), closed, x_j.clone()]),
-                "δₖᵢ keeps only the term k = i of the sum",
-            ));
-            match (element_wise, loss) {
-                (Activation::Sigmoid, LossKind::CrossEntropy) => steps.push(gradient(
-                    mul(vec![neg(y_i), one_minus(a_i), x_j]),
-                    "aᵢ cancels; but for a wrong class (yᵢ = 0) the gradient is 0: nothing pushes it down",
-                )),
-                (Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity, LossKind::CrossEntropy) => {
-                    steps.push(gradient(
-                        neg(div(mul(vec![y_i, x_j]), z_i)),
-                        "where every aₖ > 0 (so zₖ > 0) the unit is linear, aᵢ = zᵢ with slope 1; the division by zᵢ remains",
-                    ))
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// Where the cost is defined: the set of z (scalar) or of every zₖ (element-wise, indexed)
-/// whose activations the loss accepts; found by scanning z and bisecting the boundaries.
-fn region(activation: Activation, loss: LossKind, form: Form) -> Option<String> {
-    let accepts = |a: f64| match loss {
-        LossKind::BinaryCrossEntropy => a > 0.0 && a < 1.0,
-        LossKind::CrossEntropy => a > 0.0,
-        LossKind::Nll | LossKind::Mse => true,
-    };
-    if activation.is_row_wise() {
-        // Softmax outputs lie in (0, 1); log-softmax outputs are < 0, so no logarithm of them
-        // exists and 1 − a > 1.
-        return match (activation, loss) {
-            (Activation::LogSoftmax, LossKind::CrossEntropy | LossKind::BinaryCrossEntropy) => {
-                Some(String::new())
-            }
-            _ => None,
-        };
-    }
-    let ok = |z: f64| activation.value(z).is_some_and(accepts);
-    // ±12: far enough to see every boundary, near enough that tanh and σ do not round to ±1.
-    let (low, high, step) = (-12.0, 12.0, 1e-3);
-    let mut intervals: Vec<(Option<f64>, Option<f64>)> = Vec::new();
-    let mut start: Option<Option<f64>> = None;
-    let count = ((high - low) / step) as usize;
-    let boundary = |inside: f64, outside: f64| {
-        let (mut a, mut b) = (inside, outside);
-        for _ in 0..60 {
-            let m = 0.5 * (a + b);
-            if ok(m) { a = m } else { b = m }
-        }
-        0.5 * (a + b)
-    };
-    for n in 0..=count {
-        let z = low + step * n as f64;
-        match (ok(z), start) {
-            (true, None) => {
-                start = Some(if n == 0 {
-                    None
-                } else {
-                    Some(boundary(z, z - step))
-                })
-            }
-            (false, Some(s)) => {
-                intervals.push((s, Some(boundary(z - step, z))));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        intervals.push((s, None));
-    }
-    let variable = if form == Form::Scalar {
-        "z"
-    } else {
-        "every zₖ"
-    };
-    let text = |(lo, hi): (Option<f64>, Option<f64>)| match (lo, hi) {
-        (None, None) => None,
-        (Some(l), None) => Some(format!("{variable} > {}", round(l))),
-        (None, Some(h)) => Some(format!("{variable} < {}", round(h))),
-        (Some(l), Some(h)) => Some(format!("{} < {variable} < {}", round(l), round(h))),
-    };
-    match intervals.as_slice() {
-        [] => Some(String::new()),
-        [only] => text(*only),
-        many => Some(
-            many.iter()
-                .filter_map(|i| text(*i))
-                .collect::<Vec<_>>()
-                .join(" or "),
-        ),
-    }
-}
-
-fn round(v: f64) -> String {
-    let r = (v * 1e4).round() / 1e4;
-    let r = if r == 0.0 { 0.0 } else { r };
-    format!("{r}").replace('-', "−")
-}
-
-fn advice(activation: Activation, loss: LossKind, compatible: bool, config: &LossConfig) -> String {
-    let name = activation.display_name();
-    let fused = crate::head::fused_loss(activation, loss, config.from).is_some();
-    if fused {
-        return format!(
-            "This pairing is a probability model: {name} outputs lie in {}, which is what {} \
-             needs. The activation's derivative cancels the loss's denominators and leaves \
-             a − y: nothing to divide by, nothing undefined. nabla fuses the two and computes \
-             them from the logits (softplus / log-sum-exp), so even logits of ±1000 give exact \
-             gradients. Use it.",
-            activation.range(),
-            loss.display_name()
-        );
-    }
-    if !compatible {
-        let why = IncompatibleHead::new(activation, config);
-        return format!(
-            "Not a probability model: {name} outputs range over {}. Fix: {}",
-            why.range, why.fix
-        );
-    }
-    match (activation, loss) {
-        (Activation::Sigmoid | Activation::Tanh, LossKind::Mse) => format!(
-            "Allowed, but slow to learn: the result keeps the factor {}′(z) ({}), which is \
-             near 0 when the unit saturates. A confidently wrong output (a near 1 while y = 0) \
-             gets almost no gradient. Cross-entropy cancels that factor: sigmoid + binary \
-             cross-entropy gives (a − y)·xⱼ, largest exactly when the output is most wrong.",
-            activation.symbol().0,
-            if activation == Activation::Sigmoid {
-                "a(1 − a) ≤ ¼"
-            } else {
-                "1 − a² ≤ 1"
-            }
-        ),
-        (_, LossKind::Mse) => format!(
-            "Allowed: mean squared error is defined for any output value, so {name} may feed \
-             it. It compares numbers, not probability distributions; for classification use \
-             softmax + cross-entropy (exclusive classes) or sigmoid + binary cross-entropy \
-             (independent yes/no labels), whose gradient is a − y."
-        ),
-        (Activation::Softmax, LossKind::BinaryCrossEntropy) => "Allowed (softmax outputs lie in \
-             (0, 1)), but unusual: binary cross-entropy treats each output as an independent \
-             yes/no probability while softmax makes the outputs compete. For exclusive classes \
-             use softmax + cross-entropy (gradient aᵢ − yᵢ); for multi-label use sigmoid + binary \
-             cross-entropy."
-            .to_string(),
-        _ => format!(
-            "Allowed: {name} outputs lie in {}, inside what {} needs.",
-            activation.range(),
-            loss.display_name()
-        ),
     }
 }

@@ -4,13 +4,19 @@
 //! |---|---|
 //! | `expr.rs` | the expression type: evaluation, symbolic differentiation, text and LaTeX |
 //! | `derivation.rs` | the steps of a derivation, built from the loss and the activation |
+//! | `simplify.rs` | the last steps: what cancels |
+//! | `region.rs` | where the derivation holds |
+//! | `advice.rs` | what to do about the pairing |
 //! | `check.rs` | the numerical checks of every step and of the result |
 //!
 //! This module renders a derivation as text (for a terminal), LaTeX, Markdown or JSON.
 
+mod advice;
 mod check;
 mod derivation;
 pub mod expr;
+mod region;
+mod simplify;
 
 use std::fmt::Write;
 

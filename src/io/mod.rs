@@ -8,7 +8,7 @@ mod checkpoint;
 mod metrics_log;
 mod model_file;
 #[cfg(feature = "onnx")]
-pub mod onnx;
+mod onnx;
 mod output_guard;
 
 pub use atomic::{remove_stale_temporaries, temporary_beside, write_atomically};

@@ -137,6 +137,7 @@ pub fn portable_kernel() -> Kernel {
 
 /// The portable microkernel with a portable in-place variant, so that the tests check the
 /// in-place plan (operands read unpacked, the transposed orientation) on every machine.
+#[cfg(test)]
 pub fn portable_direct_kernel() -> Kernel {
     Kernel {
         direct: Some(direct::<4, 8>),
@@ -204,6 +205,7 @@ unsafe fn portable(k: usize, a: *const f32, b: *const f32, tile: Tile) {
 ///
 /// # Safety
 /// As [`DirectKernelFn`].
+#[cfg(test)]
 unsafe fn direct<const MR: usize, const NR: usize>(k: usize, a: Strided, b: Strided, tile: Tile) {
     let mut values = [[0.0f32; NR]; MR];
     for p in 0..k {

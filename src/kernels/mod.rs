@@ -7,20 +7,24 @@
 //! | file | holds |
 //! |---|---|
 //! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers, two-way thread split |
+//! | `pack.rs` | packing the operands into panels (with AVX transposes) |
 //! | `microkernel.rs` | the register tiles: AVX-512, AVX2 + FMA, portable; picked at run time |
 //! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
 //! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
 //!
 //! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
 
-pub mod elementwise;
+pub(crate) mod elementwise;
 mod microkernel;
+mod pack;
 mod sgemm;
-pub mod team;
+pub(crate) mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-pub use microkernel::{Kernel, kernel as detected_kernel, portable_direct_kernel, portable_kernel};
+pub(crate) use microkernel::{Kernel, kernel as detected_kernel};
+#[cfg(test)]
+pub(crate) use microkernel::{portable_direct_kernel, portable_kernel};
 
 use crate::scalar::Scalar;
 
@@ -131,6 +135,11 @@ pub fn affine_reference<F: Scalar>(
     if let Some(relu) = relu {
         relu_into(z.view(), relu);
     }
+}
+
+/// The register tile the f32 product runs on this CPU ("AVX-512 12×32", "portable 4×8", …).
+pub fn kernel_name() -> &'static str {
+    detected_kernel().name
 }
 
 thread_local! {
