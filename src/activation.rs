@@ -39,6 +39,16 @@ pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 ///
 /// Φ and φ are the standard normal CDF and density (exact GELU, PyTorch's default).
 /// The row-wise ones subtract the row maximum before exponentiating, so no logit overflows.
+///
+/// ```
+/// use nabla::Activation;
+///
+/// let relu: Activation = "relu".parse()?;
+/// assert_eq!(relu.range().to_string(), "[0, ∞)");
+/// assert_eq!(relu.value(-2.0f64), Some(0.0));
+/// assert_eq!(Activation::Sigmoid.value(0.0f64), Some(0.5));
+/// # Ok::<(), nabla::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Activation {

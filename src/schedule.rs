@@ -14,6 +14,16 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A learning-rate schedule over epochs e = 0, 1, ….
+///
+/// ```
+/// use nabla::Schedule;
+///
+/// let step: Schedule = "step:10:0.5".parse()?;
+/// assert_eq!(step.learning_rate(0.1, 25, 30), 0.025);
+/// let cosine: Schedule = "cosine".parse()?;
+/// assert!(cosine.learning_rate(0.1, 30, 30).abs() < 1e-12);
+/// # Ok::<(), nabla::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Schedule {

@@ -252,6 +252,17 @@ fn activation_of_z(activation: Activation, form: Form) -> Expr {
 }
 
 /// Builds the derivation of ∂C/∂w for `activation` feeding `loss`.
+///
+/// ```
+/// use nabla::explain::{check, derive};
+/// use nabla::{Activation, LossKind};
+///
+/// let sigmoid = derive(Activation::Sigmoid, LossKind::BinaryCrossEntropy);
+/// assert_eq!(sigmoid.gradient().expr.text(), "(1/n) Σₓ (a − y)·xⱼ");
+/// assert!(check(&sigmoid, 200, 1).is_ok()); // every step checked numerically
+/// let relu = derive(Activation::Relu, LossKind::BinaryCrossEntropy);
+/// assert!(!relu.compatible);
+/// ```
 pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
     let form = if activation.is_row_wise() || matches!(loss, LossKind::CrossEntropy | LossKind::Nll)
     {

@@ -55,6 +55,21 @@ impl Head {
     /// [`Error::IncompatibleHead`] when the activation's range is not inside the loss's
     /// domain; [`Error::InvalidValue`] for options that do not fit (weights of the wrong
     /// length, smoothing outside [0, 1], ...).
+    ///
+    /// ```
+    /// use nabla::ndarray::{Array2, array};
+    /// use nabla::{Activation, Head, HeadPath, LossConfig, LossInput, LossKind, Targets};
+    ///
+    /// let loss = LossConfig::new(LossKind::CrossEntropy, LossInput::Probabilities);
+    /// let head = Head::new(Activation::Softmax, loss, 3)?;
+    /// assert_eq!(head.path(), HeadPath::Fused);
+    /// // δ = ∂C/∂z = (a − y)/n: no division by a, whatever z is.
+    /// let z = array![[1000.0f64, 0.0, -1000.0]];
+    /// let (mut a, mut delta) = (Array2::zeros((1, 3)), Array2::zeros((1, 3)));
+    /// head.evaluate(z.view(), &Targets::Classes(&[0]), a.view_mut(), Some(delta.view_mut()))?;
+    /// assert!(delta.iter().all(|d| d.is_finite() && d.abs() < 1e-12));
+    /// # Ok::<(), nabla::Error>(())
+    /// ```
     pub fn new(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
         loss.validate(outputs)?;
         let path = match Pairing::of(activation, loss.kind, loss.from) {

@@ -99,6 +99,18 @@ impl Pairing {
     /// double squashing and fusion are properties of the pair.
     ///
     /// [`LossConfig::domain`]: crate::loss::LossConfig::domain
+    ///
+    /// ```
+    /// use nabla::head::{HeadPath, Pairing, Refusal};
+    /// use nabla::{Activation, LossInput, LossKind};
+    ///
+    /// let fused = Pairing::of(Activation::Sigmoid, LossKind::BinaryCrossEntropy, LossInput::Probabilities);
+    /// assert_eq!(fused, Pairing::Accepted(HeadPath::Fused));
+    /// let relu = Pairing::of(Activation::Relu, LossKind::BinaryCrossEntropy, LossInput::Probabilities);
+    /// assert_eq!(relu, Pairing::Refused(Refusal::OutOfRange));
+    /// let double = Pairing::of(Activation::Softmax, LossKind::CrossEntropy, LossInput::Logits);
+    /// assert_eq!(double, Pairing::Refused(Refusal::DoubleSquashing));
+    /// ```
     pub fn of(activation: Activation, loss: LossKind, from: LossInput) -> Pairing {
         let domain = crate::loss::LossConfig::new(loss, from).domain();
         if !activation.range().is_subset_of(&domain) {

@@ -403,6 +403,19 @@ impl LossConfig {
     /// # Errors
     /// Shape mismatches, class indices out of range, probabilities outside [0, 1], non-finite
     /// values, and options that do not fit the loss.
+    ///
+    /// ```
+    /// use nabla::ndarray::{Array2, array};
+    /// use nabla::{LossConfig, LossInput, LossKind, Targets};
+    ///
+    /// // PyTorch: F.cross_entropy(torch.tensor([[2.0, 0.5]]), torch.tensor([0])) = 0.2014
+    /// let ce = LossConfig::new(LossKind::CrossEntropy, LossInput::Logits);
+    /// let mut gradient = Array2::zeros((1, 2));
+    /// let loss = ce.evaluate(array![[2.0f64, 0.5]].view(), &Targets::Classes(&[0]), Some(gradient.view_mut()))?;
+    /// assert!((loss.total() - 0.201413).abs() < 1e-6);
+    /// assert!((gradient[[0, 0]] + gradient[[0, 1]]).abs() < 1e-12); // softmax − one-hot sums to 0
+    /// # Ok::<(), nabla::Error>(())
+    /// ```
     pub fn evaluate<F: Scalar>(
         &self,
         output: ArrayView2<F>,

@@ -165,6 +165,20 @@ pub(super) fn run(
                 break;
             }
         }
+        if state.epoch < config.epochs && observer.stop_requested() {
+            observer.checkpoint(&Checkpoint {
+                state: state.clone(),
+                layers: network.layers().to_vec(),
+                optimizer: stepper.optimizer().state(),
+                best_layers: best_layers.clone(),
+            })?;
+            return Ok(TrainOutcome {
+                history: state.history,
+                best_epoch: state.best.map(|(_, epoch)| epoch),
+                stopped_early: false,
+                interrupted: true,
+            });
+        }
     }
     let best_epoch = state.best.map(|(_, epoch)| epoch);
     if let Some(layers) = best_layers {
