@@ -188,7 +188,7 @@ pub fn diagnose_activity(network: &Network<f32>, data: &Dataset) -> Vec<Finding>
     let mut ever_active: Vec<Vec<bool>> = widths.iter().map(|&w| vec![false; w]).collect();
     let mut saturated = vec![0usize; layers];
     let mut wrong_and_sure = 0usize;
-    let batch = 1024.min(data.len()).max(1);
+    let batch = 1024.min(network.max_batch()).min(data.len()).max(1);
     let mut workspace = network.workspace(batch);
     let mut start = 0;
     while start < data.len() {

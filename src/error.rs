@@ -65,13 +65,14 @@ pub enum Error {
         message: String,
     },
 
-    /// An operating-system error while reading or writing a file.
-    #[error("{}: {source}", path.display())]
+    /// An operating-system error while reading or writing a file. (The cause is part of the
+    /// message, not a separate source, so a chain of errors prints it once.)
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -107,11 +108,16 @@ impl Error {
     }
 
     /// Shorthand for [`Error::Io`].
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause,
         }
+    }
+
+    /// Whether this is a write to a closed pipe (`nabla … | head`), which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { cause, .. } if cause.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

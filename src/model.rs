@@ -31,6 +31,9 @@ pub struct TrainingData {
     /// A separate test source, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
+    /// The separate test set's labels file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_labels: Option<String>,
     /// The label columns read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub label_columns: Vec<String>,
@@ -74,6 +77,7 @@ impl TrainingData {
                 ..LoadOptions::default()
             },
             test: self.test.as_deref().map(DataSpec::parse),
+            test_labels: self.test_labels.as_ref().map(Into::into),
         }
     }
 }

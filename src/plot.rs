@@ -147,14 +147,17 @@ pub fn decision_boundary(path: &Path, model: &Model, data: &Dataset) -> Result<(
         ));
     }
     let (x, y) = (data.features.column(0), data.features.column(1));
+    // In f64, and kept inside f32's range: near ±3.4e38 the span of the data overflows f32,
+    // and an infinite axis would never finish drawing.
     let range = |v: ndarray::ArrayView1<f32>| {
         let (lo, hi) = v
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &p| {
-                (a.min(p), b.max(p))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &p| {
+                (a.min(f64::from(p)), b.max(f64::from(p)))
             });
         let pad = (hi - lo).max(1e-3) * 0.1;
-        (f64::from(lo - pad), f64::from(hi + pad))
+        let limit = f64::from(f32::MAX);
+        ((lo - pad).max(-limit), (hi + pad).min(limit))
     };
     let ((x0, x1), (y0, y1)) = (range(x), range(y));
     let grid = 200usize;

@@ -210,6 +210,9 @@ pub struct DataSource {
     pub options: LoadOptions,
     /// A separate test set, read the same way.
     pub test: Option<DataSpec>,
+    /// The separate test set's labels file (for `.npy` and IDX test features; the training
+    /// labels file is never reused for them).
+    pub test_labels: Option<std::path::PathBuf>,
 }
 
 impl DataSource {
@@ -219,6 +222,7 @@ impl DataSource {
             spec,
             options: LoadOptions::default(),
             test: None,
+            test_labels: None,
         }
     }
 }
@@ -252,9 +256,21 @@ pub fn prepare(
                 expected_features: Some(loaded.train.feature_count()),
                 feature_names: Some(loaded.train.feature_names.clone())
                     .filter(|names| !names.is_empty()),
+                labels: source.test_labels.clone(),
                 ..options.clone()
             };
-            Some(load_reporting(spec, &options, report)?)
+            Some(load_reporting(spec, &options, report).map_err(|e| {
+                if source.options.labels.is_some() && source.test_labels.is_none() {
+                    Error::invalid(
+                        "test",
+                        format!(
+                            "{e} (the test features need their own labels: --test-labels FILE)"
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })?)
         }
         None => None,
     };

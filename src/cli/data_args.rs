@@ -46,6 +46,9 @@ pub struct DataArgs {
     /// A separate test set (same format as --data) instead of one split off --data.
     #[arg(long)]
     pub test: Option<String>,
+    /// The labels file of a separate .npy or IDX test set (--test).
+    #[arg(long, requires = "test")]
+    pub test_labels: Option<PathBuf>,
     #[command(flatten)]
     pub download: DownloadArgs,
 }
@@ -122,6 +125,7 @@ impl DataArgs {
             spec: DataSpec::parse(data),
             options,
             test: self.test.as_deref().map(DataSpec::parse),
+            test_labels: self.test_labels.clone(),
         }))
     }
 }

@@ -91,5 +91,8 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<nabla::Error>()
+                .is_some_and(nabla::Error::is_broken_pipe)
     })
 }

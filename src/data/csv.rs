@@ -27,7 +27,7 @@ pub fn read_csv<R: Read>(
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(reader);
+        .from_reader(LineLimit::new(reader));
     let fail = |line: Option<u64>, message: String| {
         Error::data(path, line.map(|l| format!("line {l}")), message)
     };
@@ -75,6 +75,19 @@ pub fn read_csv<R: Read>(
             "the first line is empty; expected a header row of column names".into(),
         ));
     }
+    if has_header {
+        for (j, name) in header.iter().enumerate() {
+            if let Some(first) = header[..j].iter().position(|h| h == name) {
+                return Err(fail(
+                    Some(1),
+                    format!(
+                        "column '{name}' appears twice in the header (columns {first} and {j}): \
+                         name each column once"
+                    ),
+                ));
+            }
+        }
+    }
     let roles = column_roles(&header, has_header, options).map_err(|m| fail(Some(1), m))?;
     let width = header.len();
     let feature_count = roles.features.len();
@@ -111,6 +124,15 @@ pub fn read_csv<R: Read>(
                 ));
             }
             features.push(value);
+        }
+        if features.len() > super::MAX_DATA_VALUES {
+            return Err(fail(
+                Some(line),
+                format!(
+                    "more than {} feature values: larger than nabla reads from one data file",
+                    super::MAX_DATA_VALUES
+                ),
+            ));
         }
         for (k, &column) in roles.labels.iter().enumerate() {
             let cell = &record[column];
@@ -163,6 +185,45 @@ pub fn read_csv<R: Read>(
     };
     let dataset = Dataset::with_labels(features, labels)?.with_feature_names(feature_names);
     Ok((dataset, notes))
+}
+
+/// The longest line a CSV file may have (16 MiB): a row of a million features fits, and a
+/// file that is one endless line is refused instead of read into memory whole.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// A reader that fails once a line runs longer than [`MAX_LINE_BYTES`].
+struct LineLimit<R> {
+    inner: R,
+    since_newline: usize,
+}
+
+impl<R: Read> LineLimit<R> {
+    fn new(inner: R) -> Self {
+        LineLimit {
+            inner,
+            since_newline: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        for &byte in &buffer[..n] {
+            if byte == b'\n' {
+                self.since_newline = 0;
+            } else {
+                self.since_newline += 1;
+                if self.since_newline > MAX_LINE_BYTES {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("a line is longer than {MAX_LINE_BYTES} bytes"),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Which columns are features (in the order the model reads them) and which are labels.

@@ -21,8 +21,8 @@ pub struct RemoteSet {
     pub name: &'static str,
     /// Where the files are published (a base URL ending in '/').
     pub mirror: &'static str,
-    /// (file name, SHA-256 in hex) of the four files.
-    pub files: [(&'static str, &'static str); 4],
+    /// (file name, SHA-256 in hex, size in bytes) of the four files.
+    pub files: [(&'static str, &'static str, u64); 4],
 }
 
 /// MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0): the mirror PyTorch's torchvision uses.
@@ -33,18 +33,22 @@ pub const MNIST: RemoteSet = RemoteSet {
         (
             "train-images-idx3-ubyte.gz",
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            9912422,
         ),
         (
             "train-labels-idx1-ubyte.gz",
             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            28881,
         ),
         (
             "t10k-images-idx3-ubyte.gz",
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            1648877,
         ),
         (
             "t10k-labels-idx1-ubyte.gz",
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            4542,
         ),
     ],
 };
@@ -57,18 +61,22 @@ pub const FASHION_MNIST: RemoteSet = RemoteSet {
         (
             "train-images-idx3-ubyte.gz",
             "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            26421880,
         ),
         (
             "train-labels-idx1-ubyte.gz",
             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            29515,
         ),
         (
             "t10k-images-idx3-ubyte.gz",
             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            4422102,
         ),
         (
             "t10k-labels-idx1-ubyte.gz",
             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+            5148,
         ),
     ],
 };
@@ -147,31 +155,48 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How long a file's whole transfer may take before the attempt is abandoned (a server that
+/// trickles bytes must not hang the command).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Makes sure the four files of `set` are in the cache, verified; returns their directory.
+///
+/// # Errors
+/// A mirror that is not an http(s) URL, a cache directory that cannot be made, or a file that
+/// failed every attempt (with the last reason).
 pub fn ensure_downloaded(
     set: RemoteSet,
     options: &DownloadOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<PathBuf> {
-    let dir = options.cache_dir.join(set.name);
-    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let base = options
         .mirror
         .clone()
         .unwrap_or_else(|| set.mirror.to_string());
+    if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() <= 8 {
+        return Err(Error::invalid(
+            "mirror",
+            format!("'{base}' is not an http:// or https:// URL"),
+        ));
+    }
     let base = if base.ends_with('/') {
         base
     } else {
         format!("{base}/")
     };
+    let dir = options.cache_dir.join(set.name);
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_recv_response(Some(Duration::from_secs(30)))
+        .timeout_recv_body(Some(BODY_TIMEOUT))
         .http_status_as_error(false)
         .build()
         .into();
-    for (name, digest) in set.files {
+    for (name, digest, size) in set.files {
         let target = dir.join(name);
+        // Transfers that an earlier, killed run left behind.
+        super::super::io::remove_stale_temporaries(&target, "part");
         if target.is_file() {
             if sha256_file(&target)? == digest {
                 progress(Progress::Cached(name));
@@ -183,7 +208,7 @@ pub fn ensure_downloaded(
         let url = format!("{base}{name}");
         let mut delay = options.retry_delay;
         for attempt in 1..=options.attempts.max(1) {
-            match fetch(&agent, &url, &target, digest, progress) {
+            match fetch(&agent, &url, &target, digest, size, progress) {
                 Ok(()) => {
                     progress(Progress::Finished(name));
                     break;
@@ -206,69 +231,77 @@ pub fn ensure_downloaded(
     Ok(dir)
 }
 
-/// One attempt: stream `url` to a temporary file while hashing, check length and digest, then
-/// rename over `target`. On any failure the temporary file is removed.
+/// One attempt: stream `url` to an exclusive temporary file beside `target` while hashing,
+/// never past the file's published `size`, check length and digest, then rename over
+/// `target`. On any failure the temporary file is removed.
 fn fetch(
     agent: &ureq::Agent,
     url: &str,
     target: &Path,
     digest: &str,
+    size: u64,
     progress: &mut dyn FnMut(Progress),
 ) -> std::result::Result<(), String> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = target.with_file_name(format!(".{name}.part-{}", std::process::id()));
-    let result = (|| {
-        let mut response = agent
-            .get(url)
-            .call()
-            .map_err(|e| format!("request failed: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("the server answered {status}"));
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("the server answered {status}"));
+    }
+    let total = response.body().content_length();
+    if total.is_some_and(|t| t > size) {
+        return Err(format!(
+            "the server announces {} bytes; the published file has {size}",
+            total.unwrap_or_default()
+        ));
+    }
+    progress(Progress::Started(&name, total.or(Some(size))));
+    let mut temporary = super::super::io::temporary_beside(target, "part")
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    let mut reader = response.body_mut().as_reader().take(size + 1);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut received = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buffer)
+            .map_err(|e| format!("the transfer broke off after {received} bytes: {e}"))?;
+        if n == 0 {
+            break;
         }
-        let total = response.body().content_length();
-        progress(Progress::Started(&name, total));
-        let mut reader = response.body_mut().as_reader();
-        let mut file = File::create(&temporary)
-            .map_err(|e| format!("cannot create {}: {e}", temporary.display()))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        let mut received = 0u64;
-        loop {
-            let n = reader
-                .read(&mut buffer)
-                .map_err(|e| format!("the transfer broke off after {received} bytes: {e}"))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            file.write_all(&buffer[..n])
-                .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-            received += n as u64;
-            progress(Progress::Received(received));
-        }
-        if let Some(total) = total
-            && received != total
-        {
-            return Err(format!("truncated: received {received} of {total} bytes"));
-        }
-        let got = hex(&hasher.finalize());
-        if got != digest {
+        received += n as u64;
+        if received > size {
             return Err(format!(
-                "wrong bytes: SHA-256 {got}, expected {digest} ({received} bytes received)"
+                "the server sent more than the {size} bytes of the published file"
             ));
         }
-        file.sync_all()
-            .map_err(|e| format!("cannot flush {}: {e}", temporary.display()))?;
-        fs::rename(&temporary, target)
-            .map_err(|e| format!("cannot rename into {}: {e}", target.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
+        hasher.update(&buffer[..n]);
+        temporary
+            .write_all(&buffer[..n])
+            .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+        progress(Progress::Received(received));
     }
-    result
+    if received != size {
+        return Err(format!("truncated: received {received} of {size} bytes"));
+    }
+    let got = hex(&hasher.finalize());
+    if got != digest {
+        return Err(format!(
+            "wrong bytes: SHA-256 {got}, expected {digest} ({received} bytes received)"
+        ));
+    }
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|e| format!("cannot flush the temporary file: {e}"))?;
+    temporary
+        .persist(target)
+        .map_err(|e| format!("cannot rename into {}: {}", target.display(), e.error))?;
+    Ok(())
 }

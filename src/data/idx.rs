@@ -80,7 +80,15 @@ impl IdxArray {
 /// Reads an IDX file, decompressing it when it starts with the gzip magic bytes.
 pub fn read_idx(path: &Path) -> Result<IdxArray> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let file_length = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !metadata.is_file() {
+        return Err(Error::data(
+            path,
+            None,
+            "not a regular file (a pipe or a device): an IDX file is read by its declared size",
+        ));
+    }
+    let file_length = metadata.len();
     let mut reader = BufReader::new(file);
     let mut magic = [0u8; 2];
     let gzip = {
@@ -164,9 +172,10 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
     let header_length = 4 + 4 * rank as u64;
     let bytes = byte_size(&dims, element_size)
         .ok_or_else(|| fail(4, format!("dimensions {dims:?} overflow")))?;
+    super::check_data_size(path, dims.iter().product())?;
     let declared = format!("{} of {type_name} ({bytes} bytes)", dims_text(&dims));
     if let Some(length) = file_length {
-        let present = length - header_length;
+        let present = length.saturating_sub(header_length);
         if present != bytes as u64 {
             let what = if present < bytes as u64 {
                 "truncated"
@@ -333,6 +342,13 @@ mod tests {
             (
                 "huge",
                 idx_bytes(0x08, &[1 << 20, 1 << 20, 4], &[1]),
+                true,
+                "larger than the 268435456 values",
+            ),
+            // Within the bound but truncated: refused when the data runs out.
+            (
+                "short",
+                idx_bytes(0x08, &[1 << 10, 1 << 10], &[1]),
                 true,
                 "truncated",
             ),

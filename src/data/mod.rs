@@ -37,13 +37,32 @@ pub use idx::{IdxArray, read_idx};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};
-pub use npy::{NpyArray, read_npy};
+pub use npy::{NpyArray, NpyValue, read_npy, read_npy_as};
 pub use source::{
     BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, MNIST_FILES, TargetsChoice,
     find_mnist_files, load, load_reporting,
 };
 pub use split::stratified_split;
 pub use synthetic::{Synthetic, generate};
+
+/// The most values a data file may hold (2²⁸: 1 GiB as f32), so that a small file that
+/// declares (or inflates to) a huge array is refused instead of exhausting memory.
+pub const MAX_DATA_VALUES: usize = 1 << 28;
+
+/// Refuses an array of `values` values from `path` beyond [`MAX_DATA_VALUES`].
+pub(crate) fn check_data_size(path: &std::path::Path, values: usize) -> crate::Result<()> {
+    if values > MAX_DATA_VALUES {
+        return Err(crate::Error::data(
+            path,
+            None,
+            format!(
+                "{values} values: larger than the {MAX_DATA_VALUES} values (1 GiB as f32) nabla \
+                 reads from one data file"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Bytes of an array of `dims` with `element_size`-byte elements, or `None` when that
 /// overflows (a header declaring an absurd size).

@@ -18,21 +18,67 @@ use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use super::byte_size;
 use crate::error::{Error, Result};
 
-/// A `.npy` array as f32 values in row-major order.
+/// A `.npy` array as values of type `T` (f32 for features, f64 for labels) in row-major order.
 #[derive(Clone, Debug, PartialEq)]
-pub struct NpyArray {
+pub struct NpyArray<T = f32> {
     /// The shape, outermost first.
     pub shape: Vec<usize>,
     /// The type description from the header (e.g. "<f4").
     pub descr: String,
-    /// The values, row-major, converted to f32.
-    pub values: Vec<f32>,
+    /// The values, row-major, converted to `T`.
+    pub values: Vec<T>,
 }
 
-/// Reads a `.npy` file.
+/// An element type a `.npy` file's values are read as.
+pub trait NpyValue: Copy {
+    /// The value of one element of `kind` ('f', 'u', 'i', 'b') and byte `size`, given as its
+    /// little-endian bytes in the first `size` of 8.
+    fn decode(kind: char, size: usize, bytes: [u8; 8]) -> Self;
+}
+
+impl NpyValue for f64 {
+    fn decode(kind: char, size: usize, b: [u8; 8]) -> f64 {
+        match (kind, size) {
+            ('f', 4) => f64::from(f32::from_le_bytes(b[..4].try_into().expect("4 bytes"))),
+            ('f', _) => f64::from_le_bytes(b),
+            ('u' | 'b', 1) => f64::from(b[0]),
+            ('u', 2) => f64::from(u16::from_le_bytes([b[0], b[1]])),
+            ('u', 4) => f64::from(u32::from_le_bytes(b[..4].try_into().expect("4 bytes"))),
+            ('u', _) => u64::from_le_bytes(b) as f64,
+            ('i', 1) => f64::from(b[0] as i8),
+            ('i', 2) => f64::from(i16::from_le_bytes([b[0], b[1]])),
+            ('i', 4) => f64::from(i32::from_le_bytes(b[..4].try_into().expect("4 bytes"))),
+            _ => i64::from_le_bytes(b) as f64,
+        }
+    }
+}
+
+impl NpyValue for f32 {
+    fn decode(kind: char, size: usize, b: [u8; 8]) -> f32 {
+        match (kind, size) {
+            ('f', 4) => f32::from_le_bytes(b[..4].try_into().expect("4 bytes")),
+            _ => f64::decode(kind, size, b) as f32,
+        }
+    }
+}
+
+/// Reads a `.npy` file as f32 values.
 pub fn read_npy(path: &Path) -> Result<NpyArray> {
+    read_npy_as(path)
+}
+
+/// Reads a `.npy` file as values of type `T` (f64 keeps every f8 and integer label exact).
+pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let length = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !metadata.is_file() {
+        return Err(Error::data(
+            path,
+            None,
+            "not a regular file (a pipe or a device): a .npy file is read by its declared size",
+        ));
+    }
+    let length = metadata.len();
     let fail =
         |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
     let mut preamble = [0u8; 8];
@@ -128,6 +174,7 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
     })?;
     let bytes = byte_size(&shape, size)
         .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
+    super::check_data_size(path, shape.iter().product())?;
     let body_start = prefix + header_length;
     let present = length - body_start;
     if present != bytes as u64 {
@@ -145,7 +192,7 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
     }
     let mut body = vec![0u8; bytes];
     file.read_exact(&mut body).map_err(|e| Error::io(path, e))?;
-    let values: Vec<f32> = body
+    let values: Vec<T> = body
         .chunks_exact(size)
         .map(|chunk| {
             let mut b = [0u8; 8];
@@ -153,18 +200,7 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
             if !little {
                 b[..size].reverse();
             }
-            match (kind, size) {
-                ('f', 4) => f32::from_le_bytes(b[..4].try_into().unwrap()),
-                ('f', _) => f64::from_le_bytes(b) as f32,
-                ('u' | 'b', 1) => f32::from(b[0]),
-                ('u', 2) => f32::from(u16::from_le_bytes([b[0], b[1]])),
-                ('u', 4) => u32::from_le_bytes(b[..4].try_into().unwrap()) as f32,
-                ('u', _) => u64::from_le_bytes(b) as f32,
-                ('i', 1) => f32::from(b[0] as i8),
-                ('i', 2) => f32::from(i16::from_le_bytes([b[0], b[1]])),
-                ('i', 4) => i32::from_le_bytes(b[..4].try_into().unwrap()) as f32,
-                _ => i64::from_le_bytes(b) as f32,
-            }
+            T::decode(kind, size, b)
         })
         .collect();
     let values = if fortran && shape.len() > 1 {
@@ -182,12 +218,15 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
 
 /// (little-endian, kind, size) of a descr such as "<f4", "|u1", ">i8".
 fn parse_descr(descr: &str) -> Option<(bool, char, usize)> {
-    let (order, rest) = match descr.chars().next()? {
-        c @ ('<' | '>' | '|' | '=') => (c, &descr[1..]),
-        _ => ('=', descr),
+    // Character by character: a header may hold any text, and slicing bytes would split a
+    // multi-byte character.
+    let mut chars = descr.chars();
+    let first = chars.next()?;
+    let (order, kind) = match first {
+        '<' | '>' | '|' | '=' => (first, chars.next()?),
+        kind => ('=', kind),
     };
-    let kind = rest.chars().next()?;
-    let size: usize = rest[1..].parse().ok()?;
+    let size: usize = chars.as_str().parse().ok()?;
     let supported = matches!(
         (kind, size),
         ('f', 4 | 8) | ('u' | 'i', 1 | 2 | 4 | 8) | ('b', 1)

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use super::label_columns::{LabelColumn, LabelsAs, labels_from_columns};
-use super::{Dataset, Labels, Synthetic, Task, digits, generate, read_csv, read_idx, read_npy};
+use super::{
+    Dataset, Labels, Synthetic, Task, digits, generate, read_csv, read_idx, read_npy, read_npy_as,
+};
 use crate::error::{Error, Result};
 use crate::preprocess::NormalizationKind;
 
@@ -445,6 +447,13 @@ fn rows_of(path: &Path, shape: &[usize], values: Vec<f32>) -> Result<Array2<f32>
             format!("shape {shape:?} holds no data"),
         ));
     }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::data(
+            path,
+            Some(format!("row {}, column {}", i / width, i % width)),
+            format!("{} is not a finite number", values[i]),
+        ));
+    }
     Ok(Array2::from_shape_vec((rows, width), values).expect("length = product of the shape"))
 }
 
@@ -525,8 +534,9 @@ fn npy_dataset(
     let mut features = rows_of(path, &array.shape, array.values)?;
     let (labels, notes) = match &options.labels {
         Some(labels_path) => {
-            let labels = read_npy(labels_path)?;
-            let values: Vec<f64> = labels.values.iter().map(|&v| f64::from(v)).collect();
+            // f64: an f8 label such as 1.00000001 must not round to a class index.
+            let labels = read_npy_as::<f64>(labels_path)?;
+            let values = labels.values;
             labels_from(
                 labels_path,
                 &labels.shape,

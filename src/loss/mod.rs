@@ -380,6 +380,13 @@ impl LossConfig {
                 ));
             }
             check_weights("class_weights", weights, &[outputs])?;
+            if weights.iter().all(|&w| w == 0.0) {
+                return Err(Error::invalid(
+                    "class_weights",
+                    "all zero: every example would weigh nothing and the mean loss is 0/0; give \
+                     at least one class a weight > 0",
+                ));
+            }
         }
         if let Some(weights) = &self.pos_weight {
             if kind != LossKind::BinaryCrossEntropy {

@@ -206,7 +206,7 @@ pub fn evaluate_with(
         }
         Labels::None => unreachable!("checked labelled"),
     };
-    let batch = options.batch.clamp(1, data.len());
+    let batch = options.batch.min(network.max_batch()).clamp(1, data.len());
     let mut workspace = network.workspace(batch);
     let mut predictions = Array2::<f32>::zeros((data.len(), outputs));
     let mut loss_sum = 0.0;

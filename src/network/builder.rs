@@ -189,6 +189,17 @@ impl NetworkBuilder {
     /// zero sizes, or a network beyond [`super::config::MAX_PARAMETERS`].
     pub fn config(&self) -> Result<NetworkConfig> {
         let (output, kind, from) = self.head_choice();
+        if self.task == Task::Classes && self.targets < 2 && self.inputs > 0 {
+            return Err(crate::Error::invalid(
+                "classes",
+                format!(
+                    "the data holds {} class{}: a classifier needs at least two (or train a \
+                     regression, --targets regression)",
+                    self.targets,
+                    if self.targets == 1 { "" } else { "es" }
+                ),
+            ));
+        }
         let outputs = match self.task {
             Task::Classes => outputs_for_classes(kind, self.targets),
             _ => self.targets,

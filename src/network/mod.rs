@@ -17,6 +17,10 @@ mod builder;
 mod config;
 mod workspace;
 
+/// The most values each of a workspace's three buffers (z, a, δ of every layer) may hold:
+/// 2²⁶, 256 MiB in f32.
+pub const MAX_WORKSPACE_VALUES: usize = 1 << 26;
+
 use ndarray::{Array2, ArrayView2, s};
 
 pub use builder::NetworkBuilder;
@@ -160,6 +164,32 @@ impl<F: Scalar> Network<F> {
     /// "0.bias", "2.weight", …: each hidden Linear is followed by its activation module).
     pub fn parameter_names(l: usize) -> (String, String) {
         (format!("{}.weight", 2 * l), format!("{}.bias", 2 * l))
+    }
+
+    /// The most rows a workspace of this network may hold: each of its three buffers stays
+    /// within [`MAX_WORKSPACE_VALUES`] values (at least 1 row).
+    pub fn max_batch(&self) -> usize {
+        let width: usize = self.layers.iter().map(Dense::outputs).sum();
+        (MAX_WORKSPACE_VALUES / width.max(1)).max(1)
+    }
+
+    /// [`Network::workspace`], refusing a capacity beyond [`Network::max_batch`].
+    ///
+    /// # Errors
+    /// A batch whose buffers would exceed the bound.
+    pub fn try_workspace(&self, capacity: usize) -> Result<Workspace<F>> {
+        if capacity > self.max_batch() {
+            return Err(Error::invalid(
+                "batch size",
+                format!(
+                    "{capacity} rows × {} units would take more than {MAX_WORKSPACE_VALUES} \
+                     values per buffer: at most {} rows fit; lower the batch size",
+                    self.layers.iter().map(Dense::outputs).sum::<usize>(),
+                    self.max_batch()
+                ),
+            ));
+        }
+        Ok(self.workspace(capacity))
     }
 
     /// Buffers for batches of up to `capacity` rows.
@@ -350,7 +380,7 @@ impl<F: Scalar> Network<F> {
 
     /// The outputs for every row of `inputs` (allocates; computed in batches of 1024 rows).
     pub fn predict(&self, inputs: ArrayView2<F>) -> Array2<F> {
-        let batch = 1024.min(inputs.nrows()).max(1);
+        let batch = 1024.min(self.max_batch()).min(inputs.nrows()).max(1);
         let mut workspace = self.workspace(batch);
         let mut outputs = Array2::zeros((inputs.nrows(), self.config.outputs));
         let mut start = 0;

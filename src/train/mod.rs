@@ -22,6 +22,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
+pub use run::MAX_HISTORY;
 pub use state::{
     Anomaly, Checkpoint, EpochReport, Observer, Silent, TrainOutcome, TrainState, duration,
 };

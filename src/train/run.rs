@@ -5,6 +5,9 @@ use std::time::Instant;
 
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
 use super::{Stepper, TrainConfig, epoch_order};
+
+/// The most epoch reports a run keeps in memory and in its checkpoints (the latest ones).
+pub const MAX_HISTORY: usize = 10_000;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::layer::Dense;
@@ -59,8 +62,11 @@ pub(super) fn run(
         // the steps it ran.
         let mut rows_run = 0usize;
         for chunk in order.chunks(batch).skip(state.step) {
-            let due =
-                config.stop_on_faults && (state.global_step + 1) % config.check_every as u64 == 0;
+            // The first step is checked too: a fault there (NaN data, a huge rate) would
+            // otherwise train on hidden behind ReLU, which maps NaN to 0.
+            let due = config.stop_on_faults
+                && (state.global_step == 0
+                    || (state.global_step + 1) % config.check_every as u64 == 0);
             let (loss, fault) = match stepper.gradients_for(network, chunk) {
                 // Forward order: the first layer holding NaN/∞ is the most telling; the loss
                 // alone when the layers were not checked this step.
@@ -129,6 +135,24 @@ pub(super) fn run(
             }
         }
         let seconds = started.elapsed().as_secs_f64();
+        // Every epoch ends with finite parameters, or the run stops here.
+        if config.stop_on_faults
+            && let Some(l) = network
+                .layers()
+                .iter()
+                .position(|l| !l.weights.iter().chain(&l.bias).all(|v| v.is_finite()))
+        {
+            observer.checkpoint(&good)?;
+            return Err(Error::Anomaly(Box::new(Anomaly {
+                epoch: epoch + 1,
+                step: state.step,
+                global_step: state.global_step,
+                place: format!(
+                    "layer {} parameters (W or b) at the end of the epoch",
+                    l + 1
+                ),
+            })));
+        }
         let evaluation = validation.map(|v| evaluate(network, v)).transpose()?;
         let headline = |name: &str| {
             evaluation
@@ -151,6 +175,11 @@ pub(super) fn run(
         observer.epoch_finished(&report);
         observer.epoch_network(network);
         state.history.push(report);
+        if state.history.len() > MAX_HISTORY {
+            // Memory and checkpoints stay bounded on very long runs (the metrics file keeps
+            // every epoch).
+            state.history.remove(0);
+        }
         state.epoch += 1;
         state.step = 0;
         state.epoch_loss_total = 0.0;

@@ -47,7 +47,7 @@ impl<'a> Stepper<'a> {
         Ok(Stepper {
             data,
             optimizer: Optimizer::new(optimizer, network)?,
-            workspace: network.workspace(batch),
+            workspace: network.try_workspace(batch)?,
             gradients: network.zero_gradients(),
             batch_features: Array2::zeros((batch, data.feature_count())),
             batch_labels: vec![0; labels],

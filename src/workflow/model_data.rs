@@ -102,6 +102,7 @@ impl ModelData {
                 }
             }
             inputs.extend(source.options.labels.as_deref());
+            inputs.extend(source.test_labels.as_deref());
         }
         inputs
     }
@@ -155,7 +156,13 @@ pub fn load_model_and_rows(
     };
     let loaded = load_reporting(&source.spec, &options, report)?;
     let separate = match &source.test {
-        Some(spec) => Some(load_reporting(spec, &options, report)?.train),
+        Some(spec) => {
+            let options = LoadOptions {
+                labels: source.test_labels.clone(),
+                ..options.clone()
+            };
+            Some(load_reporting(spec, &options, report)?.train)
+        }
         None => None,
     };
     let mut notes = loaded.notes.clone();

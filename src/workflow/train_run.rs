@@ -121,6 +121,7 @@ impl TrainRun {
             }
         }
         inputs.extend(self.source.options.labels.as_deref());
+        inputs.extend(self.source.test_labels.as_deref());
         inputs.extend(self.resume.as_deref());
         inputs
     }
@@ -430,6 +431,11 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
     model.training = Some(TrainingData {
         data: run.source.spec.to_string(),
         test: run.source.test.as_ref().map(ToString::to_string),
+        test_labels: run
+            .source
+            .test_labels
+            .as_ref()
+            .map(|p| p.display().to_string()),
         label_columns: run.source.options.label_columns.clone(),
         labels: run
             .source
