@@ -15,9 +15,11 @@ head -c 4000 ../data/digits/digits.csv > seeds/csv.csv
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > seeds/idx.bin
 printf '{"loss": "cross-entropy", "from": "logits", "output": [[1.0, 2.0]], "target": [1]}' > seeds/loss.json
 printf '{"format": "nabla-model", "version": 1, "network": {"inputs": 2, "hidden": [3], "hidden_activation": "relu", "outputs": 2, "output_activation": "softmax", "loss": {"kind": "cross-entropy", "from": "probabilities"}}, "normalization": {"kind": "none"}, "label_names": ["a", "b"]}' > seeds/config.json
-declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [npy]=seeds/idx.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json)
+printf '\x03{"descr": "<f4", "fortran_order": False, "shape": (1, 2), }\x00\x00\x80\x3f\x00\x00\x00\x40' > seeds/npy_header.bin
+head -c 600 /dev/urandom > seeds/checkpoint.bin
+declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin)
 summary=()
-for target in csv idx npy model config loss_json; do
+for target in csv idx idx_gz npy npy_header model config loss_json checkpoint; do
   mkdir -p "corpus/$target" "artifacts/$target"
   cp -n "${seed[$target]}" "corpus/$target/" 2>/dev/null || true
   log=$(mktemp)

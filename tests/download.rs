@@ -18,6 +18,10 @@ enum Mode {
     WrongBytes,
     /// Every file's first request fails with 503.
     Flaky,
+    /// Announces and sends more bytes than the published file has.
+    Oversized,
+    /// Sends the head and a few bytes, then nothing for a minute.
+    Trickle,
 }
 
 /// Serves the files of `dir` on 127.0.0.1 in a background thread; returns the base URL and the
@@ -59,7 +63,20 @@ fn serve(dir: PathBuf, mode: Mode) -> (String, Arc<AtomicUsize>) {
                 let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
             }
+            if mode == Mode::Oversized {
+                body.extend(std::iter::repeat_n(0u8, 1000));
+            }
             let length = body.len();
+            if mode == Mode::Trickle {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body[..10]);
+                let _ = stream.flush();
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                continue;
+            }
             if mode == Mode::WrongBytes {
                 let middle = body.len() / 2;
                 body[middle] ^= 0xff;
@@ -81,6 +98,10 @@ fn serve(dir: PathBuf, mode: Mode) -> (String, Arc<AtomicUsize>) {
 }
 
 fn download(set: &str, url: &str, cache: &Path) -> std::process::Output {
+    download_with(set, url, cache, &[])
+}
+
+fn download_with(set: &str, url: &str, cache: &Path, extra: &[&str]) -> std::process::Output {
     nabla()
         .args([
             "download",
@@ -90,6 +111,7 @@ fn download(set: &str, url: &str, cache: &Path) -> std::process::Output {
             "--cache-dir",
             cache.to_str().unwrap(),
         ])
+        .args(extra)
         .env("NO_PROXY", "127.0.0.1")
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
@@ -237,4 +259,73 @@ fn a_flaky_server_is_retried() {
     );
     assert_eq!(requests.load(Ordering::SeqCst), 8);
     assert_eq!(files_in(&cache.path().join("fashion-mnist")).len(), 4);
+}
+
+#[test]
+fn a_server_sending_more_than_the_published_file_is_cut_off() {
+    let Some(mnist) = shared_path(
+        "data/mnist",
+        "a_server_sending_more_than_the_published_file_is_cut_off",
+    ) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let (url, _) = serve(mnist, Mode::Oversized);
+    let out = download("mnist", &url, cache.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the published file has"), "{err}");
+    assert!(
+        files_in(&cache.path().join("mnist")).is_empty(),
+        "nothing partial is kept"
+    );
+}
+
+#[test]
+fn a_trickling_server_times_out_instead_of_hanging() {
+    let Some(mnist) = shared_path(
+        "data/mnist",
+        "a_trickling_server_times_out_instead_of_hanging",
+    ) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let (url, _) = serve(mnist, Mode::Trickle);
+    let started = std::time::Instant::now();
+    let out = download_with("mnist", &url, cache.path(), &["--download-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(files_in(&cache.path().join("mnist")).is_empty());
+}
+
+#[test]
+fn a_killed_downloads_part_file_is_removed_and_a_bad_mirror_refused() {
+    let Some(mnist) = shared_path(
+        "data/mnist",
+        "a_killed_downloads_part_file_is_removed_and_a_bad_mirror_refused",
+    ) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("mnist");
+    std::fs::create_dir_all(&dir).unwrap();
+    // What a download killed mid-transfer leaves: its process (pid 0) is gone.
+    let left = dir.join(".train-images-idx3-ubyte.gz.part-0-abcdef");
+    std::fs::write(&left, b"partial").unwrap();
+    let (url, _) = serve(mnist, Mode::Good);
+    let out = download("mnist", &url, cache.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!left.exists());
+    assert_eq!(files_in(&dir).len(), 4);
+    let bad = download("mnist", "not-a-url", cache.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("not an http:// or https:// URL"),
+        "{}",
+        stderr(&bad)
+    );
 }

@@ -63,6 +63,9 @@ pub struct DownloadArgs {
     /// Where downloaded data sets are kept [default: $XDG_CACHE_HOME/nabla or ~/.cache/nabla].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Seconds one file's transfer may take before the attempt is abandoned and retried.
+    #[arg(long, default_value_t = nabla::data::download::BODY_TIMEOUT.as_secs())]
+    pub download_timeout: u64,
 }
 
 impl DownloadArgs {
@@ -72,6 +75,7 @@ impl DownloadArgs {
         nabla::data::download::DownloadOptions {
             mirror: self.mirror.clone(),
             cache_dir: self.cache_dir.clone().unwrap_or(defaults.cache_dir.clone()),
+            body_timeout: std::time::Duration::from_secs(self.download_timeout.max(1)),
             ..defaults
         }
     }

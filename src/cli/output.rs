@@ -27,12 +27,14 @@ pub fn note(text: &str) {
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static TRAINING: AtomicBool = AtomicBool::new(false);
 
-/// From now on Ctrl-C (SIGINT) and SIGTERM ask the running training to stop after its current
-/// step instead of killing the process; a second one kills it.
+/// From now on Ctrl-C (SIGINT) and SIGTERM, while training runs, ask it to stop after its
+/// current step instead of killing the process; before training starts (loading, a
+/// download) and at a second one, the process ends at once with 130.
 pub fn catch_interrupts() {
     let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+        if !TRAINING.load(Ordering::SeqCst) || INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
     });
@@ -124,6 +126,7 @@ impl Progress {
 
 impl Observer for Progress {
     fn epoch_started(&mut self, epoch: usize, epochs: usize, batches: usize) {
+        TRAINING.store(true, Ordering::SeqCst);
         self.epoch_started = Instant::now();
         self.epochs = epochs;
         self.rows = 0;

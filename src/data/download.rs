@@ -109,6 +109,8 @@ pub struct DownloadOptions {
     pub attempts: u32,
     /// Pause before a retry (doubled each time).
     pub retry_delay: Duration,
+    /// How long one file's whole request may take.
+    pub body_timeout: Duration,
 }
 
 impl Default for DownloadOptions {
@@ -118,6 +120,7 @@ impl Default for DownloadOptions {
             cache_dir: default_cache_dir(),
             attempts: 3,
             retry_delay: Duration::from_millis(500),
+            body_timeout: BODY_TIMEOUT,
         }
     }
 }
@@ -155,8 +158,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// How long a file's whole transfer may take before the attempt is abandoned (a server that
-/// trickles bytes must not hang the command).
+/// How long one file's whole request (connection, answer, body) may take by default before the
+/// attempt is abandoned (a server that trickles bytes must not hang the command).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Makes sure the four files of `set` are in the cache, verified; returns their directory.
@@ -189,7 +192,7 @@ pub fn ensure_downloaded(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_recv_response(Some(Duration::from_secs(30)))
-        .timeout_recv_body(Some(BODY_TIMEOUT))
+        .timeout_global(Some(options.body_timeout))
         .http_status_as_error(false)
         .build()
         .into();

@@ -79,8 +79,8 @@ impl IdxArray {
 
 /// Reads an IDX file, decompressing it when it starts with the gzip magic bytes.
 pub fn read_idx(path: &Path) -> Result<IdxArray> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    // Before opening: opening a FIFO for reading waits for a writer.
+    let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !metadata.is_file() {
         return Err(Error::data(
             path,
@@ -89,6 +89,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray> {
         ));
     }
     let file_length = metadata.len();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::new(file);
     let mut magic = [0u8; 2];
     let gzip = {

@@ -69,8 +69,8 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
 
 /// Reads a `.npy` file as values of type `T` (f64 keeps every f8 and integer label exact).
 pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    // Before opening: opening a FIFO for reading waits for a writer.
+    let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !metadata.is_file() {
         return Err(Error::data(
             path,
@@ -79,6 +79,7 @@ pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
         ));
     }
     let length = metadata.len();
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let fail =
         |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
     let mut preamble = [0u8; 8];

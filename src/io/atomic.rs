@@ -130,6 +130,39 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"whole");
     }
 
+    /// The old names (`.NAME.tmp-PID-N`) were predictable: a symbolic link planted there was
+    /// followed and its target overwritten. Temporaries are now created exclusively under a
+    /// random name.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_at_a_predictable_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"precious").unwrap();
+        for n in 0..4 {
+            let planted = dir
+                .path()
+                .join(format!(".model.bin.tmp-{}-{n}", std::process::id()));
+            std::os::unix::fs::symlink(&victim, planted).unwrap();
+        }
+        let path = dir.path().join("model.bin");
+        write_atomically(&path, b"weights").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(fs::read(&path).unwrap(), b"weights");
+        let temporary = temporary_beside(&path, "tmp").unwrap();
+        let name = temporary
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with(&format!(".model.bin.tmp-{}-", std::process::id())));
+        assert!(
+            name.len() > ".model.bin.tmp-".len() + 8,
+            "{name}: a random part"
+        );
+    }
+
     #[test]
     fn a_failed_write_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();

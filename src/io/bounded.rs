@@ -10,14 +10,23 @@ use crate::error::{Error, Result};
 /// The most bytes a model, checkpoint or config file may have (4 GiB).
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
 
-/// Reads all of `path` if it holds at most `limit` bytes. Works on files whose size the
-/// operating system cannot tell (pipes, `/dev/zero`): it stops at `limit + 1` bytes.
+/// Reads all of the regular file `path` if it holds at most `limit` bytes (a file that grows
+/// while it is read is cut off at `limit + 1` bytes and refused).
 ///
 /// # Errors
 /// The file cannot be opened or read, or holds more than `limit` bytes.
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    // Before opening: a FIFO would wait for a writer, a device (/dev/zero) never ends.
+    let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !metadata.is_file() {
+        return Err(Error::data(
+            path,
+            None,
+            "not a regular file (a directory, pipe or device): give a file",
+        ));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let declared = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let declared = metadata.len();
     if declared > limit {
         return Err(too_large(path, limit));
     }
@@ -90,7 +99,7 @@ mod tests {
             let error = read_file(Path::new("/dev/zero"), 1 << 20)
                 .unwrap_err()
                 .to_string();
-            assert!(error.contains("larger than 1048576 bytes"), "{error}");
+            assert!(error.contains("not a regular file"), "{error}");
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.bin");

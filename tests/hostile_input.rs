@@ -1,0 +1,679 @@
+//! Careless and hostile input, one test per class of failure: every case ends with exit 2 and a
+//! message naming the input and the limit (or does the documented right thing), under a 2 GB
+//! memory cap, with no panic, no abort, and no file destroyed.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use common::{nabla, stderr, stdout};
+
+/// Runs `nabla args` in `dir` with its address space capped at 2 GB.
+fn capped(args: &[&str], dir: &Path) -> Output {
+    let mut command = nabla();
+    command.args(args).current_dir(dir);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("nabla runs")
+}
+
+/// Exit 2, no panic, no abort, and every `expected` piece in the message.
+fn refused(output: &Output, expected: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "status {:?}\nstdout: {}\nstderr: {err}",
+        output.status,
+        stdout(output)
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("memory allocation"),
+        "{err}"
+    );
+    for e in expected {
+        assert!(err.contains(e), "missing {e:?} in: {err}");
+    }
+}
+
+fn npy(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(body);
+    bytes
+}
+
+fn f32s(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Class 1: what used to panic.
+#[test]
+fn former_panics_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("bad.npy"), npy("<é4", "(2, 2)", &[0; 16])).unwrap();
+    refused(
+        &capped(&["train", "--data", "bad.npy"], d),
+        &["bad.npy", "element type '<é4' is not supported"],
+    );
+    refused(
+        &capped(&["train", "--hidden", "100000000"], d),
+        &["parameters", "at most 67108864"],
+    );
+    refused(
+        &capped(&["train", "--hidden", "18446744073709551615"], d),
+        &["parameters", "at most"],
+    );
+    refused(
+        &capped(
+            &["train", "--data", "moons", "--samples", "1000000000000"],
+            d,
+        ),
+        &["samples", "from 1 to 16777216"],
+    );
+    // An error while stderr is a closed pipe: exit 2, not a panic on EPIPE.
+    let mut child = nabla()
+        .args(["train", "--data", "nothere.csv"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+/// Class 2: small inputs that asked for huge memory.
+#[test]
+fn memory_is_bounded_by_what_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A gzip IDX file of a few bytes that declares a 1 GiB array.
+    let mut header = vec![0, 0, 0x08, 2];
+    header.extend(32768u32.to_be_bytes());
+    header.extend(32768u32.to_be_bytes());
+    header.extend([0u8; 1024]);
+    std::fs::write(d.join("bomb-idx.gz"), gzip(&header)).unwrap();
+    std::fs::write(d.join("labels-idx"), [0, 0, 8, 1, 0, 0, 0, 1, 0]).unwrap();
+    refused(
+        &capped(
+            &["train", "--data", "bomb-idx.gz", "--labels", "labels-idx"],
+            d,
+        ),
+        &["bomb-idx.gz", "1073741824 values", "larger than"],
+    );
+    // A class count taken from one stray label.
+    let mut csv = String::from("a,label\n");
+    for i in 0..40 {
+        csv.push_str(&format!("{i},{}\n", if i == 7 { 65535 } else { i % 2 }));
+    }
+    std::fs::write(d.join("stray.csv"), csv).unwrap();
+    refused(
+        &capped(&["train", "--data", "stray.csv"], d),
+        &["stray.csv", "line 9", "too large", "4096 classes"],
+    );
+    // One endless CSV line.
+    let mut line = b"a,label\n".to_vec();
+    line.extend(std::iter::repeat_n(b'1', 17 << 20));
+    std::fs::write(d.join("line.csv"), line).unwrap();
+    refused(
+        &capped(&["train", "--data", "line.csv"], d),
+        &["line.csv", "longer than 16777216 bytes"],
+    );
+    // A model file that never ends.
+    refused(
+        &capped(&["evaluate", "--model", "/dev/zero", "--data", "moons"], d),
+        &["/dev/zero", "not a regular file"],
+    );
+    // A loss case larger than the contract reads: a JSON error, not an abort.
+    let mut child = nabla()
+        .arg("loss")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&vec![b' '; 17 << 20]);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+    // Thread counts beyond reason.
+    refused(
+        &capped(&["train", "--data", "xor", "--threads", "1000000"], d),
+        &["threads", "256"],
+    );
+}
+
+/// A model file of `classes` softmax outputs on 2 inputs, written directly.
+fn wide_model(path: &Path, classes: usize) {
+    use safetensors::tensor::{Dtype, TensorView};
+    let config = serde_json::json!({
+        "format": "nabla-model", "version": 1,
+        "network": {"inputs": 2, "outputs": classes},
+        "normalization": {"kind": "none"}, "label_names": [],
+    });
+    let weights = vec![0u8; classes * 2 * 4];
+    let bias = vec![0u8; classes * 4];
+    let views = vec![
+        (
+            "0.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![classes, 2], &weights).unwrap(),
+        ),
+        (
+            "0.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![classes], &bias).unwrap(),
+        ),
+    ];
+    let metadata = std::collections::HashMap::from([("nabla".to_string(), config.to_string())]);
+    std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+}
+
+#[test]
+fn a_model_with_too_many_classes_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    wide_model(&d.join("wide.safetensors"), 65536);
+    refused(
+        &capped(
+            &["evaluate", "--model", "wide.safetensors", "--data", "moons"],
+            d,
+        ),
+        &["wide.safetensors", "65536 classes", "at most 4096"],
+    );
+}
+
+/// Class 3: NaN and ∞ outside CSV.
+#[test]
+fn non_finite_values_are_refused_at_every_entry_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("nan.npy"),
+        npy("<f4", "(2, 3)", &f32s(&[1.0, f32::NAN, 0.0, 2.0, 3.0, 1.0])),
+    )
+    .unwrap();
+    refused(
+        &capped(&["train", "--data", "nan.npy"], d),
+        &["nan.npy", "row 0, column 1", "NaN is not a finite number"],
+    );
+    let mut idx = vec![0, 0, 0x0D, 2, 0, 0, 0, 2, 0, 0, 0, 2];
+    for v in [1.0f32, f32::INFINITY, 0.0, 1.0] {
+        idx.extend(v.to_be_bytes());
+    }
+    std::fs::write(d.join("inf-idx"), idx).unwrap();
+    std::fs::write(d.join("labels-idx"), [0, 0, 8, 1, 0, 0, 0, 2, 0, 1]).unwrap();
+    refused(
+        &capped(&["train", "--data", "inf-idx", "--labels", "labels-idx"], d),
+        &["inf-idx", "inf is not a finite number"],
+    );
+    refused(
+        &capped(&["train", "--data", "moons", "--noise", "nan"], d),
+        &["noise", "NaN is not a finite number"],
+    );
+    refused(
+        &capped(
+            &["train", "--data", "moons", "--normalize", "scale:1e-45"],
+            d,
+        ),
+        &["normalisation gives inf"],
+    );
+    // A model whose normalisation divides by 0.
+    let trained = capped(
+        &[
+            "train",
+            "--data",
+            "xor",
+            "--epochs",
+            "1",
+            "--save",
+            "m.safetensors",
+        ],
+        d,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let bytes = std::fs::read(d.join("m.safetensors")).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let key = "\\\"std\\\":[";
+    let start = text.find(key).unwrap() + key.len();
+    let end = start + text[start..].find(']').unwrap();
+    let zeros = vec!["0"; text[start..end].split(',').count()].join(",");
+    // Same length: pad with spaces inside the JSON header.
+    let padded = format!("{zeros:<width$}", width = end - start);
+    let mut broken = bytes.clone();
+    broken[start..end].copy_from_slice(padded.as_bytes());
+    std::fs::write(d.join("std0.safetensors"), broken).unwrap();
+    refused(
+        &capped(&["evaluate", "--model", "std0.safetensors"], d),
+        &[
+            "std0.safetensors",
+            "normalization std[0]",
+            "not a finite number > 0",
+        ],
+    );
+    // A checkpoint holding a NaN weight.
+    let run = capped(
+        &[
+            "train",
+            "--data",
+            "xor",
+            "--epochs",
+            "2",
+            "--checkpoint-every",
+            "5",
+            "--checkpoint",
+            "c.ckpt",
+        ],
+        d,
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let mut checkpoint = std::fs::read(d.join("c.ckpt")).unwrap();
+    let header = u64::from_le_bytes(checkpoint[..8].try_into().unwrap()) as usize;
+    let data = 8 + header;
+    checkpoint[data..data + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(d.join("c.ckpt"), checkpoint).unwrap();
+    refused(
+        &capped(
+            &[
+                "train", "--data", "xor", "--epochs", "2", "--resume", "c.ckpt",
+            ],
+            d,
+        ),
+        &["c.ckpt", "NaN, not a finite number"],
+    );
+}
+
+/// Class 4: what used to give silently wrong results.
+#[test]
+fn silently_wrong_results_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A separate .npy test set never reuses the training labels file.
+    std::fs::write(
+        d.join("x.npy"),
+        npy(
+            "<f4",
+            "(4, 2)",
+            &f32s(&[0.0, 1.0, 1.0, 0.0, 0.5, 0.5, 1.0, 1.0]),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("y.npy"),
+        npy(
+            "<i8",
+            "(4,)",
+            &[0, 1, 0, 1]
+                .iter()
+                .flat_map(|v: &i64| v.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("tx.npy"),
+        npy("<f4", "(2, 2)", &f32s(&[0.0, 1.0, 1.0, 0.0])),
+    )
+    .unwrap();
+    refused(
+        &capped(
+            &[
+                "train", "--data", "x.npy", "--labels", "y.npy", "--test", "tx.npy", "--epochs",
+                "1",
+            ],
+            d,
+        ),
+        &["tx.npy", "--test-labels"],
+    );
+    // An f8 label that is not quite a class index.
+    std::fs::write(
+        d.join("f8.npy"),
+        npy(
+            "<f8",
+            "(4,)",
+            &[0.0f64, 1.0, 1.00000001, 0.0]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
+    )
+    .unwrap();
+    refused(
+        &capped(&["train", "--data", "x.npy", "--labels", "f8.npy"], d),
+        &["f8.npy", "entry 2", "1.00000001", "not a class index"],
+    );
+    // One class only.
+    std::fs::write(
+        d.join("one.csv"),
+        "a,label\n1,x\n2,x\n3,x\n4,x\n5,x\n6,x\n7,x\n8,x\n9,x\n10,x\n",
+    )
+    .unwrap();
+    refused(
+        &capped(
+            &["train", "--data", "one.csv", "--validation-split", "0"],
+            d,
+        ),
+        &["1 class", "at least two"],
+    );
+    // A label column named twice in the header.
+    std::fs::write(d.join("twice.csv"), "a,label,label\n1,0,1\n2,1,0\n").unwrap();
+    refused(
+        &capped(&["train", "--data", "twice.csv"], d),
+        &["twice.csv", "line 1", "'label' appears twice"],
+    );
+    // Resume notices changed data at the same path.
+    let rows: String = (0..60).map(|i| format!("{},{}\n", i, i % 2)).collect();
+    std::fs::write(d.join("d.csv"), format!("a,label\n{rows}")).unwrap();
+    let first = capped(
+        &[
+            "train",
+            "--data",
+            "d.csv",
+            "--epochs",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--checkpoint",
+            "r.ckpt",
+        ],
+        d,
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let rows: String = (0..60).map(|i| format!("{},{}\n", i + 1, i % 2)).collect();
+    std::fs::write(d.join("d.csv"), format!("a,label\n{rows}")).unwrap();
+    refused(
+        &capped(
+            &[
+                "train", "--data", "d.csv", "--epochs", "2", "--resume", "r.ckpt",
+            ],
+            d,
+        ),
+        &["r.ckpt", "the data changed"],
+    );
+}
+
+/// Class 5: outputs that would destroy inputs, checked before any work.
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
+        .collect();
+    let csv = format!("a,b,label\n{rows}");
+    std::fs::write(d.join("data.csv"), &csv).unwrap();
+    for flag in ["--save", "--metrics", "--plot", "--checkpoint"] {
+        refused(
+            &capped(&["train", "--data", "data.csv", flag, "data.csv"], d),
+            &["data.csv", "which this command reads"],
+        );
+        assert_eq!(std::fs::read_to_string(d.join("data.csv")).unwrap(), csv);
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(d.join("data.csv"), d.join("alias.safetensors")).unwrap();
+        refused(
+            &capped(
+                &["train", "--data", "data.csv", "--save", "alias.safetensors"],
+                d,
+            ),
+            &["which this command reads"],
+        );
+    }
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "data.csv",
+                "--save",
+                "nodir/m.safetensors",
+            ],
+            d,
+        ),
+        &["nodir", "does not exist"],
+    );
+    let trained = capped(
+        &[
+            "train",
+            "--data",
+            "data.csv",
+            "--epochs",
+            "1",
+            "--save",
+            "m.safetensors",
+        ],
+        d,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let model = std::fs::read(d.join("m.safetensors")).unwrap();
+    for args in [
+        vec![
+            "predict",
+            "--model",
+            "m.safetensors",
+            "--output",
+            "m.safetensors",
+        ],
+        vec![
+            "evaluate",
+            "--model",
+            "m.safetensors",
+            "--plot",
+            "m.safetensors",
+        ],
+        vec![
+            "export",
+            "--model",
+            "m.safetensors",
+            "--onnx",
+            "m.safetensors",
+        ],
+        vec![
+            "predict",
+            "--model",
+            "m.safetensors",
+            "--data",
+            "data.csv",
+            "--output",
+            "data.csv",
+        ],
+    ] {
+        refused(&capped(&args, d), &["which this command reads"]);
+    }
+    assert_eq!(std::fs::read(d.join("m.safetensors")).unwrap(), model);
+    assert_eq!(std::fs::read_to_string(d.join("data.csv")).unwrap(), csv);
+    // A metrics file that cannot be written does not lose the trained model.
+    if Path::new("/dev/full").exists() {
+        let out = capped(
+            &[
+                "train",
+                "--data",
+                "data.csv",
+                "--epochs",
+                "1",
+                "--save",
+                "kept.safetensors",
+                "--metrics",
+                "/dev/full",
+            ],
+            d,
+        );
+        refused(&out, &["/dev/full"]);
+        assert!(
+            d.join("kept.safetensors").is_file(),
+            "the model was saved first"
+        );
+    }
+}
+
+/// Class 7: what used to hang or fill the disk.
+#[test]
+fn data_near_the_float_limit_does_not_hang_the_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..40)
+        .map(|i| {
+            format!(
+                "{},{},{}\n",
+                3.0e38 * if i % 2 == 0 { 1.0 } else { -1.0 },
+                i,
+                i % 2
+            )
+        })
+        .collect();
+    std::fs::write(d.join("huge.csv"), format!("a,b,label\n{rows}")).unwrap();
+    let started = std::time::Instant::now();
+    let out = capped(
+        &[
+            "train",
+            "--data",
+            "huge.csv",
+            "--epochs",
+            "1",
+            "--normalize",
+            "none",
+            "--plot",
+            "p.png",
+        ],
+        d,
+    );
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{:?}", out.status);
+}
+
+/// Class 8: pipes.
+#[test]
+fn pipes_do_not_skip_work_or_underflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A closed stdout: training still finishes and saves.
+    let mut child = nabla()
+        .args([
+            "train",
+            "--data",
+            "xor",
+            "--epochs",
+            "2",
+            "--save",
+            "piped.safetensors",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(d.join("piped.safetensors").is_file());
+    // A FIFO where a .npy file belongs.
+    let fifo = d.join("fifo.npy");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    refused(
+        &capped(&["train", "--data", "fifo.npy"], d),
+        &["fifo.npy", "not a regular file"],
+    );
+}
+
+/// Class 9: the contracts.
+#[test]
+fn contracts_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // nabla loss: a number or an {"error"}, never null; invalid UTF-8 gets a JSON error.
+    let out = common::run_with_stdin(
+        &["loss"],
+        r#"{"loss": "cross-entropy", "from": "logits", "output": [[1e308, -1e308]], "target": [1]}"#,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a finite number"),
+        "{body}"
+    );
+    let mut child = nabla()
+        .arg("loss")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"{\"loss\": \"\xff\"}")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("not UTF-8"),
+        "{body}"
+    );
+    // All-zero class weights are a bad flag, not a numerical fault.
+    refused(
+        &capped(&["train", "--data", "xor", "--class-weights", "0,0"], d),
+        &["class_weights", "all zero"],
+    );
+    // diagnose reports a config with no inputs.
+    std::fs::write(d.join("zero.json"), r#"{"inputs": 0, "outputs": 3}"#).unwrap();
+    let out = capped(&["diagnose", "--config", "zero.json"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("error    size: inputs"),
+        "{}",
+        stdout(&out)
+    );
+    // An I/O error says its cause once.
+    let out = capped(&["train", "--data", "nothere.csv"], d);
+    refused(&out, &["nothere.csv"]);
+    assert_eq!(
+        stderr(&out).matches("No such file or directory").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}
