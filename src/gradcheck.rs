@@ -191,6 +191,44 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    /// The training step of every task (class indices, multi-label values, distributions,
+    /// real values) backpropagates what finite differences of its loss say.
+    #[test]
+    fn every_task_gradient_matches_finite_differences() {
+        use crate::data::{Dataset, Task};
+        use crate::network::NetworkConfig;
+        let features =
+            ndarray::Array2::from_shape_fn((6, 3), |(i, j)| ((i * 3 + j) as f32 * 0.37).sin());
+        let dense = |task: Task| {
+            let values = ndarray::Array2::from_shape_fn((6, 3), |(i, k)| match task {
+                Task::MultiLabel => f32::from(u8::from((i + k) % 2 == 0)) * 0.9,
+                Task::Distribution => [0.2f32, 0.5, 0.3][(i + k) % 3],
+                _ => (i as f32 - k as f32) * 0.7,
+            });
+            Dataset::values(features.clone(), task, values, Vec::new()).unwrap()
+        };
+        let sets = [
+            Dataset::classes(
+                features.clone(),
+                vec![0, 1, 2, 0, 1, 2],
+                vec!["a".into(), "b".into(), "c".into()],
+            )
+            .unwrap(),
+            dense(Task::MultiLabel),
+            dense(Task::Distribution),
+            dense(Task::Regression),
+        ];
+        for data in &sets {
+            let network = NetworkConfig::for_data(data).hidden([4]).build(3).unwrap();
+            let report = gradcheck_rows(&network, data, 6, DEFAULT_STEP).unwrap();
+            assert!(
+                report.max_relative_error < 1e-6,
+                "{:?}: {report:?}",
+                data.task()
+            );
+        }
+    }
+
     #[test]
     fn central_difference_of_a_quadratic_is_exact() {
         let point = array![[1.0, -2.0], [0.5, 3.0]];

@@ -95,6 +95,10 @@ pub struct ModelConfig {
     pub network: NetworkConfig,
     /// The input normalisation.
     pub normalization: Normalization,
+    /// The standardisation of regression targets the network was trained on (its outputs
+    /// are inverted through it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_normalization: Option<Normalization>,
     /// Class names (index → name), or the names of the target columns.
     pub label_names: Vec<String>,
     /// What the outputs predict.
@@ -127,6 +131,15 @@ impl ModelConfig {
             ));
         }
         self.normalization.validate()?;
+        if let Some(targets) = &self.target_normalization {
+            targets.validate()?;
+            if self.task != Task::Regression || targets.width() != Some(self.network.outputs) {
+                return Err(Error::invalid(
+                    "target_normalization",
+                    "only a regression's targets are normalised, one statistic per output",
+                ));
+            }
+        }
         if let Some(width) = self.normalization.width()
             && width != self.network.inputs
         {
@@ -190,6 +203,8 @@ pub struct Model<F = f32> {
     pub network: Network<F>,
     /// Applied to raw features before the network.
     pub normalization: Normalization,
+    /// A regression's target standardisation: outputs are inverted through it.
+    pub target_normalization: Option<Normalization>,
     /// What the outputs predict.
     pub task: Task,
     /// Class names (index → name), or the target columns' names.
@@ -216,6 +231,7 @@ impl<F: Scalar> Model<F> {
         Model {
             network,
             normalization,
+            target_normalization: None,
             task,
             label_names,
             feature_names: data.feature_names.clone(),
@@ -230,6 +246,7 @@ impl<F: Scalar> Model<F> {
             version: MODEL_VERSION,
             network: self.network.config().clone(),
             normalization: self.normalization.clone(),
+            target_normalization: self.target_normalization.clone(),
             label_names: self.label_names.clone(),
             task: self.task,
             feature_names: self.feature_names.clone(),
@@ -248,6 +265,7 @@ impl<F: Scalar> Model<F> {
         Ok(Model {
             network: Network::from_layers(config.network, layers)?,
             normalization: config.normalization,
+            target_normalization: config.target_normalization,
             task: config.task,
             label_names,
             feature_names: config.feature_names,
@@ -260,6 +278,7 @@ impl<F: Scalar> Model<F> {
         Model {
             network: self.network.cast(),
             normalization: self.normalization.clone(),
+            target_normalization: self.target_normalization.clone(),
             task: self.task,
             label_names: self.label_names.clone(),
             feature_names: self.feature_names.clone(),
@@ -299,16 +318,52 @@ impl<F: Scalar> Model<F> {
             data.relabel(&self.label_names)
                 .map_err(|m| Error::invalid("labels", m))?;
         }
+        if let (Some(targets), crate::data::Labels::Values { values, .. }) =
+            (&self.target_normalization, &mut data.labels)
+        {
+            targets.apply(values)?;
+        }
         Ok(())
     }
 }
 
 impl Model<f32> {
-    /// The model's outputs (probabilities where the head defines them, values for regression)
-    /// for raw, un-normalised features.
+    /// Scores normalised `rows` (see [`Model::prepare`]): the network's evaluation, with a
+    /// regression's MSE and MAE in the targets' own units.
+    ///
+    /// # Errors
+    /// As [`crate::metrics::evaluate_with`].
+    pub fn evaluate(
+        &self,
+        rows: &Dataset,
+        options: &crate::metrics::EvaluateOptions,
+    ) -> Result<crate::metrics::Evaluation> {
+        let mut evaluation = crate::metrics::evaluate_with(&self.network, rows, options)?;
+        if let (
+            Some(Normalization::Standardize { std, .. }),
+            crate::metrics::Scores::Regression(r),
+        ) = (&self.target_normalization, &mut evaluation.scores)
+        {
+            r.rescale(std);
+        }
+        Ok(evaluation)
+    }
+
+    /// The model's outputs (probabilities where the head defines them, values for regression,
+    /// in the targets' own units) for raw, un-normalised features.
     pub fn predict(&self, raw: &Array2<f32>) -> Result<Array2<f32>> {
         let mut features = raw.clone();
         self.normalization.apply(&mut features)?;
-        Ok(self.network.predict(features.view()))
+        Ok(self.outputs(features.view()))
+    }
+
+    /// The model's outputs for normalised features: the network's, with a regression's
+    /// target standardisation inverted.
+    pub fn outputs(&self, features: ndarray::ArrayView2<f32>) -> Array2<f32> {
+        let mut outputs = self.network.predict(features);
+        if let Some(targets) = &self.target_normalization {
+            targets.invert(&mut outputs);
+        }
+        outputs
     }
 }

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
             _ => vec!["a".into(), "a".into()],
         },
         labels_as: if choice & 0x80 != 0 { LabelsAs::Names } else { LabelsAs::Indices },
-        values_when_not_classes: choice & 0x40 != 0,
+        mse: choice & 0x40 != 0,
         ..LoadOptions::default()
     };
     let _ = nabla::data::read_csv(text, std::path::Path::new("fuzz.csv"), &options);

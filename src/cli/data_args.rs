@@ -23,8 +23,8 @@ pub struct DataArgs {
     pub labels: Option<PathBuf>,
     /// What the label columns hold: classes, multi-label (values in [0, 1] per column),
     /// distribution (one probability distribution per row), regression (real values)
-    /// [default: classes for one column, multi-label for several; regression for a column of
-    /// real values with --loss mse].
+    /// [default: classes for one column, multi-label for several; regression for a numeric
+    /// column of a CSV or .npy file with --loss mse].
     #[arg(long)]
     pub targets: Option<String>,
     /// Numeric class labels are class indices (labels {1, 2, 10} make 11 classes) or names
@@ -113,7 +113,7 @@ impl DataArgs {
             label_columns: self.label_column.clone(),
             labels: self.labels.clone(),
             targets,
-            values_when_not_classes: mse,
+            mse,
             labels_as: self.labels_as.parse()?,
             header: match (self.header, self.no_header) {
                 (true, _) => Header::Present,

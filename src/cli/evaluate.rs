@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nabla::format::Format;
-use nabla::metrics::{EvaluateOptions, evaluate_with};
+use nabla::metrics::EvaluateOptions;
 use nabla::workflow::load_model_and_rows;
 
 use super::model_args::ModelDataArgs;
@@ -49,7 +49,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         threshold: args.threshold,
         ..EvaluateOptions::default()
     };
-    let result = evaluate_with(&loaded.model.network, &loaded.rows, &options)?;
+    let result = loaded.model.evaluate(&loaded.rows, &options)?;
     let names = &loaded.model.label_names;
     if format == Format::Json {
         let mut body = result.to_json(names);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nabla::format::Format;
-use nabla::workflow::{Predictions, load_model_and_rows};
+use nabla::workflow::{Predictions, Rows, load_model_and_rows};
 
 use super::model_args::ModelDataArgs;
 use super::output::{DownloadBar, note, out_raw};
@@ -28,7 +28,13 @@ pub struct PredictArgs {
 pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
     let format: Format = args.format.parse()?;
     format.check("predict", &[Format::Csv, Format::Jsonl, Format::Json])?;
-    let request = args.model.request(false)?;
+    anyhow::ensure!(
+        args.model.data.data.is_some(),
+        "give the rows to predict on: --data FILE (or --data - for CSV on standard input)"
+    );
+    let mut request = args.model.request(false)?;
+    // Rows given to predict on are predicted whole.
+    request.rows = Rows::All;
     if let Some(path) = &args.output {
         nabla::io::check_output("--output", path, &request.inputs())?;
     }

@@ -16,6 +16,9 @@ pub struct SplitArgs {
     /// none. auto divides 8-bit images (IDX, u1 .npy) by 255 and standardises other data.
     #[arg(long, default_value = "auto")]
     pub normalize: String,
+    /// Train a regression on its raw targets instead of standardised ones.
+    #[arg(long)]
+    pub no_normalize_targets: bool,
 }
 
 impl SplitArgs {
@@ -25,6 +28,7 @@ impl SplitArgs {
             validation: self.validation_split,
             test: self.test_split,
             normalize: self.normalize.parse()?,
+            normalize_targets: !self.no_normalize_targets,
         })
     }
 }

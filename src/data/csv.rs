@@ -178,7 +178,7 @@ pub fn read_csv<R: Read>(
         let names: Vec<String> = roles.labels.iter().map(|&c| header[c].clone()).collect();
         let columns = cells.into_iter().map(LabelColumn::from_cells).collect();
         let (labels, label_notes) =
-            labels_from_columns(columns, names, options.targets_for(), options.labels_as)
+            labels_from_columns(columns, names, options.targets_for(true), options.labels_as)
                 .map_err(|(row, m)| fail(Some(lines[row]), m))?;
         notes.extend(label_notes);
         labels
@@ -272,7 +272,16 @@ fn column_roles(
     options: &LoadOptions,
 ) -> Result<Roles, String> {
     let mut labels = Vec::new();
-    for chosen in &options.label_columns {
+    // Matching a model's features by name, a model's label columns may be absent (rows to
+    // predict on); all of them, not some.
+    let by_name = options.feature_names.is_some() && has_header;
+    let optional = by_name
+        && !options.require_labels
+        && options
+            .label_columns
+            .iter()
+            .all(|c| !header.iter().any(|h| h == c.trim()));
+    for chosen in options.label_columns.iter().filter(|_| !optional) {
         let column = find_column(header, chosen.trim())?;
         if labels.contains(&column) {
             return Err(format!(

@@ -86,12 +86,14 @@ pub fn labels_from_columns(
 ) -> Result<(Labels, Vec<String>), LabelError> {
     let task = match choice {
         TargetsChoice::Task(task) => task,
-        _ if columns.len() > 1 => Task::MultiLabel,
+        TargetsChoice::Auto if columns.len() > 1 => Task::MultiLabel,
         TargetsChoice::Auto => Task::Classes,
-        TargetsChoice::ClassesOrValues => match &columns[..] {
-            [LabelColumn::Numbers(values)] if class_indices(values).is_err() => Task::Regression,
-            _ => Task::Classes,
-        },
+        TargetsChoice::ValuesWhenNumeric
+            if columns.iter().all(|c| matches!(c, LabelColumn::Numbers(_))) =>
+        {
+            Task::Regression
+        }
+        TargetsChoice::ValuesWhenNumeric => Task::Classes,
     };
     if task == Task::Classes {
         if columns.len() != 1 {
@@ -112,7 +114,21 @@ pub fn labels_from_columns(
                 class_names(values.iter().map(|&v| number_name(v)).collect())?,
                 vec![],
             )),
-            (LabelColumn::Text(cells), _) => Ok((class_names(cells)?, vec![])),
+            (LabelColumn::Text(cells), _) => {
+                let rows = cells.len();
+                let labels = class_names(cells)?;
+                let classes = labels.names().len();
+                let mut notes = Vec::new();
+                if classes > 20 && classes * 2 > rows {
+                    notes.push(format!(
+                        "the label column '{}' holds {classes} distinct values in {rows} rows: \
+                         if they are numbers to predict, not classes, train a regression \
+                         (--targets regression)",
+                        names[0]
+                    ));
+                }
+                Ok((labels, notes))
+            }
         };
     }
     let rows = columns.first().map_or(0, |c| match c {
@@ -150,10 +166,33 @@ pub fn labels_from_columns(
             }
         }
     }
+    if task == Task::MultiLabel
+        && let Some((row, k, v)) = values
+            .indexed_iter()
+            .map(|((r, k), v)| (r, k, *v))
+            .find(|(_, _, v)| !(0.0..=1.0).contains(v))
+    {
+        return Err((
+            row,
+            format!(
+                "target '{}' is {v}, outside [0, 1]: a multi-label target is the probability of \
+                 a yes (for real values, train a regression: --targets regression)",
+                names[k]
+            ),
+        ));
+    }
     if task == Task::Distribution {
-        for (row, r) in values.rows().into_iter().enumerate() {
-            let sum: f64 = r.iter().map(|&v| f64::from(v)).sum();
-            if r.iter().any(|&v| v < 0.0) || (sum - 1.0).abs() > DISTRIBUTION_TOLERANCE {
+        // In f64, from the values as read (f32 rounding alone can move a sum by 1e-7).
+        let value = |k: usize, row: usize| match &columns[k] {
+            LabelColumn::Numbers(numbers) => numbers[row],
+            LabelColumn::Text(_) => unreachable!("refused above"),
+        };
+        for row in 0..rows {
+            let sum: f64 = (0..columns.len()).map(|k| value(k, row)).sum();
+            if (0..columns.len()).any(|k| value(k, row) < 0.0)
+                || (sum - 1.0).abs() > DISTRIBUTION_TOLERANCE
+            {
+                let sum = (sum * 1e9).round() / 1e9;
                 return Err((
                     row,
                     format!(
@@ -352,21 +391,22 @@ mod tests {
     }
 
     #[test]
-    fn with_mse_a_column_of_real_values_is_a_regression_target() {
-        let read = |values: &[f64]| {
+    fn with_mse_a_numeric_column_is_a_regression_target() {
+        let read = |column: LabelColumn| {
             labels_from_columns(
-                vec![numbers(values)],
+                vec![column],
                 vec!["y".into()],
-                TargetsChoice::ClassesOrValues,
+                TargetsChoice::ValuesWhenNumeric,
                 LabelsAs::Indices,
             )
             .unwrap()
             .0
             .task()
         };
-        assert_eq!(read(&[0.5, 2.25]), Some(Task::Regression));
-        assert_eq!(read(&[250000.0, 310000.0]), Some(Task::Regression));
-        assert_eq!(read(&[0.0, 1.0, 2.0]), Some(Task::Classes));
+        assert_eq!(read(numbers(&[0.5, 2.25])), Some(Task::Regression));
+        assert_eq!(read(numbers(&[151.0, 75.0])), Some(Task::Regression));
+        let names = LabelColumn::Text(vec!["cat".into(), "dog".into()]);
+        assert_eq!(read(names), Some(Task::Classes));
     }
 
     #[test]

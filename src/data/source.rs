@@ -39,6 +39,8 @@ pub enum DataSpec {
     Remote(&'static str),
     /// A file or directory.
     Path(PathBuf),
+    /// CSV on standard input (`-`).
+    Stdin,
 }
 
 /// The names `--data` knows besides paths.
@@ -58,6 +60,7 @@ impl DataSpec {
     /// a directory of that name when one exists, else the published set).
     pub fn parse(text: &str) -> DataSpec {
         match text {
+            "-" => DataSpec::Stdin,
             "digits" => DataSpec::Digits,
             "mnist" | "fashion-mnist" if !Path::new(text).exists() => match text {
                 "mnist" => DataSpec::Remote("mnist"),
@@ -78,6 +81,7 @@ impl std::fmt::Display for DataSpec {
             DataSpec::Synthetic(kind) => write!(f, "{kind}"),
             DataSpec::Remote(name) => f.write_str(name),
             DataSpec::Path(path) => write!(f, "{}", path.display()),
+            DataSpec::Stdin => f.write_str("-"),
         }
     }
 }
@@ -107,10 +111,11 @@ pub struct LoadOptions {
     pub targets: Option<Task>,
     /// How numeric class labels are read.
     pub labels_as: LabelsAs,
-    /// With `targets` unset, read one numeric label column that cannot be class indices (real
-    /// values, negative or beyond [`super::MAX_CLASSES`]) as regression targets (what
-    /// `--loss mse` means for such a column) instead of refusing it.
-    pub values_when_not_classes: bool,
+    /// The loss is mean squared error: with `targets` unset, a numeric label column of a CSV or
+    /// `.npy` file is a regression target (what `--loss mse` means for the user's own columns),
+    /// not class indices. Built-in class sets (digits, MNIST's IDX labels) stay classes, so
+    /// MSE on them is Nielsen's quadratic cost on one-hot targets.
+    pub mse: bool,
     /// Whether a CSV file has a header row.
     pub header: Header,
     /// Whether data without labels is an error.
@@ -132,12 +137,12 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// How label columns are read: `targets`, or with `values_when_not_classes` a choice made
-    /// per column (see [`TargetsChoice`]).
-    pub(super) fn targets_for(&self) -> TargetsChoice {
-        match (self.targets, self.values_when_not_classes) {
+    /// How the label columns of a user's file are read (`own_columns`: a CSV or `.npy` file,
+    /// not a built-in class set).
+    pub(super) fn targets_for(&self, own_columns: bool) -> TargetsChoice {
+        match (self.targets, self.mse && own_columns) {
             (Some(task), _) => TargetsChoice::Task(task),
-            (None, true) => TargetsChoice::ClassesOrValues,
+            (None, true) => TargetsChoice::ValuesWhenNumeric,
             (None, false) => TargetsChoice::Auto,
         }
     }
@@ -150,8 +155,8 @@ pub enum TargetsChoice {
     Task(Task),
     /// Classes for one column, multi-label for several.
     Auto,
-    /// Classes when one numeric column holds class indices, regression values otherwise.
-    ClassesOrValues,
+    /// Regression values when one column holds numbers, class names otherwise.
+    ValuesWhenNumeric,
 }
 
 impl Default for LoadOptions {
@@ -161,7 +166,7 @@ impl Default for LoadOptions {
             labels: None,
             targets: None,
             labels_as: LabelsAs::Indices,
-            values_when_not_classes: false,
+            mse: false,
             header: Header::Auto,
             require_labels: true,
             expected_features: None,
@@ -240,6 +245,20 @@ pub fn load_reporting(
             loaded
         }
         DataSpec::Path(path) => load_path(path, options)?,
+        DataSpec::Stdin => {
+            let (train, notes) = read_csv(
+                std::io::stdin().lock(),
+                Path::new("<standard input>"),
+                options,
+            )?;
+            Loaded {
+                train,
+                test: None,
+                description: "CSV on standard input".into(),
+                suggested_normalization: NormalizationKind::Standardize,
+                notes,
+            }
+        }
     };
     if !options.require_labels {
         return Ok(loaded);
@@ -464,6 +483,7 @@ fn labels_from(
     values: Vec<f64>,
     rows: usize,
     options: &LoadOptions,
+    own_columns: bool,
 ) -> Result<(Labels, Vec<String>)> {
     let columns = match shape {
         [n] if *n == rows => 1,
@@ -487,8 +507,13 @@ fn labels_from(
     let columns = (0..columns)
         .map(|c| LabelColumn::Numbers(values.iter().skip(c).step_by(columns).copied().collect()))
         .collect();
-    labels_from_columns(columns, names, options.targets_for(), options.labels_as)
-        .map_err(|(i, message)| Error::data(path, Some(format!("entry {i}")), message))
+    labels_from_columns(
+        columns,
+        names,
+        options.targets_for(own_columns),
+        options.labels_as,
+    )
+    .map_err(|(i, message)| Error::data(path, Some(format!("entry {i}")), message))
 }
 
 fn idx_dataset(
@@ -507,6 +532,7 @@ fn idx_dataset(
                 labels.to_f64(),
                 features.nrows(),
                 options,
+                false,
             )?
         }
         None if options.require_labels => {
@@ -543,6 +569,7 @@ fn npy_dataset(
                 values,
                 features.nrows(),
                 options,
+                true,
             )?
         }
         None if options.expected_features == Some(features.ncols()) || !options.require_labels => {
@@ -567,7 +594,7 @@ fn npy_dataset(
             labels_from_columns(
                 vec![LabelColumn::Numbers(values)],
                 vec![last.to_string()],
-                options.targets_for(),
+                options.targets_for(true),
                 options.labels_as,
             )
             .map_err(|(i, m)| Error::data(path, Some(format!("row {i}, last column")), m))?

@@ -139,6 +139,7 @@ pub fn load_model<F: Scalar>(path: &Path, config_path: Option<&Path>) -> Result<
                         version: crate::model::MODEL_VERSION,
                         network,
                         normalization: crate::preprocess::Normalization::None,
+                        target_normalization: None,
                         label_names: Vec::new(),
                         task: crate::data::Task::Classes,
                         feature_names: Vec::new(),

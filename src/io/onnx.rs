@@ -298,8 +298,18 @@ impl Builder {
     }
 }
 
+/// The name of the graph's output: "probabilities" (classes, multi-label, distributions), or
+/// "values" for a regression.
+pub fn output_name(model: &Model) -> &'static str {
+    if model.task == crate::data::Task::Regression {
+        "values"
+    } else {
+        "probabilities"
+    }
+}
+
 /// The ONNX model of `model`: input "features" (batch × inputs, raw), output "probabilities"
-/// (batch × outputs, what `nabla predict` prints).
+/// (batch × outputs, what `nabla predict` prints; "values" for a regression).
 pub fn onnx_model(model: &Model) -> ModelProto {
     let mut b = Builder {
         graph: GraphProto {
@@ -353,18 +363,29 @@ pub fn onnx_model(model: &Model) -> ModelProto {
         };
         let z = b.node("Gemm", &[&current, &w, &bias], vec![trans_b], None);
         current = if l == last {
-            b.activation(
-                model.network.head().output_activation(),
-                &z,
-                Some("probabilities"),
-            )
+            match &model.target_normalization {
+                // A regression trained on standardised targets: outputs · σ + μ.
+                Some(Normalization::Standardize { mean, std }) => {
+                    let width = layer.outputs();
+                    let out = b.activation(model.network.head().output_activation(), &z, None);
+                    let s = b.constant("target_std", &[width], std.clone());
+                    let m = b.constant("target_mean", &[width], mean.clone());
+                    let scaled = b.node("Mul", &[&out, &s], vec![], None);
+                    b.node("Add", &[&scaled, &m], vec![], Some(output_name(model)))
+                }
+                _ => b.activation(
+                    model.network.head().output_activation(),
+                    &z,
+                    Some(output_name(model)),
+                ),
+            }
         } else {
             b.activation(config.hidden_activation, &z, None)
         };
     }
     b.graph
         .output
-        .push(value_info("probabilities", config.outputs));
+        .push(value_info(output_name(model), config.outputs));
     ModelProto {
         ir_version: IR_VERSION,
         producer_name: "nabla".into(),
@@ -403,6 +424,7 @@ mod tests {
         let model = Model {
             network: Network::new(config, 1).unwrap(),
             normalization: Normalization::Scale { factor: 255.0 },
+            target_normalization: None,
             task: crate::data::Task::Classes,
             label_names: vec!["a".into(), "b".into()],
             feature_names: Vec::new(),

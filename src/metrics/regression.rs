@@ -20,6 +20,10 @@ pub struct RegressionScores {
     pub r2: f64,
     /// R² of each output.
     pub r2_per_output: Vec<f64>,
+    /// MSE of each output.
+    pub mse_per_output: Vec<f64>,
+    /// MAE of each output.
+    pub mae_per_output: Vec<f64>,
 }
 
 impl RegressionScores {
@@ -50,12 +54,46 @@ impl RegressionScores {
                 }
             })
             .collect();
+        let rows = targets.nrows().max(1) as f64;
+        let per_output = |f: fn(f64) -> f64| -> Vec<f64> {
+            targets
+                .axis_iter(Axis(1))
+                .zip(outputs.axis_iter(Axis(1)))
+                .map(|(y, a)| {
+                    y.iter()
+                        .zip(a.iter())
+                        .map(|(&y, &a)| f(f64::from(a) - f64::from(y)))
+                        .sum::<f64>()
+                        / rows
+                })
+                .collect()
+        };
         RegressionScores {
             mse: squared / count,
             mae: absolute / count,
             r2: r2_per_output.iter().sum::<f64>() / r2_per_output.len().max(1) as f64,
             r2_per_output,
+            mse_per_output: per_output(|d| d * d),
+            mae_per_output: per_output(f64::abs),
         }
+    }
+
+    /// The scores of targets that were standardised by `std` (one per output), in the
+    /// targets' own units: MSEₖ·σₖ², MAEₖ·σₖ (R² is unchanged by scaling).
+    pub fn rescale(&mut self, std: &[f32]) {
+        for (k, &s) in std.iter().enumerate() {
+            let s = f64::from(s);
+            if let (Some(mse), Some(mae)) = (
+                self.mse_per_output.get_mut(k),
+                self.mae_per_output.get_mut(k),
+            ) {
+                *mse *= s * s;
+                *mae *= s;
+            }
+        }
+        let outputs = self.mse_per_output.len().max(1) as f64;
+        self.mse = self.mse_per_output.iter().sum::<f64>() / outputs;
+        self.mae = self.mae_per_output.iter().sum::<f64>() / outputs;
     }
 }
 
@@ -76,5 +114,10 @@ mod tests {
         assert!((s.r2 + 1.0).abs() < 1e-12);
         let perfect = RegressionScores::new(y.view(), y.view());
         assert_eq!((perfect.mse, perfect.r2), (0.0, 1.0));
+        // Standardised with σ = 2: the error in the targets' units is twice, squared four times.
+        let mut scaled = RegressionScores::new(y.view(), a.view());
+        scaled.rescale(&[2.0]);
+        assert!((scaled.mse - 16.0 / 3.0).abs() < 1e-12 && (scaled.mae - 4.0 / 3.0).abs() < 1e-12);
+        assert_eq!(scaled.r2, s.r2);
     }
 }

@@ -147,7 +147,17 @@ pub fn load_model_and_rows(
         }
     };
     let feature_names = Some(model.feature_names.clone()).filter(|n| !n.is_empty());
+    // Dense targets are read from the model's own target columns unless told otherwise.
+    let label_columns = if source.options.label_columns.is_empty()
+        && model.task != crate::data::Task::Classes
+        && !model.feature_names.is_empty()
+    {
+        model.label_names.clone()
+    } else {
+        source.options.label_columns.clone()
+    };
     let options = LoadOptions {
+        label_columns,
         require_labels: request.require_labels,
         expected_features: Some(model.network.config().inputs),
         feature_names,

@@ -36,7 +36,7 @@ pub struct Predictions {
 impl Predictions {
     /// Runs `model` on `rows` (already normalised, see [`Model::prepare`]).
     pub fn new(model: &Model, rows: &Dataset, threshold: f64) -> Self {
-        let raw = model.network.predict(rows.features.view());
+        let raw = model.outputs(rows.features.view());
         let outputs = if model.task == Task::Classes && raw.ncols() == 1 {
             // A single sigmoid output is the probability of class 1 of two.
             Array2::from_shape_fn((raw.nrows(), 2), |(r, c)| {

@@ -12,7 +12,7 @@ use crate::io::{
     MetricsLog, check_outputs, load_checkpoint, remove_stale_temporaries, save_checkpoint,
     save_model,
 };
-use crate::metrics::{EvaluateOptions, Evaluation, evaluate_with};
+use crate::metrics::{EvaluateOptions, Evaluation};
 use crate::model::{Model, TrainingData};
 use crate::network::{Network, NetworkBuilder};
 use crate::prepare::{DataSource, Prepared, SplitConfig, prepare};
@@ -428,6 +428,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         ));
     }
     let mut model = Model::new(network, prepared.normalization.clone(), &prepared.train);
+    model.target_normalization = prepared.target_normalization.clone();
     model.training = Some(TrainingData {
         data: run.source.spec.to_string(),
         test: run.source.test.as_ref().map(ToString::to_string),
@@ -477,7 +478,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         Some(test) => (test, true),
         None => (&prepared.train, false),
     };
-    let test = evaluate_with(&model.network, rows, &options)?;
+    let test = model.evaluate(rows, &options)?;
     reporter.line(&if held_out {
         test.summary("test")
     } else {

@@ -40,9 +40,9 @@ def write_csv(path, x, y):
             f.write(",".join(repr(float(v)) for v in row) + f",{int(label)}\n")
 
 
-def predictions(cwd, model, data, *extra):
+def predictions(cwd, model, data, *extra, field="probabilities"):
     lines = nabla("predict", "--model", model, "--data", data, "--format", "jsonl", *extra, cwd=cwd).splitlines()
-    return np.array([json.loads(line)["probabilities"] for line in lines], dtype=np.float64)
+    return np.array([json.loads(line)[field] for line in lines], dtype=np.float64)
 
 
 def check(name, ok, detail):
@@ -75,6 +75,40 @@ def onnx_round_trips(work):
             runtime = np.concatenate([1 - runtime, runtime], axis=1)
         worst = float(np.max(np.abs(runtime - ours) / (1 + np.abs(ours))))
         check(f"onnxruntime = nabla predict ({' '.join(flags)})", worst <= TOLERANCE, f"largest difference {worst:.1e}")
+
+
+def onnx_covers_every_task(work):
+    """Multi-label (sigmoid probabilities) and regression (identity values) models export too."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    with open(os.path.join(work, "tasks.csv"), "w") as f:
+        f.write("f0,f1,f2,f3,f4,a,b,c,price\n")
+        for row in x:
+            labels = [int(row[0] > 0), int(row[1] + row[2] > 0), int(row[3] > 0.5)]
+            price = float(3.0 * row[0] - row[4] + 0.1)
+            f.write(",".join(repr(float(v)) for v in row) + "," + ",".join(map(str, labels)) + f",{price!r}\n")
+    for name, flags, field in [
+        ("multi", ["--label-column", "a,b,c"], "probabilities"),
+        ("regression", ["--label-column", "price", "--loss", "mse"], "values"),
+    ]:
+        # The other label columns are not features: drop them by training on a copy without them.
+        keep = {"multi": ["a", "b", "c"], "regression": ["price"]}[name]
+        path = os.path.join(work, f"{name}.csv")
+        with open(os.path.join(work, "tasks.csv")) as source, open(path, "w") as out:
+            rows = [line.rstrip("\n").split(",") for line in source]
+            header = rows[0]
+            columns = [i for i, h in enumerate(header) if h.startswith("f") or h in keep]
+            for row in rows:
+                out.write(",".join(row[i] for i in columns) + "\n")
+        model, exported = f"{name}.safetensors", f"{name}.onnx"
+        nabla("train", "--data", f"{name}.csv", "--epochs", "5", "--hidden", "8", "--save", model, *flags, cwd=work)
+        nabla("export", "--model", model, "--onnx", exported, cwd=work)
+        onnx.checker.check_model(onnx.load(os.path.join(work, exported)), full_check=True)
+        session = ort.InferenceSession(os.path.join(work, exported), providers=["CPUExecutionProvider"])
+        runtime = session.run([field], {"features": x})[0].astype(np.float64)
+        ours = predictions(work, model, f"{name}.csv", field=field)
+        worst = float(np.max(np.abs(runtime - ours) / (1 + np.abs(ours))))
+        check(f"onnxruntime = nabla predict ({name}: {field})", worst <= TOLERANCE, f"largest difference {worst:.1e}")
 
 
 def safetensors_from_numpy(work):
@@ -119,6 +153,7 @@ def torch_loads_nabla(work):
 
 with tempfile.TemporaryDirectory() as work:
     onnx_round_trips(work)
+    onnx_covers_every_task(work)
     safetensors_from_numpy(work)
     torch_loads_nabla(work)
 print("interop: all checks passed")
