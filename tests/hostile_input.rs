@@ -486,6 +486,8 @@ fn outputs_never_overwrite_inputs() {
             "predict",
             "--model",
             "m.safetensors",
+            "--data",
+            "data.csv",
             "--output",
             "m.safetensors",
         ],
