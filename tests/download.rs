@@ -133,6 +133,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn good_server_fills_the_cache_and_the_cache_is_reused() {
     let Some(mnist) = shared_path(
         "data/mnist",
@@ -173,6 +177,10 @@ fn good_server_fills_the_cache_and_the_cache_is_reused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn a_corrupt_cached_file_is_replaced() {
     let Some(mnist) = shared_path("data/mnist", "a_corrupt_cached_file_is_replaced") else {
         return;
@@ -195,6 +203,10 @@ fn a_corrupt_cached_file_is_replaced() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn truncated_transfers_are_refused_and_nothing_is_kept() {
     let Some(mnist) = shared_path(
         "data/mnist",
@@ -224,6 +236,10 @@ fn truncated_transfers_are_refused_and_nothing_is_kept() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_fashion),
+    ignore = "needs ../shared/data/fashion-mnist (or $NABLA_SHARED)"
+)]
 fn wrong_bytes_are_refused_and_nothing_is_kept() {
     let Some(fashion) = shared_path(
         "data/fashion-mnist",
@@ -244,6 +260,10 @@ fn wrong_bytes_are_refused_and_nothing_is_kept() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_fashion),
+    ignore = "needs ../shared/data/fashion-mnist (or $NABLA_SHARED)"
+)]
 fn a_flaky_server_is_retried() {
     let Some(fashion) = shared_path("data/fashion-mnist", "a_flaky_server_is_retried") else {
         return;
@@ -262,6 +282,10 @@ fn a_flaky_server_is_retried() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn a_server_sending_more_than_the_published_file_is_cut_off() {
     let Some(mnist) = shared_path(
         "data/mnist",
@@ -282,6 +306,10 @@ fn a_server_sending_more_than_the_published_file_is_cut_off() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn a_trickling_server_times_out_instead_of_hanging() {
     let Some(mnist) = shared_path(
         "data/mnist",
@@ -303,6 +331,10 @@ fn a_trickling_server_times_out_instead_of_hanging() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn a_killed_downloads_part_file_is_removed_and_a_bad_mirror_refused() {
     let Some(mnist) = shared_path(
         "data/mnist",

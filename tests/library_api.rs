@@ -250,3 +250,66 @@ fn evaluate_has_a_default_batch_and_scores_every_task() {
     );
     assert!(scores.summary("test").starts_with("test accuracy: "));
 }
+
+/// Stops after `steps` batches (mid-epoch), keeping the checkpoint.
+struct StopAfterSteps {
+    steps: usize,
+    taken: usize,
+    checkpoint: Option<Checkpoint>,
+}
+
+impl Observer for StopAfterSteps {
+    fn batch_finished(&mut self, _loss: f64, _rows: usize) {
+        self.taken += 1;
+    }
+    fn stop_requested(&mut self) -> bool {
+        self.taken >= self.steps
+    }
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> nabla::Result<()> {
+        self.checkpoint = Some(checkpoint.clone());
+        Ok(())
+    }
+}
+
+/// Collects the epoch reports.
+#[derive(Default)]
+struct Reports(Vec<nabla::train::EpochReport>);
+
+impl Observer for Reports {
+    fn epoch_finished(&mut self, report: &nabla::train::EpochReport) {
+        self.0.push(report.clone());
+    }
+}
+
+/// The first epoch after resuming mid-epoch runs only the remaining rows, and its throughput
+/// counts only those (it used to divide the whole epoch's rows by the remaining steps' time).
+#[test]
+fn a_resumed_epochs_throughput_counts_the_rows_it_ran() {
+    let data = generate(Synthetic::Moons, 300, 0.1, 0).unwrap();
+    let builder = NetworkConfig::for_data(&data).hidden([8]);
+    let config = TrainConfig::default().epochs(2).batch_size(32).threads(1);
+    let mut network = builder.build(0).unwrap();
+    let mut stop = StopAfterSteps {
+        steps: 3,
+        taken: 0,
+        checkpoint: None,
+    };
+    Trainer::new(&config)
+        .observer(&mut stop)
+        .run(&mut network, &data)
+        .unwrap();
+    let mut reports = Reports::default();
+    Trainer::new(&config)
+        .observer(&mut reports)
+        .resume(stop.checkpoint)
+        .run(&mut network, &data)
+        .unwrap();
+    let first = &reports.0[0];
+    let rows_run = first.samples_per_second * first.seconds;
+    assert!(
+        (rows_run - (300.0 - 3.0 * 32.0)).abs() < 1e-6,
+        "{rows_run} rows counted for the rest of the epoch"
+    );
+    let second = &reports.0[1];
+    assert!((second.samples_per_second * second.seconds - 300.0).abs() < 1e-6);
+}

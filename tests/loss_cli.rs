@@ -21,6 +21,10 @@ fn close(got: &Value, expected: &Value) -> bool {
 /// Every case of ../shared/reference/loss-cases.jsonl, computed by PyTorch: values to 1e-5
 /// relative, refusals with exit 2 and a JSON error.
 #[test]
+#[cfg_attr(
+    not(shared_reference),
+    ignore = "needs ../shared/reference/loss-cases.jsonl (or $NABLA_SHARED)"
+)]
 fn reference_cases_computed_by_pytorch_agree() {
     let Some(path) = shared_path(
         "reference/loss-cases.jsonl",

@@ -6,6 +6,10 @@ use common::{nabla, shared_path, stderr, stdout};
 
 /// `nabla train --data ../shared/data/mnist --hidden 128 --epochs 5` reaches ≥ 0.97.
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn mnist_hidden_128_five_epochs_reaches_97_percent() {
     let Some(dir) = shared_path(
         "data/mnist",
@@ -38,6 +42,10 @@ fn mnist_hidden_128_five_epochs_reaches_97_percent() {
 /// matrix kernels' summation order changes the rounding, which 30 epochs of batch-10 SGD
 /// amplify to a few tenths of a point.)
 #[test]
+#[cfg_attr(
+    not(shared_mnist),
+    ignore = "needs ../shared/data/mnist (or $NABLA_SHARED)"
+)]
 fn nielsen_784_30_10_reproduces_the_documented_result() {
     let Some(dir) = shared_path(
         "data/mnist",

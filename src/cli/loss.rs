@@ -7,18 +7,7 @@ use nabla::loss::read_and_evaluate_case;
 
 use super::output::out;
 
-/// Reads one loss case as JSON on standard input and prints its loss and gradient as JSON.
-///
-/// The case: {"loss": "cross-entropy" | "binary-cross-entropy" | "nll" | "mse",
-/// "from": "logits" | "probabilities" | "log-probabilities" (optional), "activation": an output
-/// activation whose outputs the loss reads (optional), "output": [[…], …] (rows × outputs),
-/// "target": class indices [c, …] or rows [[…], …], and PyTorch's options "class_weights",
-/// "pos_weight", "ignore_index", "label_smoothing", "reduction" ("mean", "batch-mean", "sum",
-/// "none")}.
-///
-/// Example: echo '{"loss": "cross-entropy", "from": "logits", "output": [[2.0, 0.5]],
-/// "target": [0]}' | nabla loss   prints   {"loss":0.2014…,"gradient":[[-0.1824…,0.1824…]]}.
-/// A refused pairing or a bad case prints {"error": "…"} and exits 2.
+/// Flags of `nabla loss` (none: the case arrives on standard input; see its --help).
 #[derive(Debug, clap::Args)]
 pub struct LossArgs {}
 

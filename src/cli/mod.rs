@@ -47,6 +47,18 @@ enum Command {
     /// What a saved model says about each row, as CSV or JSON.
     Predict(predict::PredictArgs),
     /// Read one loss case as JSON on stdin; print its loss and gradient as JSON.
+    ///
+    /// The case: {"loss": "cross-entropy" | "binary-cross-entropy" | "nll" | "mse", "from":
+    /// "logits" | "probabilities" | "log-probabilities" (optional), "activation": an output
+    /// activation whose outputs the loss reads (optional), "output": [[…], …] (rows × outputs),
+    /// "target": class indices [c, …] or rows [[…], …], and PyTorch's options "class_weights",
+    /// "pos_weight", "ignore_index", "label_smoothing", "reduction" ("mean", "batch-mean",
+    /// "sum", "none")}.
+    ///
+    /// Example: echo '{"loss": "cross-entropy", "from": "logits", "output": [[2.0, 0.5]],
+    /// "target": [0]}' | nabla loss
+    /// prints {"gradient":[[-0.18242552380635635,0.18242552380635632]],"loss":0.20141327798275246}.
+    /// A refused pairing or a bad case prints {"error": "…"} and exits 2.
     Loss(loss::LossArgs),
     /// The chain-rule derivation of ∂C/∂w for an output activation and a loss, each step
     /// machine-checked, with where it is undefined and what to use instead.

@@ -88,6 +88,14 @@ pub fn read_csv<R: Read>(
             }
         }
     }
+    if let (Some(names), false) = (&options.feature_names, has_header) {
+        notes.push(format!(
+            "{}: no header, so the columns are taken as the model's features by position ({}): \
+             give the file a header to have them matched by name",
+            path.display(),
+            names.join(", ")
+        ));
+    }
     let roles = column_roles(&header, has_header, options).map_err(|m| fail(Some(1), m))?;
     let width = header.len();
     let feature_count = roles.features.len();

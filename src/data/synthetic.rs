@@ -1,12 +1,15 @@
 //! Two-dimensional synthetic data sets for experiments and decision-boundary pictures.
 //!
 //! ```text
-//! spirals  K = 3 arms: r = t, θ = 4(k + t) + N(0, noise²)·4,  t ∈ [0, 1)      (CS231n's)
-//! moons    (cos πt, sin πt) and (1 − cos πt, ½ − sin πt), + N(0, noise²)     (scikit-learn's)
-//! circles  radius 1 (class 0) and 0.5 (class 1), + N(0, noise²)
-//! xor      x ~ U(−1, 1)², class = [x₁·x₂ > 0], + N(0, noise²)
-//! blobs    3 centres ~ U(−10, 10)², points ~ N(centre, (1 + noise)²)
+//! spirals  K = 3 arms: r = t, θ = 4(k + t) + N(0, noise²),  t ∈ [0, 1)   (CS231n's; noise 0.2)
+//! moons    (cos πt, sin πt) and (1 − cos πt, ½ − sin πt), + N(0, noise²)  (scikit-learn's; 0.1)
+//! circles  radius 1 (class 0) and 0.5 (class 1), + N(0, noise²)           (0.05)
+//! xor      x ~ U(−1, 1)², class = [x₁·x₂ > 0], + N(0, noise²)             (0.05)
+//! blobs    3 centres ~ U(−10, 10)², points ~ N(centre, noise²)            (scikit-learn's; 1)
 //! ```
+//!
+//! The noise is a standard deviation: of the angle in radians for spirals, of each coordinate
+//! for the others (blobs: the clusters' spread, 0 putting every point on its centre).
 
 use std::f64::consts::PI;
 use std::fmt;
@@ -46,7 +49,7 @@ impl Synthetic {
             Synthetic::Moons => 0.1,
             Synthetic::Circles => 0.05,
             Synthetic::Xor => 0.05,
-            Synthetic::Blobs => 0.0,
+            Synthetic::Blobs => 1.0,
         }
     }
 }
@@ -123,7 +126,7 @@ pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Resul
         );
         let (x, y, label) = match kind {
             Synthetic::Spirals => {
-                let theta = 4.0 * (class as f64 + t) + 4.0 * noise * g1;
+                let theta = 4.0 * (class as f64 + t) + noise * g1;
                 (t * theta.sin(), t * theta.cos(), class)
             }
             Synthetic::Moons => {
@@ -147,8 +150,7 @@ pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Resul
             Synthetic::Xor => (u1 + noise * g1, u2 + noise * g2, usize::from(u1 * u2 > 0.0)),
             Synthetic::Blobs => {
                 let (cx, cy) = centres[class];
-                let spread = 1.0 + noise;
-                (cx + spread * g1, cy + spread * g2, class)
+                (cx + noise * g1, cy + noise * g2, class)
             }
         };
         features[[i, 0]] = x as f32;
@@ -189,6 +191,31 @@ mod tests {
                 "{kind}: {counts:?}"
             );
             assert_eq!(kind.to_string().parse::<Synthetic>().unwrap(), kind);
+        }
+    }
+
+    /// CS231n's definition: arm k's point at t has radius t and angle 4(k + t), jittered by
+    /// the noise in radians (it used to be jittered by 4 × the noise, and the arms overlapped).
+    #[test]
+    fn spirals_follow_the_usual_definition_and_blobs_noise_is_their_spread() {
+        let d = generate(Synthetic::Spirals, 300, 0.0, 2).unwrap();
+        let classes = d.class_indices().unwrap();
+        for (i, (row, &k)) in d.features.rows().into_iter().zip(classes).enumerate() {
+            let t = (i / 3) as f64 / 100.0;
+            let (x, y) = (f64::from(row[0]), f64::from(row[1]));
+            assert!(((x * x + y * y).sqrt() - t).abs() < 1e-6);
+            let theta = 4.0 * (k as f64 + t);
+            assert!((x - t * theta.sin()).abs() < 1e-6 && (y - t * theta.cos()).abs() < 1e-6);
+        }
+        let tight = generate(Synthetic::Blobs, 30, 0.0, 1).unwrap();
+        let classes = tight.class_indices().unwrap();
+        for k in 0..3 {
+            let points: Vec<_> = (0..30).filter(|&i| classes[i] == k).collect();
+            let first = tight.features.row(points[0]);
+            assert!(
+                points.iter().all(|&i| tight.features.row(i) == first),
+                "noise 0: one point"
+            );
         }
     }
 
