@@ -19,6 +19,7 @@ printf '\x03{"descr": "<f4", "fortran_order": False, "shape": (1, 2), }\x00\x00\
 head -c 600 /dev/urandom > seeds/checkpoint.bin
 declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin)
 summary=()
+failed=0
 for target in csv idx idx_gz npy npy_header model config loss_json checkpoint; do
   mkdir -p "corpus/$target" "artifacts/$target"
   cp -n "${seed[$target]}" "corpus/$target/" 2>/dev/null || true
@@ -26,9 +27,18 @@ for target in csv idx idx_gz npy npy_header model config loss_json checkpoint; d
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
     -artifact_prefix="artifacts/$target/" > "$log" 2>&1 || true
   grep -E "ERROR|panicked|^Done" "$log" || true
-  runs=$(grep -oE "^Done [0-9]+ runs" "$log" | grep -oE "[0-9]+" || echo "?")
+  runs=$(grep -oE "^Done [0-9]+ runs" "$log" | grep -oE "[0-9]+" || true)
   findings=$(find "artifacts/$target" -type f | wc -l)
-  summary+=("$target: ${runs:-?} executions, $findings findings")
+  if [ -z "$runs" ]; then
+    # No "Done" line: the target did not build or did not start. Say why; count it as failed.
+    tail -20 "$log"
+    summary+=("$target: DID NOT RUN (see above)")
+    failed=1
+  else
+    summary+=("$target: $runs executions, $findings findings")
+    [ "$findings" -eq 0 ] || failed=1
+  fi
   rm -f "$log"
 done
 printf '%s\n' "${summary[@]}"
+exit "$failed"

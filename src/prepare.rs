@@ -259,6 +259,18 @@ pub fn prepare(
     };
     let loaded = load_reporting(&source.spec, &options, report)?;
     let separate = match &source.test {
+        Some(DataSpec::Path(path))
+            if !path.exists() && path.to_string_lossy().parse::<f64>().is_ok() =>
+        {
+            return Err(Error::invalid(
+                "test",
+                format!(
+                    "{}: no such file; --test names a separate test set. To hold out a share or a count of the rows of --data, use --test-split {}",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
         Some(spec) => {
             let options = LoadOptions {
                 expected_features: Some(loaded.train.feature_count()),
@@ -514,5 +526,12 @@ impl Prepared {
         let mut raw = self.train.clone();
         self.normalization.invert(&mut raw.features);
         raw
+    }
+
+    /// The held-out test rows in their original units, when there are any.
+    pub fn raw_test(&self) -> Option<Dataset> {
+        let mut raw = self.test.clone()?;
+        self.normalization.invert(&mut raw.features);
+        Some(raw)
     }
 }

@@ -295,6 +295,23 @@ fn friction_is_gone() {
     ));
     let out = run(&["predict", "--model", "x.safetensors"], d);
     assert!(stderr(&out).contains("--data FILE"), "{}", stderr(&out));
+    // The model may be named without --model.
+    let text = ok(&run(&["evaluate", "x.safetensors"], d));
+    assert!(text.contains("rows: the "), "{text}");
+    // --test is a file; a number there points to --test-split.
+    let out = run(&["train", "--data", "xor", "--test", "0.3"], d);
+    assert!(
+        stderr(&out).contains("--test-split 0.3"),
+        "{}",
+        stderr(&out)
+    );
+    // A picture path that is not .png is refused before training.
+    let out = run(&["train", "--data", "xor", "--plot", "curves.jpg"], d);
+    assert!(
+        stderr(&out).contains("give a path ending in .png") && !stdout(&out).contains("epoch 1"),
+        "{}",
+        stderr(&out)
+    );
     // One spelling of output formats: predict refuses latex, naming what it prints.
     let out = run(
         &[

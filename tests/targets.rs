@@ -71,6 +71,10 @@ fn write_data(dir: &Path) {
 }
 
 /// The last line's `name: value` pairs.
+fn is_png(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
 fn last_line(text: &str) -> String {
     text.lines().last().unwrap_or_default().to_string()
 }
@@ -108,7 +112,11 @@ fn multi_label_columns_train_evaluate_predict_export_and_resume() {
         line.starts_with("test micro-F1: ") && line.contains("test hamming loss: "),
         "{line}"
     );
-    let evaluated = ok(&run(&["evaluate", "--model", "m.safetensors"], d));
+    let evaluated = ok(&run(
+        &["evaluate", "m.safetensors", "--plot", "labels.png"],
+        d,
+    ));
+    assert!(is_png(&d.join("labels.png")), "per-label bars drawn");
     for expected in [
         "micro-F1: ",
         "macro-F1: ",
@@ -242,7 +250,14 @@ fn distributions_and_regression_train_and_score_in_their_own_terms() {
     );
     let r2: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(r2 > 0.8, "{line}");
-    let evaluated = ok(&run(&["evaluate", "--model", "values.safetensors"], d));
+    let evaluated = ok(&run(
+        &["evaluate", "values.safetensors", "--plot", "values.png"],
+        d,
+    ));
+    assert!(
+        is_png(&d.join("values.png")),
+        "predicted against true drawn"
+    );
     assert!(
         evaluated.contains("R²: ") && evaluated.contains("MAE: "),
         "{evaluated}"
@@ -277,7 +292,15 @@ fn bad_targets_are_refused_before_training_naming_the_line() {
     std::fs::write(d.join("range.csv"), "x,a,b\n1,0,1\n2,1,1.5\n3,0,0\n").unwrap();
     refused(
         &run(
-            &["train", "--data", "range.csv", "--label-column", "a,b"],
+            &[
+                "train",
+                "--data",
+                "range.csv",
+                "--label-column",
+                "a,b",
+                "--targets",
+                "multi-label",
+            ],
             d,
         ),
         &["range.csv", "line 3", "'b' is 1.5, outside [0, 1]"],

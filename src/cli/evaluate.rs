@@ -15,7 +15,8 @@ use super::output::{DownloadBar, note, out};
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub model: ModelDataArgs,
-    /// Also draw the confusion matrix as a heat map to this PNG.
+    /// Also draw the scores as a PNG: the confusion matrix (classes, distributions), per-label
+    /// precision/recall/F1 (multi-label), or predicted against true values (regression).
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// text or json.
@@ -39,6 +40,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let request = args.model.request(true)?;
     if let Some(plot) = &args.plot {
         nabla::io::check_output("--plot", plot, &request.inputs())?;
+        nabla::plot::check_path("--plot", plot)?;
     }
     let mut bar = DownloadBar::default();
     let loaded = load_model_and_rows(&request, &mut |p| bar.show(p))?;
@@ -65,10 +67,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         out(result.report(names).trim_end());
     }
     if let Some(path) = &args.plot {
-        let scores = result.class_scores().ok_or_else(|| {
-            anyhow::anyhow!("--plot draws a confusion matrix, which only class targets have")
-        })?;
-        nabla::plot::confusion_heatmap(path, &scores.confusion, names)?;
+        nabla::plot::evaluation_plot(path, &loaded.model, &loaded.rows, &result)?;
         if format != Format::Json {
             out(&format!("wrote {}", path.display()));
         }

@@ -20,10 +20,10 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let mut inputs = vec![args.model.model.as_path()];
+    let mut inputs = vec![args.model.path()];
     inputs.extend(args.model.config.as_deref());
     check_output("--onnx", &args.onnx, &inputs)?;
-    let model = load_model(&args.model.model, args.model.config.as_deref())?;
+    let model = load_model(args.model.path(), args.model.config.as_deref())?;
     export_onnx(&model, &args.onnx)?;
     out(&format!("wrote {}", args.onnx.display()));
     Ok(ExitCode::SUCCESS)

@@ -7,15 +7,32 @@ use nabla::workflow::{ModelData, Rows};
 
 use super::data_args::DataArgs;
 
-/// A saved model.
+/// A saved model: `--model FILE`, or the file alone (`nabla evaluate model.safetensors`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {
-    /// The model file (safetensors).
-    #[arg(long)]
-    pub model: PathBuf,
+    /// The model file (.safetensors, as --save wrote it).
+    #[arg(
+        long = "model",
+        value_name = "FILE",
+        required_unless_present = "model_file"
+    )]
+    model_flag: Option<PathBuf>,
+    /// The model file, given without --model.
+    #[arg(value_name = "MODEL", conflicts_with = "model_flag")]
+    model_file: Option<PathBuf>,
     /// The model's config JSON, for weights saved without nabla's metadata.
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The model file, however it was given.
+    pub fn path(&self) -> &std::path::Path {
+        self.model_flag
+            .as_deref()
+            .or(self.model_file.as_deref())
+            .expect("clap requires one of --model and MODEL")
+    }
 }
 
 /// A saved model and its rows.
@@ -38,7 +55,7 @@ impl ModelDataArgs {
     /// The library's request; `require_labels` for commands that score.
     pub fn request(&self, require_labels: bool) -> anyhow::Result<ModelData> {
         let rows: Rows = self.split.parse()?;
-        let mut request = ModelData::new(&self.model.model);
+        let mut request = ModelData::new(self.model.path());
         request.config = self.model.config.clone();
         request.data = self.data.source(false)?;
         request.rows = rows;

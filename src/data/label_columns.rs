@@ -84,9 +84,28 @@ pub fn labels_from_columns(
     choice: TargetsChoice,
     labels_as: LabelsAs,
 ) -> Result<(Labels, Vec<String>), LabelError> {
+    let mut notes = Vec::new();
     let task = match choice {
         TargetsChoice::Task(task) => task,
-        TargetsChoice::Auto if columns.len() > 1 => Task::MultiLabel,
+        TargetsChoice::Auto if columns.len() > 1 => {
+            // Several columns of numbers, some outside [0, 1], cannot be yes/no probabilities:
+            // they are values to predict.
+            let beyond_unit = columns.iter().all(|c| match c {
+                LabelColumn::Numbers(values) => values.iter().all(|v| v.is_finite()),
+                LabelColumn::Text(_) => false,
+            }) && columns.iter().any(|c| {
+                matches!(c, LabelColumn::Numbers(values) if values.iter().any(|v| !(0.0..=1.0).contains(v)))
+            });
+            if beyond_unit {
+                notes.push(format!(
+                    "the label columns {} hold numbers outside [0, 1], so they are trained as a                      regression (mean squared error); --targets chooses otherwise",
+                    names.join(", ")
+                ));
+                Task::Regression
+            } else {
+                Task::MultiLabel
+            }
+        }
         TargetsChoice::Auto => Task::Classes,
         TargetsChoice::ValuesWhenNumeric
             if columns.iter().all(|c| matches!(c, LabelColumn::Numbers(_))) =>
@@ -118,7 +137,6 @@ pub fn labels_from_columns(
                 let rows = cells.len();
                 let labels = class_names(cells)?;
                 let classes = labels.names().len();
-                let mut notes = Vec::new();
                 if classes > 20 && classes * 2 > rows {
                     notes.push(format!(
                         "the label column '{}' holds {classes} distinct values in {rows} rows: \
@@ -210,7 +228,7 @@ pub fn labels_from_columns(
             values,
             names,
         },
-        Vec::new(),
+        notes,
     ))
 }
 
@@ -370,6 +388,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(labels.task(), Some(Task::MultiLabel));
+        let (labels, notes) = labels_from_columns(
+            vec![numbers(&[0.0, 1.0]), numbers(&[98.5, 101.0])],
+            vec!["a".into(), "price".into()],
+            TargetsChoice::Auto,
+            LabelsAs::Indices,
+        )
+        .unwrap();
+        assert_eq!(labels.task(), Some(Task::Regression));
+        assert!(
+            notes[0].contains("a, price hold numbers outside [0, 1]"),
+            "{notes:?}"
+        );
         let error = labels_from_columns(
             columns,
             vec!["a".into(), "b".into()],

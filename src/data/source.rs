@@ -153,7 +153,8 @@ impl LoadOptions {
 pub enum TargetsChoice {
     /// As this task.
     Task(Task),
-    /// Classes for one column, multi-label for several.
+    /// Classes for one column; for several, multi-label when every value is in [0, 1], else
+    /// (numbers beyond it, which cannot be probabilities) a regression, with a note.
     Auto,
     /// Regression values when one column holds numbers, class names otherwise.
     ValuesWhenNumeric,
@@ -241,6 +242,9 @@ pub fn load_reporting(
         DataSpec::Remote(name) => {
             let directory = fetch_remote(name, options, report)?;
             let mut loaded = load_path(&directory, options)?;
+            if *name == "fashion-mnist" {
+                name_fashion_classes(&mut loaded);
+            }
             loaded.description = format!("{name} ({})", loaded.description);
             loaded
         }
@@ -304,6 +308,33 @@ fn fetch_remote(
     ))
 }
 
+/// Fashion-MNIST's ten classes, in label order (Xiao, Rasul, Vollgraf 2017, table 1).
+pub const FASHION_MNIST_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// Names Fashion-MNIST's classes 0–9 (`fashion-mnist`, or a directory of IDX files whose name
+/// contains "fashion") as its authors do, so reports and pictures say "Coat", not "4".
+fn name_fashion_classes(loaded: &mut Loaded) {
+    let numbered: Vec<String> = (0..10).map(|c| c.to_string()).collect();
+    for data in std::iter::once(&mut loaded.train).chain(loaded.test.as_mut()) {
+        if let Labels::Classes { names, .. } = &mut data.labels
+            && *names == numbered
+        {
+            *names = FASHION_MNIST_CLASSES.map(String::from).to_vec();
+        }
+    }
+}
+
 fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
     let metadata = std::fs::metadata(path).map_err(|e| not_found(path, e))?;
     let pixels = NormalizationKind::Scale(255.0);
@@ -313,7 +344,7 @@ fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         let (train, mut notes) = idx_dataset(&train_images, Some(&train_labels), options)?;
         let (test, test_notes) = idx_dataset(&test_images, Some(&test_labels), options)?;
         notes.extend(test_notes);
-        return Ok(Loaded {
+        let mut loaded = Loaded {
             description: format!(
                 "{description} (IDX: {} train + {} test rows)",
                 train.len(),
@@ -323,7 +354,14 @@ fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
             test: Some(test),
             suggested_normalization: pixels,
             notes,
-        });
+        };
+        let fashion = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().to_lowercase().contains("fashion"));
+        if fashion {
+            name_fashion_classes(&mut loaded);
+        }
+        return Ok(loaded);
     }
     let name = path
         .file_name()
@@ -643,5 +681,48 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("nope.csv"), "{error}");
+    }
+
+    /// Writes a 10-image, 10-class MNIST-shaped IDX set (2×2 pixels) into `dir`.
+    fn write_tiny_idx(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        let images = |n: u8| {
+            let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 2, 0, 0, 0, 2];
+            bytes.extend((0..4 * n).map(|i| i.wrapping_mul(37)));
+            bytes
+        };
+        let labels = |n: u8| {
+            let mut bytes = vec![0, 0, 8, 1, 0, 0, 0, n];
+            bytes.extend((0..n).map(|i| i % 10));
+            bytes
+        };
+        for (name, bytes) in [
+            ("train-images-idx3-ubyte", images(10)),
+            ("train-labels-idx1-ubyte", labels(10)),
+            ("t10k-images-idx3-ubyte", images(10)),
+            ("t10k-labels-idx1-ubyte", labels(10)),
+        ] {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn fashion_mnist_classes_are_named_and_mnist_stays_numbered() {
+        let root = tempfile::tempdir().unwrap();
+        let names = |dir: &str| {
+            let path = root.path().join(dir);
+            write_tiny_idx(&path);
+            let loaded = load(&DataSpec::Path(path), &LoadOptions::default()).unwrap();
+            let test = loaded.test.unwrap();
+            assert_eq!(test.labels, loaded.train.labels);
+            match loaded.train.labels {
+                Labels::Classes { names, .. } => names,
+                other => panic!("{other:?}"),
+            }
+        };
+        let fashion = names("Fashion-MNIST");
+        assert_eq!(fashion[4], "Coat");
+        assert_eq!(fashion[9], "Ankle boot");
+        assert_eq!(names("mnist")[4], "4");
     }
 }

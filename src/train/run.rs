@@ -102,12 +102,14 @@ pub(super) fn run(
                 stepper.optimizer().state_into(&mut good.optimizer);
                 good.best_layers.clone_from(&best_layers);
             }
+            let correct = stepper.correct(network);
             stepper.apply(network, config.clip_grad_norm);
             state.epoch_loss_total += if summed {
                 loss
             } else {
                 loss * chunk.len() as f64
             };
+            state.epoch_correct += correct.unwrap_or(0);
             state.step += 1;
             state.global_step += 1;
             rows_run += chunk.len();
@@ -164,6 +166,9 @@ pub(super) fn run(
         let report = EpochReport {
             epoch: epoch + 1,
             train_loss: state.epoch_loss_total / rows as f64,
+            train_accuracy: stepper
+                .counts_correct()
+                .then(|| state.epoch_correct as f64 / rows as f64),
             validation_loss: evaluation.as_ref().map(|e| e.loss),
             validation_accuracy: headline("accuracy"),
             validation_micro_f1: headline("micro-F1"),
@@ -183,6 +188,7 @@ pub(super) fn run(
         state.epoch += 1;
         state.step = 0;
         state.epoch_loss_total = 0.0;
+        state.epoch_correct = 0;
 
         if let (Some(patience), Some(evaluation)) = (config.patience, &evaluation) {
             let improved = state.best.is_none_or(|(loss, _)| evaluation.loss < loss);

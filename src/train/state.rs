@@ -14,6 +14,10 @@ pub struct EpochReport {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches (per example).
     pub train_loss: f64,
+    /// The share of training rows classified right as the epoch went (each batch before its
+    /// update, as Keras reports it); class and distribution targets only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f64>,
     /// Loss on the validation rows after the epoch.
     pub validation_loss: Option<f64>,
     /// Accuracy on the validation rows after the epoch.
@@ -36,7 +40,7 @@ impl EpochReport {
     /// The report's line, for a run of `epochs` epochs:
     ///
     /// ```text
-    /// epoch  3/20  train loss 0.1234  val loss 0.2345  val acc 0.9611  lr 1.000e-3  48 ms  25000 samples/s
+    /// epoch  3/20  train loss 0.1234  train acc 0.9712  val loss 0.2345  val acc 0.9611  lr 1.000e-3  48 ms  25000 samples/s
     /// ```
     /// (`val F1` for multi-label targets, `val R²` for regression; seconds from 1 s up).
     pub fn line(&self, epochs: usize) -> String {
@@ -45,6 +49,9 @@ impl EpochReport {
             "epoch {:>width$}/{epochs}  train loss {:.4}",
             self.epoch, self.train_loss
         );
+        if let Some(accuracy) = self.train_accuracy {
+            line.push_str(&format!("  train acc {accuracy:.4}"));
+        }
         if let Some(loss) = self.validation_loss {
             line.push_str(&format!("  val loss {loss:.4}"));
         }
@@ -109,6 +116,9 @@ pub struct TrainState {
     pub global_step: u64,
     /// Σ loss · rows over the current epoch's batches so far.
     pub epoch_loss_total: f64,
+    /// Rows classified right in the current epoch's batches so far.
+    #[serde(default)]
+    pub epoch_correct: usize,
     /// Reports of the finished epochs.
     pub history: Vec<EpochReport>,
     /// Lowest validation loss so far and its epoch (early stopping).

@@ -155,7 +155,12 @@ impl TrainRun {
                 "this build of nabla has no pictures (cargo feature \"plot\")",
             ));
         }
-        check_outputs(&outputs, &inputs)
+        check_outputs(&outputs, &inputs)?;
+        #[cfg(feature = "plot")]
+        if let Some(plot) = &self.plot {
+            crate::plot::check_path("--plot", plot)?;
+        }
+        Ok(())
     }
 
     /// What the run depends on, for its checkpoints.
@@ -516,7 +521,8 @@ fn draw(
     reporter.line(&format!("wrote {}", path.display()));
     if prepared.train.feature_count() == 2 && model.task != Task::Regression {
         let boundary = TrainRun::boundary_path(path);
-        crate::plot::decision_boundary(&boundary, model, &prepared.raw_train())?;
+        let test = prepared.raw_test();
+        crate::plot::decision_boundary(&boundary, model, &prepared.raw_train(), test.as_ref())?;
         reporter.line(&format!("wrote {}", boundary.display()));
     }
     Ok(())
