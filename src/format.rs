@@ -119,6 +119,9 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     for word in &words {
         let length = word.chars().count();
         if column > 0 && column + 1 + length > width {
+            while out.ends_with(' ') {
+                out.pop();
+            }
             out.push('\n');
             out.push_str(indent);
             column = indent.chars().count();
@@ -130,4 +133,12 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
         column += length;
     }
     out
+}
+
+/// "a" or "an" before `word`, by its first letter ("an identity", "a ReLU", "a sigmoid").
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }

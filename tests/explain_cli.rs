@@ -153,3 +153,149 @@ fn compare_heads_measures_what_each_output_does() {
     assert_eq!(steps(&row("softmax")), 0);
     assert!(steps(&row("relu")) > 0, "{table}");
 }
+
+/// The learner's whole question: z ≤ 0, the sign, the bias, the reverse argument, a worked
+/// example, a picture, PyTorch's Linear + CrossEntropyLoss, soft targets, and labels that do
+/// not contradict each other.
+#[test]
+fn explain_answers_the_whole_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("relu.png");
+    let out = run(&[
+        "explain",
+        "--activation",
+        "relu",
+        "--loss",
+        "binary-cross-entropy",
+        "--at",
+        "x=1,2 w=0.1,0.2 b=0 y=1",
+        "--plot",
+        picture.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Compared with line breaks as spaces: the paragraphs are wrapped.
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = flat(&stdout(&out));
+    for expected in [
+        "y ∈ {0, 1} (hard labels)",
+        "the leading minus sign flips the numerator: −(y − a) = a − y",
+        "∂C/∂b = (1/n) Σₓ (z − y)/(z·(1 − z))",
+        "z ≤ 0 (a = 0), y = 0: Cₓ = 0; ∂Cₓ/∂z = 0: the cost is defined, and the output is dead",
+        "z ≤ 0 (a = 0), y = 1: Cₓ = +∞; ∂Cₓ/∂z = (−∞)·0: undefined (NaN in floating point)",
+        "PyTorch (BCELoss) clamps ln at −100",
+        "Keras clips a to [1e-7, 1 − 1e-7]",
+        "Cₓ = ½(a − y)²: the squared error",
+        "∂C/∂wⱼ = (−2, −4)",
+        "The result agrees with the finite differences.",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(std::fs::read(&picture).unwrap().starts_with(b"\x89PNG"));
+    let sigmoid = flat(&stdout(&run(&[
+        "explain",
+        "--activation",
+        "sigmoid",
+        "--at",
+        "x=1,2 w=0.1,0.2 b=0 y=1",
+        "--targets",
+        "soft",
+    ])));
+    assert!(
+        sigmoid.contains("y ∈ [0, 1] (soft targets)") && sigmoid.contains("(−0.3775, −0.7551)"),
+        "{sigmoid}"
+    );
+    // An identity output reads logits, as nabla train does: PyTorch's Linear + CrossEntropyLoss.
+    let identity = flat(&stdout(&run(&["explain", "--activation", "identity"])));
+    assert!(
+        identity.contains("from logits")
+            && identity.contains("Probability model: yes")
+            && identity.contains("nn.CrossEntropyLoss")
+            && identity.contains("an identity output"),
+        "{identity}"
+    );
+    let probabilities = stdout(&run(&[
+        "explain",
+        "--activation",
+        "identity",
+        "--from",
+        "probabilities",
+    ]));
+    assert!(
+        probabilities.contains("Probability model: no"),
+        "{probabilities}"
+    );
+    // MSE is not a probability model, and says so without contradicting its advice.
+    let mse = flat(&stdout(&run(&[
+        "explain",
+        "--activation",
+        "sigmoid",
+        "--loss",
+        "mse",
+    ])));
+    assert!(
+        mse.contains("Probability model: not a probability model")
+            && mse.contains("compatible: yes"),
+        "{mse}"
+    );
+    // log-softmax + NLL advice matches its result.
+    let nll = flat(&stdout(&run(&["explain", "--activation", "log-softmax"])));
+    assert!(
+        nll.contains("e^aᵢ − yᵢ") && !nll.contains("leaves a − y"),
+        "{nll}"
+    );
+    // LaTeX is ASCII and carries the result, the undefined set and the advice.
+    let latex = stdout(&run(&[
+        "explain",
+        "--activation",
+        "relu",
+        "--loss",
+        "binary-cross-entropy",
+        "--format",
+        "latex",
+    ]));
+    assert!(latex.is_ascii(), "{latex}");
+    for part in [
+        "\\paragraph{Result.}",
+        "Where it is undefined:",
+        "\\paragraph{Advice.}",
+    ] {
+        assert!(latex.contains(part), "{part} in {latex}");
+    }
+    // Bad --at numbers exit 2 naming the field.
+    let bad = run(&["explain", "--activation", "relu", "--at", "x=1 w=q b=0 y=1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("w: 'q' is not a finite number"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// A model trained with --allow-unsafe: evaluate warns that its outputs are not probabilities.
+#[test]
+fn evaluate_warns_about_an_unsafe_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("unsafe.safetensors");
+    let trained = run(&[
+        "train",
+        "--data",
+        "moons",
+        "--output",
+        "relu",
+        "--loss",
+        "binary-cross-entropy",
+        "--allow-unsafe",
+        "--epochs",
+        "3",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let evaluated = run(&["evaluate", model.to_str().unwrap()]);
+    assert!(
+        stderr(&evaluated).contains("its outputs are not probabilities")
+            && stderr(&evaluated).contains("rows have an output outside [0, 1]"),
+        "{}",
+        stderr(&evaluated)
+    );
+}

@@ -53,9 +53,16 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     };
     let result = loaded.model.evaluate(&loaded.rows, &options)?;
     let names = &loaded.model.label_names;
+    let warning = nabla::workflow::Predictions::warning_for(&loaded.model, &loaded.rows);
+    if let Some(warning) = &warning {
+        note(warning);
+    }
     if format == Format::Json {
         let mut body = result.to_json(names);
         body["scored"] = loaded.scored.clone().into();
+        if let Some(warning) = warning {
+            body["warning"] = warning.into();
+        }
         out(&body.to_string());
     } else {
         out(&format!(

@@ -1,10 +1,13 @@
 //! `nabla explain`: the chain-rule derivation of ∂C/∂w for an output activation and a loss,
 //! every step machine-checked before it is printed.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use nabla::explain::{FORMATS, check, derive, render};
+use nabla::explain::worked::{At, render_worked, worked_example};
+use nabla::explain::{FORMATS, Question, TargetSet, check, derive_for, render};
 use nabla::format::Format;
+use nabla::loss::LossInput;
 use nabla::{Activation, LossKind};
 
 use super::output::out;
@@ -19,6 +22,22 @@ pub struct ExplainArgs {
     /// loss for the activation].
     #[arg(long)]
     pub loss: Option<String>,
+    /// What the loss reads the outputs as: probabilities or logits (the loss applies sigmoid or
+    /// softmax itself) [default: as `nabla train` reads them: logits behind an identity output,
+    /// probabilities otherwise].
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The targets: hard (y ∈ {0, 1}, one-hot) or soft (y ∈ [0, 1], distributions).
+    #[arg(long, default_value = "hard")]
+    pub targets: String,
+    /// A worked example at these numbers, e.g. "x=1,2 w=0.1,0.2 b=0 y=1" (rows of w separated
+    /// by ; for several output units).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Also draw Cₓ and ∂Cₓ/∂z against z for y = 0 and y = 1, beside sigmoid + binary
+    /// cross-entropy, to this PNG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// text (terminal), latex, markdown or json.
     #[arg(long, default_value = "text")]
     pub format: String,
@@ -34,9 +53,31 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         None => nabla::head::default_loss(activation),
     };
     let format: Format = args.format.parse::<Format>()?.check("explain", &FORMATS)?;
-    let derivation = derive(activation, loss);
+    let mut question = Question::new(activation, loss).targets(args.targets.parse::<TargetSet>()?);
+    if let Some(from) = &args.from {
+        question = question.from(from.parse::<LossInput>()?)?;
+    }
+    let at = args.at.as_deref().map(str::parse::<At>).transpose()?;
+    if let Some(plot) = &args.plot {
+        nabla::io::check_output("--plot", plot, &[])?;
+        nabla::plot::check_path("--plot", plot)?;
+    }
+    let derivation = derive_for(&question);
     let report = check(&derivation, args.points, 1);
     out(render(&derivation, &report, format).trim_end());
+    if let Some(at) = &at {
+        let worked = worked_example(&derivation, at)?;
+        out(&format!(
+            "\n{}",
+            render_worked(&derivation, at, &worked).trim_end()
+        ));
+    }
+    if let Some(plot) = &args.plot {
+        nabla::plot::cost_curves_plot(plot, &nabla::explain::curves::cost_curves(&question))?;
+        if format == Format::Text {
+            out(&format!("\nwrote {}", plot.display()));
+        }
+    }
     // A derivation that fails its own check is a bug in nabla, not bad input.
     Ok(if report.is_ok() {
         ExitCode::SUCCESS

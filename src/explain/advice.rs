@@ -1,26 +1,64 @@
 //! What to do about a pairing: use it, fix it, or know its cost.
 
+use super::derivation::Step;
+use super::question::Question;
 use crate::activation::Activation;
 use crate::head::IncompatibleHead;
 use crate::loss::{LossConfig, LossKind};
 
 pub(super) fn advice(
-    activation: Activation,
-    loss: LossKind,
+    question: &Question,
     compatible: bool,
     config: &LossConfig,
+    steps: &[Step],
 ) -> String {
+    let (activation, loss) = (question.activation, question.loss);
     let name = activation.display_name();
     let fused = crate::head::fused_loss(activation, loss, config.from).is_some();
     if fused {
+        let leaves = if activation == Activation::LogSoftmax {
+            "softmax(z) − y (written e^aᵢ − yᵢ, since aᵢ = ln softmax(z)ᵢ)".to_string()
+        } else {
+            let result = steps.last().map(|s| s.expr.text()).unwrap_or_default();
+            format!("a − y (the result {result})")
+        };
         return format!(
             "This pairing is a probability model: {name} outputs lie in {}, which is what {} \
              needs. The activation's derivative cancels the loss's denominators and leaves \
-             a − y: nothing to divide by, nothing undefined. nabla fuses the two and computes \
-             them from the logits (softplus / log-sum-exp), so even logits of ±1000 give exact \
-             gradients. Use it.",
+             {leaves}: nothing to divide by, nothing undefined. nabla fuses the two and \
+             computes them from the logits (softplus / log-sum-exp), so even logits of ±1000 \
+             give exact gradients. Use it.",
             activation.range(),
             loss.display_name()
+        );
+    }
+    if question.reads_logits() && compatible {
+        let squash = if loss == LossKind::BinaryCrossEntropy {
+            "sigmoid"
+        } else {
+            "softmax"
+        };
+        if activation == Activation::Identity {
+            return format!(
+                "This pairing is a probability model: the loss applies {squash} to the raw \
+                 scores itself, in log space, so any real logits give probabilities, and the \
+                 gradient is p − y with p the loss's own {squash} of z: nothing to divide by, \
+                 nothing undefined. It is PyTorch's nn.Linear + {}, and the same model as a \
+                 {squash} output with {} on probabilities. Use it.",
+                if loss == LossKind::BinaryCrossEntropy {
+                    "nn.BCEWithLogitsLoss"
+                } else {
+                    "nn.CrossEntropyLoss"
+                },
+                loss.display_name()
+            );
+        }
+        return format!(
+            "Allowed: the loss applies {squash} to the logits itself, so any real logits make \
+             probabilities; but a {name} output restricts the logits to {} and its slope \
+             multiplies the gradient p − y. The usual head is an identity output (raw scores), \
+             as PyTorch's nn.Linear + nn.CrossEntropyLoss.",
+            activation.range()
         );
     }
     if !compatible {

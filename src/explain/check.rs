@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::derivation::{Derivation, Form, Side};
 use super::expr::{Example, Point};
+use super::question::TargetSet;
 use crate::activation::Activation;
 use crate::loss::{LossKind, Reduction, Targets};
 
@@ -22,6 +23,13 @@ pub struct CheckReport {
     pub max_cost_difference: f64,
     /// Largest relative error of the final gradient against finite differences.
     pub gradient_error: f64,
+    /// Largest relative error of ∂C/∂b against finite differences.
+    pub bias_error: f64,
+    /// Boundaries of the cost's domain at which the cost was found finite on one side and
+    /// undefined on the other.
+    pub boundaries: usize,
+    /// Largest relative difference of the reverse argument's (∂C/∂a)·σ′(z) from a − y.
+    pub reverse_error: Option<f64>,
 }
 
 /// Relative difference with a floor, so values near 0 are compared absolutely.
@@ -36,7 +44,13 @@ pub const STEP_TOLERANCE: f64 = 1e-9;
 pub const GRADIENT_TOLERANCE: f64 = 1e-6;
 
 /// z = W·x + b and a = σ(z) for one example.
-fn forward(activation: Activation, w: &Array2<f64>, b: &[f64], x: &[f64], y: Vec<f64>) -> Example {
+pub(super) fn forward(
+    activation: Activation,
+    w: &Array2<f64>,
+    b: &[f64],
+    x: &[f64],
+    y: Vec<f64>,
+) -> Example {
     let z: Vec<f64> = (0..w.nrows())
         .map(|k| (0..w.ncols()).map(|j| w[[k, j]] * x[j]).sum::<f64>() + b[k])
         .collect();
@@ -61,6 +75,9 @@ fn inside(derivation: &Derivation, example: &Example) -> bool {
         return false;
     }
     let margin = 1e-6;
+    if derivation.reads_logits() {
+        return example.a.iter().all(|a| a.is_finite());
+    }
     example.a.iter().all(|&a| match derivation.loss {
         LossKind::BinaryCrossEntropy => a > margin && a < 1.0 - margin,
         LossKind::CrossEntropy => a > margin,
@@ -68,10 +85,13 @@ fn inside(derivation: &Derivation, example: &Example) -> bool {
     })
 }
 
-fn targets(loss: LossKind, outputs: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+/// Random targets from the derivation's target set: one-hot or {0, 1} values (hard); a
+/// distribution or values in [0, 1] (soft); any values (MSE).
+fn targets(loss: LossKind, set: TargetSet, outputs: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let hard = set == TargetSet::Hard;
     match loss {
         LossKind::CrossEntropy | LossKind::Nll => {
-            if rng.random_bool(0.5) {
+            if hard {
                 let hot = rng.random_range(0..outputs);
                 (0..outputs)
                     .map(|k| f64::from(u8::from(k == hot)))
@@ -84,7 +104,7 @@ fn targets(loss: LossKind, outputs: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
         }
         LossKind::BinaryCrossEntropy => (0..outputs)
             .map(|_| {
-                if rng.random_bool(0.5) {
+                if hard {
                     f64::from(u8::from(rng.random_bool(0.5)))
                 } else {
                     rng.random_range(0.0..1.0)
@@ -109,7 +129,7 @@ fn sample(derivation: &Derivation, examples: usize, rng: &mut ChaCha8Rng) -> Opt
     let mut rows = Vec::with_capacity(examples);
     for _ in 0..examples {
         let x: Vec<f64> = (0..inputs).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let y = targets(derivation.loss, outputs, rng);
+        let y = targets(derivation.loss, derivation.targets, outputs, rng);
         let example = forward(derivation.activation, &w, &b, &x, y);
         if !inside(derivation, &example) {
             return None;
@@ -155,6 +175,9 @@ pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckR
         max_step_difference: 0.0,
         max_cost_difference: 0.0,
         gradient_error: 0.0,
+        bias_error: 0.0,
+        boundaries: 0,
+        reverse_error: None,
     };
     if derivation.defined_nowhere() {
         return Ok(report);
@@ -218,36 +241,78 @@ pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckR
         let Some(point) = sample(derivation, 4, &mut rng) else {
             continue;
         };
-        let cost_at = |delta: f64| -> Option<f64> {
+        // C with w_ij (bias: false) or b_i (bias: true) moved by delta.
+        let cost_at = |delta: f64, bias: bool| -> Option<f64> {
             let mut w = point.w.clone();
-            w[[point.i, point.j]] += delta;
+            let mut b = point.b.clone();
+            if bias {
+                b[point.i] += delta;
+            } else {
+                w[[point.i, point.j]] += delta;
+            }
             let examples: Vec<Example> = point
                 .examples
                 .iter()
-                .map(|e| forward(derivation.activation, &w, &point.b, &e.x, e.y.clone()))
+                .map(|e| forward(derivation.activation, &w, &b, &e.x, e.y.clone()))
                 .collect();
             examples.iter().all(|e| inside(derivation, e)).then(|| {
                 derivation.steps[0].expr.eval(&Point {
                     w,
+                    b,
                     examples,
                     ..point.clone()
                 })
             })
         };
-        let (Some(up), Some(down)) = (cost_at(h), cost_at(-h)) else {
+        let (Some(up), Some(down), Some(b_up), Some(b_down)) = (
+            cost_at(h, false),
+            cost_at(-h, false),
+            cost_at(h, true),
+            cost_at(-h, true),
+        ) else {
             continue;
         };
-        let numeric = (up - down) / (2.0 * h);
-        let analytic = derivation.gradient().expr.eval(&point);
-        let error = relative(analytic, numeric, 1e-3);
-        if error > GRADIENT_TOLERANCE {
-            return Err(format!(
-                "the result {} = {analytic} but finite differences of C give {numeric} (relative error {error:.2e})",
-                derivation.gradient().expr.text()
-            ));
+        for (what, analytic, numeric) in [
+            (
+                derivation.gradient().expr.text(),
+                derivation.gradient().expr.eval(&point),
+                (up - down) / (2.0 * h),
+            ),
+            (
+                format!("∂C/∂b = {}", derivation.bias.text()),
+                derivation.bias.eval(&point),
+                (b_up - b_down) / (2.0 * h),
+            ),
+        ] {
+            let error = relative(analytic, numeric, 1e-3);
+            if error > GRADIENT_TOLERANCE {
+                return Err(format!(
+                    "the result {what} = {analytic} but finite differences of C give {numeric} (relative error {error:.2e})"
+                ));
+            }
         }
-        report.gradient_error = report.gradient_error.max(error);
+        report.gradient_error = report.gradient_error.max(relative(
+            derivation.gradient().expr.eval(&point),
+            (up - down) / (2.0 * h),
+            1e-3,
+        ));
+        report.bias_error = report.bias_error.max(relative(
+            derivation.bias.eval(&point),
+            (b_up - b_down) / (2.0 * h),
+            1e-3,
+        ));
         checked += 1;
+    }
+    report.boundaries = super::cases::check_boundaries(derivation)?;
+    if let Some(reverse) =
+        super::reverse::reverse(derivation.activation, derivation.loss, derivation.from)
+            .filter(|_| !derivation.compatible)
+    {
+        report.reverse_error = Some(super::reverse::check_reverse(
+            &reverse,
+            derivation.activation,
+            points.clamp(1, 200),
+        )?);
     }
     Ok(report)
 }

@@ -20,6 +20,8 @@ use crate::loss::{LossConfig, LossInput, LossKind};
 use super::advice::advice;
 use super::expr::build::*;
 use super::expr::{Expr, Index, Symbol, Var};
+use super::loss_parts::loss_parts;
+use super::question::{Question, TargetSet};
 use super::region::region;
 use super::simplify::{indexed_simplifications, scalar_simplifications};
 
@@ -39,6 +41,8 @@ pub enum Side {
     Cost,
     /// The gradient ∂C/∂w.
     Gradient,
+    /// The gradient ∂C/∂b.
+    Bias,
 }
 
 /// One line of a derivation: `side = expr`, with its justification.
@@ -59,6 +63,10 @@ pub struct Derivation {
     pub activation: Activation,
     /// The loss.
     pub loss: LossKind,
+    /// What the loss reads the outputs as.
+    pub from: LossInput,
+    /// Which targets y may take.
+    pub targets: TargetSet,
     /// Scalar or index form.
     pub form: Form,
     /// Whether nabla accepts the pairing (its range fits the loss's domain).
@@ -67,11 +75,24 @@ pub struct Derivation {
     pub setting: Vec<(String, String)>,
     /// The steps, cost first, gradient last.
     pub steps: Vec<Step>,
+    /// ∂C/∂b: the result with the input xⱼ replaced by 1 (z depends on b with slope 1).
+    pub bias: Expr,
     /// Where the derivation holds (e.g. "0 < z < 1"), or `None` for every z; `Some("")` when the
     /// cost is defined nowhere.
     pub region: Option<String>,
-    /// What is undefined and where.
+    /// What is undefined and where: each region of z outside the cost's domain, for each kind
+    /// of target, with what the cost and ∂Cₓ/∂z are there (found by evaluating both).
     pub undefined_where: Vec<String>,
+    /// What PyTorch and Keras compute where the cost is undefined (checked with nabla's
+    /// PyTorch-compatible loss and its Keras-style clipped head).
+    pub frameworks: Vec<String>,
+    /// Why the pairing is refused (the refusal's own list), for an incompatible pairing.
+    pub what_goes_wrong: Vec<String>,
+    /// Nielsen's argument run backwards: which cost would give ∂Cₓ/∂z = a − y for this
+    /// activation, and why cross-entropy is not it (incompatible pairings).
+    pub reverse: Option<String>,
+    /// Whether this is a probability model and whether nabla trains it.
+    pub verdict: String,
     /// What to do.
     pub advice: String,
 }
@@ -88,6 +109,8 @@ impl Derivation {
             (Side::Cost, _) => ("C", "C"),
             (Side::Gradient, Form::Scalar) => ("∂C/∂wⱼ", "\\frac{\\partial C}{\\partial w_{j}}"),
             (Side::Gradient, Form::Indexed) => ("∂C/∂wᵢⱼ", "\\frac{\\partial C}{\\partial w_{ij}}"),
+            (Side::Bias, Form::Scalar) => ("∂C/∂b", "\\frac{\\partial C}{\\partial b}"),
+            (Side::Bias, Form::Indexed) => ("∂C/∂bᵢ", "\\frac{\\partial C}{\\partial b_{i}}"),
         }
     }
 
@@ -99,28 +122,35 @@ impl Derivation {
     /// The loss as nabla configures it behind this activation (probabilities; log-probabilities
     /// for NLL).
     pub fn loss_config(&self) -> LossConfig {
-        loss_config(self.loss)
+        LossConfig::new(self.loss, self.from)
+    }
+
+    /// The question this derivation answers.
+    pub fn question(&self) -> Question {
+        Question {
+            activation: self.activation,
+            loss: self.loss,
+            from: self.from,
+            targets: self.targets,
+        }
+    }
+
+    /// Whether the loss applies sigmoid or softmax itself (it reads logits).
+    pub fn reads_logits(&self) -> bool {
+        self.question().reads_logits()
     }
 }
 
-fn loss_config(loss: LossKind) -> LossConfig {
-    let from = match loss {
-        LossKind::Mse => LossInput::Logits,
-        other => crate::head::probability_form(Activation::Identity, other),
-    };
-    LossConfig::new(loss, from)
-}
-
 /// The symbols of a form: (a, y, z) for the unit in sums (k) and the differentiated unit (i).
-struct Symbols {
-    a_k: Expr,
-    y_k: Expr,
-    z_k: Expr,
-    a_i: Expr,
-    z_i: Expr,
+pub(super) struct Symbols {
+    pub a_k: Expr,
+    pub y_k: Expr,
+    pub z_k: Expr,
+    pub a_i: Expr,
+    pub z_i: Expr,
 }
 
-fn symbols(form: Form) -> Symbols {
+pub(super) fn symbols(form: Form) -> Symbols {
     match form {
         Form::Scalar => Symbols {
             a_k: var(Symbol::A),
@@ -160,46 +190,6 @@ pub(super) fn scaled(mut factors: Vec<Expr>) -> Expr {
 
 pub(super) fn one_minus(e: Expr) -> Expr {
     sub(num(1.0), e)
-}
-
-/// Cₓ for one example and ∂Cₓ/∂a (for unit k), with the reason for the derivative.
-fn loss_parts(loss: LossKind, form: Form) -> (Expr, Expr, &'static str) {
-    let Symbols { a_k: a, y_k: y, .. } = symbols(form);
-    let summed = |e: Expr| {
-        if form == Form::Indexed {
-            sum(Index::K, e)
-        } else {
-            e
-        }
-    };
-    match loss {
-        LossKind::BinaryCrossEntropy => (
-            neg(summed(add(vec![
-                mul(vec![y.clone(), ln(a.clone())]),
-                mul(vec![one_minus(y.clone()), ln(one_minus(a.clone()))]),
-            ]))),
-            neg(sub(
-                div(y.clone(), a.clone()),
-                div(one_minus(y), one_minus(a)),
-            )),
-            "∂/∂a [y ln a + (1 − y) ln(1 − a)] = y/a − (1 − y)/(1 − a)",
-        ),
-        LossKind::CrossEntropy => (
-            neg(summed(mul(vec![y.clone(), ln(a.clone())]))),
-            neg(div(y, a)),
-            "only the k-th term of the sum depends on aₖ, and ∂/∂aₖ (yₖ ln aₖ) = yₖ/aₖ",
-        ),
-        LossKind::Nll => (
-            neg(summed(mul(vec![y.clone(), a]))),
-            neg(y),
-            "the loss is linear in the log-probabilities: ∂/∂aₖ (yₖ aₖ) = yₖ",
-        ),
-        LossKind::Mse => (
-            summed(pow(sub(a.clone(), y.clone()), 2)),
-            mul(vec![num(2.0), sub(a, y)]),
-            "∂/∂a (a − y)² = 2(a − y)",
-        ),
-    }
 }
 
 /// σ′ in closed form (in terms of z and a = σ(z)), with the reason.
@@ -251,7 +241,8 @@ fn activation_of_z(activation: Activation, form: Form) -> Expr {
     }
 }
 
-/// Builds the derivation of ∂C/∂w for `activation` feeding `loss`.
+/// Builds the derivation of ∂C/∂w for `activation` feeding `loss`, read as `nabla train` reads
+/// it by default, with hard targets (see [`Question::new`] and [`derive_for`]).
 ///
 /// ```
 /// use nabla::explain::{check, derive};
@@ -264,13 +255,21 @@ fn activation_of_z(activation: Activation, form: Form) -> Expr {
 /// assert!(!relu.compatible);
 /// ```
 pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
+    derive_for(&Question::new(activation, loss))
+}
+
+/// Builds the derivation that answers `question`.
+pub fn derive_for(question: &Question) -> Derivation {
+    let Question {
+        activation, loss, ..
+    } = *question;
     let form = if activation.is_row_wise() || matches!(loss, LossKind::CrossEntropy | LossKind::Nll)
     {
         Form::Indexed
     } else {
         Form::Scalar
     };
-    let config = loss_config(loss);
+    let config = LossConfig::new(loss, question.from);
     let compatible = Head::new(
         activation,
         config.clone(),
@@ -279,7 +278,7 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
     .is_ok();
     let s = symbols(form);
     let x_j = at(Symbol::X, Index::J);
-    let (cost, g_k, loss_why) = loss_parts(loss, form);
+    let (cost, g_k, loss_why) = loss_parts(question, form);
     let g_i = g_k.reindex(Index::K, Index::I);
     let name = activation.symbol().0;
 
@@ -351,7 +350,7 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
                 averaged(scaled(vec![g_i.clone(), closed.clone(), x_j.clone()])),
                 slope_why,
             ));
-            scalar_simplifications(activation, loss, &closed, &mut steps);
+            scalar_simplifications(question, &closed, &mut steps);
         }
         Form::Indexed => {
             setting.push((
@@ -440,30 +439,89 @@ pub fn derive(activation: Activation, loss: LossKind) -> Derivation {
                 ])),
                 jacobian_why,
             ));
-            indexed_simplifications(activation, loss, &g_k, &g_i, &mut steps);
+            indexed_simplifications(question, &g_k, &g_i, &mut steps);
         }
     }
 
-    let region = region(activation, loss, form);
-    let mut undefined_where = Vec::new();
-    if !compatible {
-        undefined_where = IncompatibleHead::new(activation, &config).undefined;
+    let (targets_text, targets_latex) = question.targets.describe(loss);
+    setting.push((targets_text.to_string(), targets_latex.to_string()));
+    if question.reads_logits() {
+        setting.push(if loss == LossKind::BinaryCrossEntropy {
+            (
+                "the loss reads a as a logit and applies σ itself".to_string(),
+                "\\text{the loss applies } \\sigma \\text{ to } a".to_string(),
+            )
+        } else {
+            (
+                "the loss reads the aₖ as logits and applies softmax itself".to_string(),
+                "\\text{the loss applies softmax to the } a_{k}".to_string(),
+            )
+        });
     }
+    let region = region(activation, loss, question.from, form);
+    let bias = steps
+        .last()
+        .expect("a derivation has steps")
+        .expr
+        .without_input();
+    let mut undefined_where = Vec::new();
+    let mut frameworks = Vec::new();
     match region.as_deref() {
-        Some("") => undefined_where.push(format!("the cost is undefined for every input: {} never gives values {} can take the logarithm of", activation.display_name(), loss.display_name())),
-        Some(r) => undefined_where.push(format!("the derivation holds only where {r}; elsewhere the cost itself is undefined")),
+        Some("") => undefined_where.push(format!(
+            "the cost is undefined for every input: {} never gives values {} can take the \
+             logarithm of",
+            activation.display_name(),
+            loss.display_name()
+        )),
+        Some(_) => {
+            let found = super::cases::undefined_cases(question, form);
+            undefined_where = found.cases;
+            frameworks = found.frameworks;
+        }
         None => {}
     }
-    let advice = advice(activation, loss, compatible, &config);
+    let what_goes_wrong = if compatible {
+        Vec::new()
+    } else {
+        IncompatibleHead::new(activation, &config).undefined
+    };
+    let reverse = if compatible {
+        None
+    } else {
+        super::reverse::reverse_argument(activation, loss, question.from)
+    };
+    let advice = advice(question, compatible, &config, &steps);
+    let verdict = verdict(question, compatible);
     Derivation {
         activation,
         loss,
+        from: question.from,
+        targets: question.targets,
         form,
         compatible,
         setting,
         steps,
+        bias,
         region,
         undefined_where,
+        frameworks,
+        what_goes_wrong,
+        reverse,
+        verdict,
         advice,
+    }
+}
+
+/// "yes", or why not: the line under a derivation that says whether the pairing is a
+/// probability model and whether nabla trains it.
+fn verdict(question: &Question, compatible: bool) -> String {
+    match (question.loss, compatible) {
+        (LossKind::Mse, _) => "not a probability model (mean squared error compares numbers, not \
+                               distributions); compatible: yes, nabla trains it"
+            .to_string(),
+        (_, true) => "yes".to_string(),
+        (_, false) => "no: nabla refuses this pairing (--allow-unsafe trains it anyway, clipped \
+                       the way Keras clips it)"
+            .to_string(),
     }
 }

@@ -2,226 +2,54 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `expr.rs` | the expression type: evaluation, symbolic differentiation, text and LaTeX |
+//! | `question.rs` | what is asked: activation, loss, the form the loss reads, the targets |
+//! | `expr/` | the expression type: evaluation, symbolic differentiation, text and LaTeX |
+//! | `loss_parts.rs` | each loss's Cₓ and ∂Cₓ/∂a, from probabilities or from logits |
 //! | `derivation.rs` | the steps of a derivation, built from the loss and the activation |
-//! | `simplify.rs` | the last steps: what cancels |
+//! | `simplify.rs` | the last steps: what cancels, the sign |
 //! | `region.rs` | where the derivation holds |
+//! | `cases.rs` | where it does not: the cost and gradient in each region, PyTorch's and Keras's numbers |
+//! | `reverse.rs` | Nielsen's argument backwards: the cost that would give a − y |
 //! | `advice.rs` | what to do about the pairing |
-//! | `check.rs` | the numerical checks of every step and of the result |
-//!
-//! This module renders a derivation as text (for a terminal), LaTeX, Markdown or JSON.
+//! | `check.rs` | the numerical checks of every step, the result, ∂C/∂b and the boundaries |
+//! | `worked.rs` | a worked example at given numbers (`--at`) |
+//! | `curves.rs` | Cₓ and ∂Cₓ/∂z against z, for the picture (`--plot`) |
+//! | `render.rs`, `latex.rs` | text, Markdown, JSON; ASCII LaTeX |
 
 mod advice;
+mod cases;
 mod check;
+pub mod curves;
 mod derivation;
 pub mod expr;
+mod latex;
+mod loss_parts;
+mod question;
 mod region;
+mod render;
+mod reverse;
 mod simplify;
-
-use std::fmt::Write;
-
-use serde_json::{Value, json};
+pub mod worked;
 
 pub use crate::format::Format;
-use crate::format::wrap;
 pub use check::{CheckReport, GRADIENT_TOLERANCE, STEP_TOLERANCE, check};
-pub use derivation::{Derivation, Form, Side, Step, derive};
+pub use derivation::{Derivation, Form, Side, Step, derive, derive_for};
+pub use question::{Question, TargetSet};
+pub use render::{check_sentence, json, title};
 
 /// The formats `nabla explain` prints.
 pub const FORMATS: [Format; 4] = [Format::Text, Format::Latex, Format::Markdown, Format::Json];
 
-fn title(d: &Derivation) -> String {
-    let (lhs, _) = d.side(Side::Gradient);
-    format!(
-        "{lhs} for a {} output with {}",
-        d.activation.display_name(),
-        d.loss.display_name()
-    )
-}
-
-/// "checked at 1000 points …" — what the checks established, in one sentence.
-pub fn check_sentence(d: &Derivation, report: &Result<CheckReport, String>) -> String {
-    match report {
-        Ok(r) if r.points == 0 => "Not checked numerically: the cost is defined nowhere.".into(),
-        Ok(r) => format!(
-            "Machine-checked: each step equals the one before it at {} random points{} (largest \
-             relative difference {:.1e}), the cost equals nabla's own loss, and the result matches \
-             central finite differences of C (relative error {:.1e}).",
-            r.points,
-            d.region
-                .as_deref()
-                .map(|region| format!(" with {region}"))
-                .unwrap_or_default(),
-            r.max_step_difference,
-            r.gradient_error
-        ),
-        Err(why) => format!("CHECK FAILED: {why}"),
-    }
-}
-
 /// Renders a derivation (with the outcome of its checks) in `format`.
 pub fn render(d: &Derivation, report: &Result<CheckReport, String>, format: Format) -> String {
     match format {
-        Format::Text => text(d, report),
-        Format::Latex => latex(d),
-        Format::Markdown => markdown(d, report),
-        Format::Json => json(d, report).to_string(),
+        Format::Text => render::text(d, report),
+        Format::Latex => latex::latex(d, report),
+        Format::Markdown => render::markdown(d, report),
+        Format::Json => render::json(d, report).to_string(),
         // The other formats print tables (see FORMATS); a derivation reads as text.
-        Format::Jsonl | Format::Csv => text(d, report),
+        Format::Jsonl | Format::Csv => render::text(d, report),
     }
-}
-
-const WIDTH: usize = 100;
-
-fn text(d: &Derivation, report: &Result<CheckReport, String>) -> String {
-    let mut out = String::new();
-    let heading = title(d);
-    let _ = writeln!(out, "{heading}\n{}", "═".repeat(heading.chars().count()));
-    let setting: Vec<&str> = d.setting.iter().map(|(t, _)| t.as_str()).collect();
-    let units = if d.form == Form::Scalar {
-        "one output unit"
-    } else {
-        "K output units, unit i"
-    };
-    let _ = writeln!(
-        out,
-        "Setting: {units}, n examples x with targets y;  {}\n",
-        setting.join(",  ")
-    );
-    for (n, step) in d.steps.iter().enumerate() {
-        let (lhs, _) = d.side(step.side);
-        let _ = writeln!(out, "{:>2}. {lhs} = {}", n + 1, step.expr.text());
-        let _ = writeln!(out, "    ↳ {}", wrap(&step.why, WIDTH, "      "));
-    }
-    let (lhs, _) = d.side(Side::Gradient);
-    let region = d
-        .region
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(|r| format!("   (where {r})"))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "\nResult: {lhs} = {}{region}",
-        d.gradient().expr.text()
-    );
-    let _ = writeln!(out, "\nWhere it is undefined:");
-    if d.undefined_where.is_empty() {
-        let _ = writeln!(out, "  nowhere: every step is defined for every z.");
-    }
-    for item in &d.undefined_where {
-        let _ = writeln!(out, "  - {}", wrap(item, WIDTH, "    "));
-    }
-    let _ = writeln!(
-        out,
-        "\nProbability model: {}",
-        if d.compatible { "yes" } else { "no" }
-    );
-    let _ = writeln!(
-        out,
-        "\n{}",
-        wrap(&format!("Advice: {}", d.advice), WIDTH, "  ")
-    );
-    let _ = writeln!(out, "\n{}", wrap(&check_sentence(d, report), WIDTH, ""));
-    out
-}
-
-fn latex(d: &Derivation) -> String {
-    let mut out = format!("% {}\n\\begin{{align*}}\n", title(d));
-    for (n, step) in d.steps.iter().enumerate() {
-        let (_, lhs) = d.side(step.side);
-        let prefix = if n > 0 && d.steps[n - 1].side == step.side {
-            String::new()
-        } else {
-            lhs.to_string()
-        };
-        let _ = writeln!(
-            out,
-            "{prefix} &= {} && \\text{{{}}} \\\\",
-            step.expr.latex(),
-            latex_text(&step.why)
-        );
-    }
-    out.push_str("\\end{align*}\n");
-    out
-}
-
-/// Escapes text for \text{…}.
-fn latex_text(text: &str) -> String {
-    text.replace('\\', "\\textbackslash{}")
-        .replace('&', "\\&")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-        .replace('#', "\\#")
-}
-
-fn markdown(d: &Derivation, report: &Result<CheckReport, String>) -> String {
-    let mut out = format!("### {}\n\n", title(d));
-    let setting: Vec<String> = d.setting.iter().map(|(_, l)| format!("${l}$")).collect();
-    let _ = writeln!(out, "Setting: {}\n", setting.join(", "));
-    for (n, step) in d.steps.iter().enumerate() {
-        let (_, lhs) = d.side(step.side);
-        let _ = writeln!(
-            out,
-            "{}. $${lhs} = {}$$  \n   {}",
-            n + 1,
-            step.expr.latex(),
-            step.why
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\n**Where it is undefined:** {}\n",
-        if d.undefined_where.is_empty() {
-            "nowhere.".into()
-        } else {
-            d.undefined_where.join("; ")
-        }
-    );
-    let _ = writeln!(
-        out,
-        "**Probability model:** {}\n",
-        if d.compatible { "yes" } else { "no" }
-    );
-    let _ = writeln!(
-        out,
-        "**Advice:** {}\n\n{}",
-        d.advice,
-        check_sentence(d, report)
-    );
-    out
-}
-
-/// The JSON form: {"activation", "loss", "compatible", "steps": [{"text", "latex", "why"}],
-/// "gradient": {"text", "latex"}, "undefined_where", "advice", "region", "checked"}.
-pub fn json(d: &Derivation, report: &Result<CheckReport, String>) -> Value {
-    let steps: Vec<Value> = d
-        .steps
-        .iter()
-        .map(|s| {
-            let (lhs, lhs_latex) = d.side(s.side);
-            json!({"text": format!("{lhs} = {}", s.expr.text()), "latex": format!("{lhs_latex} = {}", s.expr.latex()), "why": s.why})
-        })
-        .collect();
-    let (lhs, lhs_latex) = d.side(Side::Gradient);
-    let gradient = d.gradient();
-    let checked = match report {
-        Ok(r) => {
-            json!({"points": r.points, "max_step_difference": r.max_step_difference, "gradient_error": r.gradient_error})
-        }
-        Err(why) => json!({"error": why}),
-    };
-    json!({
-        "activation": d.activation.to_string(),
-        "loss": d.loss.name(),
-        "compatible": d.compatible,
-        "steps": steps,
-        "gradient": {"text": format!("{lhs} = {}", gradient.expr.text()), "latex": format!("{lhs_latex} = {}", gradient.expr.latex())},
-        "undefined_where": d.undefined_where,
-        "advice": d.advice,
-        "region": d.region,
-        "checked": checked,
-    })
 }
 
 #[cfg(test)]
@@ -232,26 +60,104 @@ mod tests {
     use expr::build::*;
     use expr::{Index, Symbol};
 
-    /// Every activation × loss: the steps agree pairwise at ≥ 1000 points of the domain, the
-    /// cost is nabla's loss, and the result matches finite differences of C.
+    /// Every activation × loss × form the loss reads × target set: the steps agree pairwise at
+    /// ≥ 1000 points of the domain, the cost is nabla's loss, and the result and ∂C/∂b match
+    /// finite differences of C.
     #[test]
     fn every_pairing_derivation_is_machine_checked() {
-        let mut checked = 0;
+        use crate::loss::LossInput;
+        let (mut checked, mut nowhere) = (0, Vec::new());
+        for activation in Activation::ALL {
+            for loss in LossKind::ALL {
+                for from in [
+                    LossInput::Logits,
+                    LossInput::Probabilities,
+                    LossInput::LogProbabilities,
+                ] {
+                    let Ok(question) = Question::new(activation, loss).from(from) else {
+                        continue;
+                    };
+                    for targets in [TargetSet::Hard, TargetSet::Soft] {
+                        let d = derive_for(&question.targets(targets));
+                        let report = check(&d, 1000, 7).unwrap_or_else(|e| {
+                            panic!("{activation} + {loss} from {from}, {targets:?}: {e}")
+                        });
+                        if d.defined_nowhere() {
+                            assert!(!d.compatible);
+                            nowhere.push(format!("{activation} + {loss}"));
+                            continue;
+                        }
+                        assert_eq!(report.points, 1000);
+                        assert!(report.gradient_error <= GRADIENT_TOLERANCE);
+                        assert!(report.bias_error <= GRADIENT_TOLERANCE);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        nowhere.dedup();
+        assert_eq!(
+            nowhere,
+            [
+                "log-softmax + cross-entropy",
+                "log-softmax + binary-cross-entropy"
+            ],
+            "log-probabilities read as probabilities: no logarithm of them exists"
+        );
+        // 9 activations × (BCE, CE: logits and probabilities; NLL; MSE) × 2 target sets, less
+        // the two defined nowhere.
+        assert_eq!(checked, 9 * 6 * 2 - 4);
+    }
+
+    #[test]
+    fn soft_targets_of_softmax_and_sigmoid_reach_a_minus_y_too() {
+        for (activation, loss) in [
+            (Activation::Softmax, LossKind::CrossEntropy),
+            (Activation::Sigmoid, LossKind::BinaryCrossEntropy),
+        ] {
+            let d = derive_for(&Question::new(activation, loss).targets(TargetSet::Soft));
+            assert!(
+                d.setting
+                    .iter()
+                    .any(|(t, _)| t.contains("distribution") || t.contains("[0, 1]"))
+            );
+            assert!(d.gradient().expr.text().contains("− y"));
+            assert!(check(&d, 500, 3).is_ok());
+        }
+    }
+
+    #[test]
+    fn latex_output_is_ascii_for_every_pairing() {
         for activation in Activation::ALL {
             for loss in LossKind::ALL {
                 let d = derive(activation, loss);
-                let report =
-                    check(&d, 1000, 7).unwrap_or_else(|e| panic!("{activation} + {loss}: {e}"));
-                if d.defined_nowhere() {
-                    assert!(!d.compatible);
-                    continue;
+                let report = check(&d, 50, 1);
+                let latex = render(&d, &report, Format::Latex);
+                let odd: Vec<char> = latex
+                    .chars()
+                    .filter(|c| !c.is_ascii() || *c == '?')
+                    .collect();
+                assert!(odd.is_empty(), "{activation} + {loss}: {odd:?} in\n{latex}");
+                let dollars = latex.matches('$').count() - latex.matches("\\$").count();
+                assert_eq!(
+                    dollars % 2,
+                    0,
+                    "{activation} + {loss}: unbalanced $ in\n{latex}"
+                );
+                assert!(
+                    !latex.contains("$$"),
+                    "{activation} + {loss}: display math in text"
+                );
+                let depth = latex.chars().try_fold(0i32, |depth, c| {
+                    let next = depth + i32::from(c == '{') - i32::from(c == '}');
+                    (next >= 0).then_some(next)
+                });
+                assert!(depth.is_some(), "{activation} + {loss}: unbalanced braces");
+                for part in ["Result.", "Where it is undefined", "Advice."] {
+                    assert!(latex.contains(part), "{activation} + {loss}: no {part}");
                 }
-                assert_eq!(report.points, 1000);
-                assert!(report.gradient_error <= GRADIENT_TOLERANCE);
-                checked += 1;
             }
         }
-        assert_eq!(checked, 34, "every pairing but log-softmax with CE and BCE");
     }
 
     #[test]
@@ -287,7 +193,15 @@ mod tests {
         assert!(!d.compatible);
         assert_eq!(d.region.as_deref(), Some("0 < z < 1"));
         assert_eq!(d.gradient().expr.text(), "(1/n) Σₓ (z − y)·xⱼ/(z·(1 − z))");
-        assert!(d.undefined_where.iter().any(|u| u.contains("ln a = −∞")));
+        assert!(d.what_goes_wrong.iter().any(|u| u.contains("ln a = −∞")));
+        assert!(d.undefined_where[0].contains("output is dead"));
+        assert!(d.reverse.as_deref().unwrap().contains("½(a − y)²"));
+        assert_eq!(d.bias.text(), "(1/n) Σₓ (z − y)/(z·(1 − z))");
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.why.contains("the leading minus sign flips"))
+        );
         assert!(d.advice.contains("sigmoid"));
         let fused = derive(Activation::Sigmoid, LossKind::BinaryCrossEntropy);
         assert_eq!(fused.gradient().expr.text(), "(1/n) Σₓ (a − y)·xⱼ");

@@ -2,11 +2,20 @@
 
 use super::derivation::Form;
 use crate::activation::Activation;
-use crate::loss::LossKind;
+use crate::loss::{LossInput, LossKind};
 
 /// Where the cost is defined: the set of z (scalar) or of every zₖ (element-wise, indexed)
 /// whose activations the loss accepts; found by scanning z and bisecting the boundaries.
-pub(super) fn region(activation: Activation, loss: LossKind, form: Form) -> Option<String> {
+pub(super) fn region(
+    activation: Activation,
+    loss: LossKind,
+    from: LossInput,
+    form: Form,
+) -> Option<String> {
+    if from != LossInput::Probabilities {
+        // Logits and values are defined everywhere; log-probabilities enter linearly.
+        return None;
+    }
     let accepts = |a: f64| match loss {
         LossKind::BinaryCrossEntropy => a > 0.0 && a < 1.0,
         LossKind::CrossEntropy => a > 0.0,

@@ -3,15 +3,13 @@
 use super::derivation::{Side, Step, averaged, one_minus, scaled, slope_closed};
 use super::expr::build::*;
 use super::expr::{Expr, Index, Symbol};
+use super::loss_parts::softmax_of;
+use super::question::Question;
 use crate::activation::Activation;
 use crate::loss::LossKind;
 
-pub(super) fn scalar_simplifications(
-    activation: Activation,
-    loss: LossKind,
-    closed: &Expr,
-    steps: &mut Vec<Step>,
-) {
+pub(super) fn scalar_simplifications(question: &Question, closed: &Expr, steps: &mut Vec<Step>) {
+    let (activation, loss) = (question.activation, question.loss);
     let (a, y, z, x_j) = (
         var(Symbol::A),
         var(Symbol::Y),
@@ -29,14 +27,34 @@ pub(super) fn scalar_simplifications(
             mul(vec![z.clone(), one_minus(z.clone())]),
         )
     };
+    if question.reads_logits() {
+        // BCE from a logit: (σ(a) − y)·σ_out′(z)·xⱼ; an identity output makes a = z.
+        if activation == Activation::Identity {
+            steps.push(gradient(
+                mul(vec![
+                    sub(act(Activation::Sigmoid, z.clone()), y.clone()),
+                    x_j.clone(),
+                ]),
+                "a = z and the slope is 1: the loss's own sigmoid of the logit, minus the target",
+            ));
+        }
+        return;
+    }
     match loss {
         LossKind::BinaryCrossEntropy => {
+            steps.push(gradient(
+                neg(div(
+                    mul(vec![sub(y.clone(), a.clone()), closed.clone(), x_j.clone()]),
+                    mul(vec![a.clone(), one_minus(a.clone())]),
+                )),
+                "over a common denominator: y/a − (1 − y)/(1 − a) = (y − a)/(a(1 − a))",
+            ));
             steps.push(gradient(
                 div(
                     mul(vec![sub(a.clone(), y.clone()), closed.clone(), x_j.clone()]),
                     mul(vec![a.clone(), one_minus(a.clone())]),
                 ),
-                "over a common denominator: y/a − (1 − y)/(1 − a) = (y − a)/(a(1 − a))",
+                "the leading minus sign flips the numerator: −(y − a) = a − y",
             ));
             match activation {
                 Activation::Sigmoid => steps.push(gradient(
@@ -63,12 +81,13 @@ pub(super) fn scalar_simplifications(
 }
 
 pub(super) fn indexed_simplifications(
-    activation: Activation,
-    loss: LossKind,
+    question: &Question,
     g_k: &Expr,
     g_i: &Expr,
     steps: &mut Vec<Step>,
 ) {
+    let (activation, loss) = (question.activation, question.loss);
+    let logits = question.reads_logits();
     let (a_i, y_i, z_i, x_j) = (
         at(Symbol::A, Index::I),
         at(Symbol::Y, Index::I),
@@ -94,7 +113,7 @@ pub(super) fn indexed_simplifications(
                 ]),
                 "δₖᵢ keeps only k = i: Σₖ gₖ aₖ(δₖᵢ − aᵢ) = aᵢ(gᵢ − Σₖ gₖ aₖ)",
             ));
-            if loss == LossKind::CrossEntropy {
+            if loss == LossKind::CrossEntropy && !logits {
                 steps.push(gradient(
                     mul(vec![
                         sub(mul(vec![a_i.clone(), sum(Index::K, y_k)]), y_i.clone()),
@@ -119,7 +138,7 @@ pub(super) fn indexed_simplifications(
                 ]),
                 "δₖᵢ keeps only k = i: Σₖ gₖ(δₖᵢ − e^aᵢ) = gᵢ − e^aᵢ Σₖ gₖ",
             ));
-            if loss == LossKind::Nll {
+            if loss == LossKind::Nll && !logits {
                 steps.push(gradient(
                     mul(vec![
                         sub(mul(vec![exp(a_i.clone()), sum(Index::K, y_k)]), y_i.clone()),
@@ -136,9 +155,28 @@ pub(super) fn indexed_simplifications(
         element_wise => {
             let (closed, _) = slope_closed(element_wise, &z_i, &a_i);
             steps.push(gradient(
-                scaled(vec![g_i.clone(), closed, x_j.clone()]),
+                scaled(vec![g_i.clone(), closed.clone(), x_j.clone()]),
                 "δₖᵢ keeps only the term k = i of the sum",
             ));
+            if logits {
+                let p_i = softmax_of(a_i.clone());
+                steps.push(gradient(
+                    scaled(vec![sub(p_i, y_i.clone()), closed, x_j.clone()]),
+                    "the targets form a distribution, Σₚ yₚ = 1",
+                ));
+                if element_wise == Activation::Identity {
+                    let softmax_z = div(
+                        exp(z_i.clone()),
+                        sum(Index::M, exp(at(Symbol::Z, Index::M))),
+                    );
+                    steps.push(gradient(
+                        mul(vec![sub(softmax_z, y_i), x_j]),
+                        "a = z and the slope is 1: the loss's own softmax of the logits, minus \
+                         the target — the a − y of a softmax output",
+                    ));
+                }
+                return;
+            }
             match (element_wise, loss) {
                 (Activation::Sigmoid, LossKind::CrossEntropy) => steps.push(gradient(
                     mul(vec![neg(y_i), one_minus(a_i), x_j]),

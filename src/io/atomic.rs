@@ -23,12 +23,20 @@ fn directory_of(path: &Path) -> PathBuf {
 /// A new temporary file beside `path`, created exclusively (`O_EXCL`) under an unpredictable
 /// name `.NAME.TAG-PID-RANDOM`, so a planted file or symbolic link is never followed or
 /// overwritten; the process id lets a later run tell a dead writer's leftovers
-/// ([`remove_stale_temporaries`]). Removed when dropped unless persisted.
+/// ([`remove_stale_temporaries`]). Removed when dropped unless persisted. Its permissions are
+/// those of any new file (0666 less the umask, as `File::create` gives), not tempfile's
+/// private 0600: the file it becomes is the user's output.
 pub fn temporary_beside(path: &Path, tag: &str) -> Result<tempfile::NamedTempFile> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::invalid("path", format!("'{}' names no file", path.display())))?;
-    tempfile::Builder::new()
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    builder
         .prefix(&format!(
             ".{}.{tag}-{}-",
             name.to_string_lossy(),
@@ -93,6 +101,19 @@ pub fn remove_stale_temporaries(path: &Path, tag: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A written model is readable like any file the user makes (umask applies), not 0600.
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_the_permissions_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (atomic, plain) = (dir.path().join("a"), dir.path().join("b"));
+        write_atomically(&atomic, b"x").unwrap();
+        fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain));
+    }
 
     #[test]
     fn replaces_the_file_and_leaves_no_temporary() {

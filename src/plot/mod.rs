@@ -7,6 +7,7 @@
 //! | `boundary.rs` | a 2-feature model's classes over the plane, training and test points |
 //! | `confusion.rs` | the confusion matrix as a heat map, with a colour bar |
 //! | `scores.rs` | per-label bars (multi-label), predicted against true values (regression) |
+//! | `cost_curves.rs` | `explain --plot`: Cₓ and ∂Cₓ/∂z against z, undefined stretches shaded |
 //!
 //! Each picture is first laid out as data (panels, series, ticks, legends: what the tests
 //! check), then drawn. Drawing happens in memory (plotters' bitmap backend, the DejaVu Sans
@@ -14,6 +15,7 @@
 
 mod boundary;
 mod confusion;
+mod cost_curves;
 mod curves;
 mod scores;
 
@@ -26,6 +28,7 @@ use plotters::style::FontStyle;
 
 pub use boundary::{BoundaryLayout, boundary_layout, decision_boundary};
 pub use confusion::{ConfusionLayout, confusion_heatmap, confusion_layout};
+pub use cost_curves::cost_curves_plot;
 pub use curves::{CurvesLayout, Panel, curves_layout, learning_curves};
 pub use scores::{evaluation_plot, predicted_against_true};
 

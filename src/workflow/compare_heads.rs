@@ -270,7 +270,7 @@ fn mean_spread(values: impl Iterator<Item = f64> + Clone) -> String {
 /// The header of the table [`table_row`] fills.
 pub fn table_header() -> String {
     format!(
-        "{:<9} {:<30} {:>17} {:>17} {:>13} {:>9} {:>14} {:>13}",
+        "{:<9} {:<30} {:>17} {:>17} {:>13} {:>9} {:>16} {:>13}",
         "output",
         "pairing",
         "final loss",
@@ -305,7 +305,7 @@ pub fn table_row(row: &HeadRow) -> String {
         percent(clipped.iter().sum::<f64>() / clipped.len() as f64)
     };
     format!(
-        "{:<9} {:<30} {:>17} {:>17} {:>13} {:>9} {:>14} {:>13}",
+        "{:<9} {:<30} {:>17} {:>17} {:>13} {:>9} {:>16} {:>13}",
         row.output,
         row.pairing,
         mean_spread(runs.iter().map(|r| r.final_loss)),

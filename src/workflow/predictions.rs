@@ -84,6 +84,14 @@ impl Predictions {
         })
     }
 
+    /// The warning [`Predictions::warning`] gives for `model` on `rows` (normalised), without
+    /// keeping the predictions: what `evaluate` says before the scores of an unsound model.
+    pub fn warning_for(model: &Model, rows: &Dataset) -> Option<String> {
+        (model.network.head().path() == HeadPath::Clipped)
+            .then(|| Predictions::new(model, rows, 0.5).warning())
+            .flatten()
+    }
+
     /// The predictions as text in `format` (csv, jsonl or json).
     ///
     /// # Errors

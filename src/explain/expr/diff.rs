@@ -64,6 +64,43 @@ impl Expr {
         }
     }
 
+    /// The expression with the input xⱼ set to 1 and the factors of 1 dropped: a gradient with
+    /// respect to wⱼ becomes the one with respect to b (∂z/∂b = 1 where ∂z/∂wⱼ = xⱼ).
+    pub fn without_input(&self) -> Expr {
+        let r = |e: &Expr| Box::new(e.without_input());
+        match self {
+            Expr::Var(v) if v.symbol == super::Symbol::X && v.indices[0] == Some(Index::J) => {
+                Expr::Num(1.0)
+            }
+            Expr::Num(_) | Expr::Var(_) | Expr::Delta(..) | Expr::Partial(_) => self.clone(),
+            Expr::Add(items) => Expr::Add(items.iter().map(Expr::without_input).collect()),
+            Expr::Mul(items) => {
+                let mut kept: Vec<Expr> = items
+                    .iter()
+                    .map(Expr::without_input)
+                    .filter(|e| *e != Expr::Num(1.0))
+                    .collect();
+                match kept.len() {
+                    0 => Expr::Num(1.0),
+                    1 => kept.remove(0),
+                    _ => Expr::Mul(kept),
+                }
+            }
+            Expr::Neg(u) => Expr::Neg(r(u)),
+            Expr::Div(u, v) => Expr::Div(r(u), r(v)),
+            Expr::Pow(u, n) => Expr::Pow(r(u), *n),
+            Expr::Ln(u) => Expr::Ln(r(u)),
+            Expr::Exp(u) => Expr::Exp(r(u)),
+            Expr::Act(a, u) => Expr::Act(*a, r(u)),
+            Expr::Slope(a, u) => Expr::Slope(*a, r(u)),
+            Expr::Step(u) => Expr::Step(r(u)),
+            Expr::NormalCdf(u) => Expr::NormalCdf(r(u)),
+            Expr::NormalPdf(u) => Expr::NormalPdf(r(u)),
+            Expr::Sum(i, body) => Expr::Sum(*i, r(body)),
+            Expr::Mean(u) => Expr::Mean(r(u)),
+        }
+    }
+
     /// ∂self/∂wrt by the rules of calculus (symbolic; 0/1 factors pruned as it goes).
     ///
     /// ```text
