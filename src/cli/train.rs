@@ -1,6 +1,5 @@
 //! `nabla train` (and `nabla` alone): fills a [`TrainRun`] from the flags, runs it, prints.
 
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,11 +24,11 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub optimizer: OptimizerArgs,
     /// Rows per mini-batch.
-    #[arg(long, default_value_t = NonZeroUsize::new(TrainConfig::default().batch_size).expect("> 0"))]
-    pub batch: NonZeroUsize,
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch: usize,
     /// Passes over the training rows.
-    #[arg(long, default_value_t = NonZeroUsize::new(TrainConfig::default().epochs).expect("> 0"))]
-    pub epochs: NonZeroUsize,
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
     /// Seed of the weights, the splits, the shuffles and synthetic data.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -81,8 +80,8 @@ impl TrainArgs {
         let mut train = TrainConfig::default()
             .optimizer(optimizer)
             .schedule(schedule)
-            .batch_size(self.batch.get())
-            .epochs(self.epochs.get())
+            .batch_size(self.batch)
+            .epochs(self.epochs)
             .seed(self.seed);
         if let Some(threads) = self.threads {
             train = train.threads(threads);

@@ -113,6 +113,11 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
         std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
             Error::data(path, None, format!("the gzip stream is corrupt: {e}"))
         }
+        std::io::ErrorKind::UnexpectedEof if file_length.is_none() => Error::data(
+            path,
+            None,
+            format!("the gzip stream is truncated ({e}): the file was cut short"),
+        ),
         _ => Error::io(path, e),
     };
     let mut header = [0u8; 4];
