@@ -264,7 +264,10 @@ fn refused_pairing_stops_training_with_the_explanation() {
 fn flags_out_of_range_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (args, expected) in [
-        (vec!["train", "--batch", "0"], "batch size: must be at least 1"),
+        (
+            vec!["train", "--batch", "0"],
+            "batch size: must be at least 1",
+        ),
         (vec!["train", "--hidden", "0"], "--hidden"),
         (vec!["train", "--lr=-1"], "learning rate"),
         (vec!["train", "--epochs", "0"], "epochs: must be at least 1"),

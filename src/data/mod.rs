@@ -11,6 +11,7 @@
 //! | stratified, seeded splits | `split.rs` |
 //! | MNIST / Fashion-MNIST fetched into a cache, SHA-256 verified | `download.rs` |
 //! | a data spec ("digits", "spirals", a path) → train (+ test) | `source.rs` |
+//! | a path: CSV, `.npy`, IDX file, MNIST directory; Fashion-MNIST's names | `files.rs` |
 //!
 //! Every loader checks what it reads against what the file declares and reports the file,
 //! the position and the expectation on failure; nothing is allocated from a declared size that
@@ -21,6 +22,7 @@ mod dataset;
 mod digits;
 #[cfg(feature = "download")]
 pub mod download;
+mod files;
 pub mod huge_pages;
 mod idx;
 mod label_columns;
@@ -33,14 +35,15 @@ mod synthetic;
 pub use self::csv::read_csv;
 pub use dataset::Dataset;
 pub use digits::digits;
+pub use files::{FASHION_MNIST_CLASSES, MNIST_FILES, find_mnist_files};
 pub use idx::{IdxArray, read_idx};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};
 pub use npy::{NpyArray, NpyValue, read_npy, read_npy_as};
 pub use source::{
-    BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, MNIST_FILES, TargetsChoice,
-    find_mnist_files, load, load_reporting,
+    BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, TargetsChoice, load,
+    load_reporting,
 };
 pub use split::stratified_split;
 pub use synthetic::{Synthetic, generate};
