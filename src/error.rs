@@ -22,6 +22,9 @@ pub enum Error {
     /// Training stopped (a numerical fault, with where the last good state went and advice).
     #[error("{0}")]
     Training(String),
+    /// Training was interrupted (a Python KeyboardInterrupt) before it finished.
+    #[error("interrupted")]
+    Interrupted,
 
     /// Two arrays whose shapes must agree do not.
     #[error("{what}: expected shape {expected}, got {got}")]

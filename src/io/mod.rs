@@ -14,7 +14,9 @@ mod output_guard;
 pub use atomic::{remove_stale_temporaries, temporary_beside, write_atomically};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use metrics_log::MetricsLog;
-pub use model_file::{CONFIG_METADATA_KEY, load_model, save_model};
+pub use model_file::{
+    CONFIG_METADATA_KEY, load_model, model_from_bytes, model_to_bytes, save_model,
+};
 #[cfg(feature = "onnx")]
 pub use onnx::export_onnx;
 pub use output_guard::{check_output, check_outputs};

@@ -43,6 +43,15 @@ pub const CONFIG_METADATA_KEY: &str = "nabla";
 /// # Ok::<(), nabla::Error>(())
 /// ```
 pub fn save_model<F: Scalar>(model: &Model<F>, path: &Path) -> Result<()> {
+    write_atomically(path, &model_to_bytes(model, path)?)
+}
+
+/// The bytes [`save_model`] writes (for pickling, or a model kept in memory); `path` only
+/// names the model in error messages.
+///
+/// # Errors
+/// A model nabla's loader would refuse (NaN/∞ weights, an invalid config).
+pub fn model_to_bytes<F: Scalar>(model: &Model<F>, path: &Path) -> Result<Vec<u8>> {
     let config = model.config();
     config.validate().map_err(|e| {
         Error::data(
@@ -104,9 +113,8 @@ pub fn save_model<F: Scalar>(model: &Model<F>, path: &Path) -> Result<()> {
     // One key only: safetensors writes metadata from a HashMap, so a second key would make
     // the byte layout (and so the file) depend on hash order.
     let metadata = HashMap::from([(CONFIG_METADATA_KEY.to_string(), config)]);
-    let bytes = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::data(path, None, format!("cannot serialise the weights: {e}")))?;
-    write_atomically(path, &bytes)
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::data(path, None, format!("cannot serialise the weights: {e}")))
 }
 
 /// The safetensors dtype and byte width of `F`.
@@ -122,10 +130,23 @@ fn dtype_of<F: Scalar>() -> (Dtype, usize) {
 /// the file's metadata, or from `config_path` (which takes precedence when given).
 pub fn load_model<F: Scalar>(path: &Path, config_path: Option<&Path>) -> Result<Model<F>> {
     let bytes = read_file(path, MAX_FILE_BYTES)?;
+    model_from_bytes(&bytes, path, config_path)
+}
+
+/// A model from the bytes of a model file (see [`load_model`]); `path` names it in error
+/// messages.
+///
+/// # Errors
+/// As [`load_model`].
+pub fn model_from_bytes<F: Scalar>(
+    bytes: &[u8],
+    path: &Path,
+    config_path: Option<&Path>,
+) -> Result<Model<F>> {
     let fail = |location: Option<String>, message: String| Error::data(path, location, message);
-    let (_, metadata) = SafeTensors::read_metadata(&bytes)
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
         .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
-    let tensors = SafeTensors::deserialize(&bytes)
+    let tensors = SafeTensors::deserialize(bytes)
         .map_err(|e| fail(None, format!("not a valid safetensors file: {e}")))?;
     let config: ModelConfig = match config_path {
         Some(config_path) => {

@@ -58,6 +58,9 @@ pub struct TrainConfig {
     /// Stop at the first NaN/∞ (on by default; experiments that measure divergence, such as
     /// `compare-heads`, turn it off).
     pub stop_on_faults: bool,
+    /// Shuffle the rows every epoch (seeded; on by default). Off, every epoch takes the rows in
+    /// their order (scikit-learn's `shuffle=False`).
+    pub shuffle: bool,
 }
 
 impl Default for TrainConfig {
@@ -74,6 +77,7 @@ impl Default for TrainConfig {
             check_every: DEFAULT_CHECK_EVERY,
             checkpoint_every: None,
             stop_on_faults: true,
+            shuffle: true,
         }
     }
 }
@@ -148,6 +152,12 @@ impl TrainConfig {
     /// Whether the first NaN/∞ stops the run.
     pub fn stop_on_faults(mut self, stop: bool) -> Self {
         self.stop_on_faults = stop;
+        self
+    }
+
+    /// Shuffles every epoch, or takes the rows in order.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
         self
     }
 

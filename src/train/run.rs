@@ -55,7 +55,11 @@ pub(super) fn run(
                 .schedule
                 .learning_rate(config.optimizer.learning_rate, epoch, config.epochs);
         stepper.optimizer_mut().set_learning_rate(learning_rate);
-        let order = epoch_order(rows, config.seed, epoch);
+        let order = if config.shuffle {
+            epoch_order(rows, config.seed, epoch)
+        } else {
+            (0..rows).collect()
+        };
         observer.epoch_started(epoch + 1, config.epochs, rows.div_ceil(batch));
         let started = Instant::now();
         // Rows trained in this process this epoch: a resumed epoch's throughput counts only
@@ -115,24 +119,28 @@ pub(super) fn run(
             rows_run += chunk.len();
             observer.batch_finished(loss, chunk.len());
             let stop = observer.stop_requested();
+            let mut latest = None;
             if stop
                 || config
                     .checkpoint_every
                     .is_some_and(|every| state.global_step % every as u64 == 0)
             {
-                observer.checkpoint(&Checkpoint {
+                let checkpoint = Checkpoint {
                     state: state.clone(),
                     layers: network.layers().to_vec(),
                     optimizer: stepper.optimizer().state(),
                     best_layers: best_layers.clone(),
-                })?;
+                };
+                observer.checkpoint(&checkpoint)?;
+                latest = Some(checkpoint);
             }
-            if stop {
+            if let (true, Some(end)) = (stop, latest) {
                 return Ok(TrainOutcome {
                     history: state.history,
                     best_epoch: state.best.map(|(_, epoch)| epoch),
                     stopped_early: false,
                     interrupted: true,
+                    end,
                 });
             }
         }
@@ -201,28 +209,37 @@ pub(super) fn run(
             }
         }
         if state.epoch < config.epochs && observer.stop_requested() {
-            observer.checkpoint(&Checkpoint {
+            let end = Checkpoint {
                 state: state.clone(),
                 layers: network.layers().to_vec(),
                 optimizer: stepper.optimizer().state(),
                 best_layers: best_layers.clone(),
-            })?;
+            };
+            observer.checkpoint(&end)?;
             return Ok(TrainOutcome {
                 history: state.history,
                 best_epoch: state.best.map(|(_, epoch)| epoch),
                 stopped_early: false,
                 interrupted: true,
+                end,
             });
         }
     }
     let best_epoch = state.best.map(|(_, epoch)| epoch);
-    if let Some(layers) = best_layers {
-        network.layers_mut().clone_from_slice(&layers);
+    if let Some(layers) = &best_layers {
+        network.layers_mut().clone_from_slice(layers);
     }
+    let end = Checkpoint {
+        state: state.clone(),
+        layers: network.layers().to_vec(),
+        optimizer: stepper.optimizer().state(),
+        best_layers,
+    };
     Ok(TrainOutcome {
         history: state.history,
         best_epoch,
         stopped_early,
         interrupted: false,
+        end,
     })
 }

@@ -210,4 +210,8 @@ pub struct TrainOutcome {
     /// Whether the observer asked to stop ([`Observer::stop_requested`]); the last
     /// checkpoint handed to it holds where the run stood.
     pub interrupted: bool,
+    /// Where the run ended (weights, optimiser state, position, history): resuming from it
+    /// continues the run for more epochs with the optimiser's state intact, on the same rows or
+    /// new ones (scikit-learn's `partial_fit` and `warm_start`).
+    pub end: Checkpoint,
 }

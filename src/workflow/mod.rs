@@ -8,8 +8,10 @@
 //! | `model_data.rs` | [`ModelData`], [`load_model_and_rows`]: a saved model and its rows (the held-out ones by default) |
 //! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
 //! | `signature.rs` | [`RunSignature`]: what a run depends on, checked when it resumes |
+//! | `estimator.rs` | [`fit_estimator`]: scikit-learn's fit and partial_fit (the Python package) |
 
 mod compare_heads;
+mod estimator;
 mod model_data;
 mod predictions;
 mod signature;
@@ -19,6 +21,7 @@ pub use compare_heads::{
     CompareHeads, HeadRow, HeadRun, compare_heads, conclusion, prepare_comparison, table_header,
     table_row,
 };
+pub use estimator::{EstimatorSpec, Fitted, fit_estimator};
 pub use model_data::{Loaded, ModelData, Rows, load_model_and_rows};
 pub use predictions::Predictions;
 pub use signature::RunSignature;

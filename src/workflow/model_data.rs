@@ -236,7 +236,10 @@ pub fn load_model_and_rows(
                 rows.ok_or_else(|| {
                     Error::invalid(
                         "split",
-                        format!("the model was trained without {name} rows"),
+                        format!(
+                            "the model was trained without {name} rows (a {name} split of 0): \
+                             --split train or --split all scores the rows it was trained on"
+                        ),
                     )
                 })
             };

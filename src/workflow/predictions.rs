@@ -7,7 +7,7 @@
 //! regression     the predicted values
 //! ```
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use serde_json::{Value, json};
 
 use crate::data::{Dataset, Task};
@@ -36,7 +36,27 @@ pub struct Predictions {
 impl Predictions {
     /// Runs `model` on `rows` (already normalised, see [`Model::prepare`]).
     pub fn new(model: &Model, rows: &Dataset, threshold: f64) -> Self {
-        let raw = model.outputs(rows.features.view());
+        Predictions::of_features(model, rows.features.view(), threshold)
+    }
+
+    /// Runs `model` on raw features (in the data's own units): read in place when the model
+    /// has no input normalisation (an estimator fitted from Python), normalised in a copy
+    /// otherwise.
+    ///
+    /// # Errors
+    /// Features the normalisation turns non-finite, or a feature count the model does not take.
+    pub fn of_raw(model: &Model, raw: ArrayView2<f32>, threshold: f64) -> Result<Self> {
+        if matches!(model.normalization, crate::preprocess::Normalization::None) {
+            return Ok(Predictions::of_features(model, raw, threshold));
+        }
+        let mut features = raw.to_owned();
+        model.normalization.apply(&mut features)?;
+        Ok(Predictions::of_features(model, features.view(), threshold))
+    }
+
+    /// Runs `model` on normalised features, read in place.
+    pub fn of_features(model: &Model, features: ArrayView2<f32>, threshold: f64) -> Self {
+        let raw = model.outputs(features);
         let outputs = if model.task == Task::Classes && raw.ncols() == 1 {
             // A single sigmoid output is the probability of class 1 of two.
             Array2::from_shape_fn((raw.nrows(), 2), |(r, c)| {

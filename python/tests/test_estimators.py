@@ -1,0 +1,196 @@
+"""nabla's Python package: scikit-learn's own estimator checks, the scikit-learn tools a user
+combines estimators with, the refusal, explain and loss, pickling, model files shared with the
+command line, the GIL and Ctrl-C."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_classification, make_multilabel_classification, make_regression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import nabla
+
+REPO = Path(__file__).resolve().parents[2]
+BINARY = REPO / "target" / "release" / "nabla"
+
+
+@parametrize_with_checks([nabla.MLPClassifier(), nabla.MLPRegressor()])
+def test_scikit_learns_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+def test_fits_and_scores_like_an_mlp():
+    X, y = digits()
+    model = nabla.MLPClassifier(hidden_layer_sizes=(64,), random_state=0, max_iter=30).fit(X, y)
+    assert model.score(X, y) > 0.93
+    assert model.classes_.tolist() == list(range(10))
+    assert [c.shape for c in model.coefs_] == [(64, 64), (64, 10)]
+    assert len(model.loss_curve_) == model.n_iter_ == 30
+    probabilities = model.predict_proba(X[:5])
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert np.allclose(np.exp(model.predict_log_proba(X[:5])), probabilities, atol=1e-6)
+
+
+def test_scikit_learn_tools_take_it():
+    X, y = digits()
+    scores = cross_val_score(nabla.MLPClassifier(hidden_layer_sizes=(32,), max_iter=50, random_state=0), X, y, cv=3)
+    assert scores.mean() > 0.85
+    search = GridSearchCV(
+        nabla.MLPClassifier(max_iter=100, random_state=0),
+        {"hidden_layer_sizes": [(16,), (32,)], "alpha": [1e-4, 1e-2]},
+        cv=2,
+    ).fit(X, y)
+    assert search.best_score_ > 0.8
+    pipeline = make_pipeline(StandardScaler(), nabla.MLPClassifier(max_iter=20, random_state=0)).fit(X * 16, y)
+    assert pipeline.score(X * 16, y) > 0.95
+
+
+def test_an_unsound_pairing_is_refused_with_the_reason_and_the_fix():
+    X, y = digits()
+    with pytest.raises(ValueError) as refused:
+        nabla.MLPClassifier(output_activation="relu").fit(X, y)
+    message = str(refused.value)
+    assert "refused: a ReLU output cannot feed categorical cross-entropy" in message
+    assert "Fix: use a softmax output" in message
+    cli = subprocess.run(
+        [BINARY, "train", "--output", "relu", "--loss", "cross-entropy"], capture_output=True, text=True
+    )
+    assert cli.returncode == 2 and message.splitlines()[0] in cli.stderr
+
+
+def test_explain_and_loss():
+    derivation = nabla.explain("relu", "binary-cross-entropy")
+    assert derivation["compatible"] is False
+    assert derivation["gradient"]["text"] == "∂C/∂wⱼ = (1/n) Σₓ (z − y)·xⱼ/(z·(1 − z))"
+    assert "output is dead" in derivation["undefined_where"][0]
+    assert derivation._repr_markdown_().startswith("### ")
+    assert derivation._repr_latex_().isascii()
+    assert "Machine-checked" in str(derivation)
+    identity = nabla.explain("identity")
+    assert identity["from"] == "logits" and identity["compatible"] is True
+    value, gradient = nabla.loss("cross-entropy", [[1000.0, -1000.0]], [1], from_="logits")
+    assert value == 2000.0 and gradient.tolist() == [[1.0, -1.0]]
+    with pytest.raises(ValueError):
+        nabla.loss("cross-entropy", [[0.5, 0.5]], [7])
+
+
+def test_pickle_round_trips_exactly_and_partial_fit_continues():
+    X, y = digits()
+    model = nabla.MLPClassifier(hidden_layer_sizes=(32,), random_state=1, max_iter=5).fit(X, y)
+    back = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(back.predict_proba(X), model.predict_proba(X))
+    back.partial_fit(X, y)
+    assert back.n_iter_ == 1 and back.score(X, y) > 0.5
+    stream = nabla.MLPClassifier(hidden_layer_sizes=(32,), random_state=0)
+    stream.partial_fit(X[:500], y[:500], classes=np.arange(10))
+    stream.partial_fit(X[500:], y[500:])
+    assert stream.n_iter_ == 2 and stream.classes_.tolist() == list(range(10))
+
+
+def test_multi_label_and_regression():
+    X, Y = make_multilabel_classification(n_samples=400, n_features=10, n_classes=4, random_state=0)
+    model = nabla.MLPClassifier(max_iter=200, random_state=0).fit(X.astype(np.float32) / X.max(), Y)
+    assert model.predict(X[:3] / X.max()).shape == (3, 4)
+    assert model.score(X / X.max(), Y) > 0.3
+    X, y = make_regression(n_samples=400, n_features=8, noise=1.0, random_state=0)
+    y = y + 100
+    regressor = nabla.MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y)
+    assert regressor.score(X, y) > 0.95
+    assert abs(regressor.predict(X[:50]).mean() - y[:50].mean()) < 10
+
+
+def test_model_files_are_shared_with_the_command_line(tmp_path):
+    X, y = digits()
+    table = tmp_path / "digits.csv"
+    header = ",".join(f"p{j}" for j in range(64)) + ",label"
+    np.savetxt(table, np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
+    # Python → CLI: the same accuracy.
+    model = nabla.MLPClassifier(hidden_layer_sizes=(32,), random_state=0, max_iter=10).fit(X, y)
+    path = tmp_path / "python.safetensors"
+    model.save(path)
+    scored = subprocess.run(
+        [BINARY, "evaluate", path, "--data", table, "--json"], capture_output=True, text=True, check=True
+    )
+    import json
+
+    assert abs(json.loads(scored.stdout)["accuracy"] - model.score(X, y)) < 1e-12
+    # CLI → Python: the same accuracy on the CLI's held-out rows.
+    cli_model = tmp_path / "cli.safetensors"
+    subprocess.run(
+        [BINARY, "train", "--data", table, "--epochs", "5", "--save", cli_model, "--test-split", "0"],
+        capture_output=True, check=True,
+    )
+    loaded = nabla.load(cli_model)
+    scored = subprocess.run(
+        [BINARY, "evaluate", cli_model, "--data", table, "--split", "all", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert loaded.classes_.tolist() == list(range(10))
+    # The CLI standardised its inputs; the model file carries that normalisation and the
+    # Python estimator applies it too.
+    assert abs(json.loads(scored.stdout)["accuracy"] - loaded.score(X, y)) < 1e-12
+
+
+def test_training_releases_the_gil():
+    X, y = digits()
+    X = np.tile(X, (8, 1))
+    y = np.tile(y, 8)
+    counted = [0]
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            counted[0] += 1
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    nabla.MLPClassifier(hidden_layer_sizes=(128,), max_iter=5, random_state=0, threads=1).fit(X, y)
+    done.set()
+    thread.join()
+    assert counted[0] > 10_000
+
+
+def test_ctrl_c_raises_keyboard_interrupt_within_a_batch_and_leaves_the_estimator_usable():
+    script = textwrap.dedent(
+        """
+        import time, numpy as np, nabla
+        X = np.random.default_rng(0).random((20000, 200), dtype=np.float32)
+        y = (X[:, 0] > 0.5).astype(int)
+        model = nabla.MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=1000, random_state=0)
+        print("fitting", flush=True)
+        try:
+            model.fit(X, y)
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic(), flush=True)
+        model.set_params(max_iter=1)
+        model.fit(X[:200], y[:200])
+        print("usable", model.n_iter_, flush=True)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "fitting"
+    time.sleep(1.0)
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    lines = out.split("\n")
+    assert lines[0].startswith("interrupted"), out
+    assert float(lines[0].split()[1]) - sent < 1.0
+    assert lines[1] == "usable 1"
