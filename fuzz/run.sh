@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of untrusted input for SECONDS seconds each with cargo-fuzz (libFuzzer).
-#   fuzz/run.sh [SECONDS]        (default 60)
+#   fuzz/run.sh [SECONDS]        (default 60; TARGETS="csv idx" for some of them)
 # Installs cargo-fuzz when missing. The stable toolchain is enough: RUSTC_BOOTSTRAP=1 lets it
 # accept the sanitizer flags. Findings land in fuzz/artifacts/<target>/; a summary per target
 # (executions, findings) is printed at the end.
@@ -17,10 +17,11 @@ printf '{"loss": "cross-entropy", "from": "logits", "output": [[1.0, 2.0]], "tar
 printf '{"format": "nabla-model", "version": 1, "network": {"inputs": 2, "hidden": [3], "hidden_activation": "relu", "outputs": 2, "output_activation": "softmax", "loss": {"kind": "cross-entropy", "from": "probabilities"}}, "normalization": {"kind": "none"}, "label_names": ["a", "b"]}' > seeds/config.json
 printf '\x03{"descr": "<f4", "fortran_order": False, "shape": (1, 2), }\x00\x00\x80\x3f\x00\x00\x00\x40' > seeds/npy_header.bin
 head -c 600 /dev/urandom > seeds/checkpoint.bin
-declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin)
+printf '(y - z)/(z*(1 - z))' > seeds/claim.txt
+declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin [claim]=seeds/claim.txt)
 summary=()
 failed=0
-for target in csv idx idx_gz npy npy_header model config loss_json checkpoint; do
+for target in ${TARGETS:-csv idx idx_gz npy npy_header model config loss_json checkpoint claim}; do
   mkdir -p "corpus/$target" "artifacts/$target"
   cp -n "${seed[$target]}" "corpus/$target/" 2>/dev/null || true
   log=$(mktemp)

@@ -299,3 +299,52 @@ fn evaluate_warns_about_an_unsafe_model() {
         stderr(&evaluated)
     );
 }
+
+/// `explain --check`: the learner's own expression, diagnosed; a typo points at its column.
+#[test]
+fn explain_checks_the_learners_own_derivative() {
+    let seed = [
+        "explain",
+        "--activation",
+        "relu",
+        "--loss",
+        "binary-cross-entropy",
+        "--check",
+        "(y - z)/(z*(1 - z))",
+    ];
+    let out = run(&seed);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "a sign error",
+        "a missing factor xⱼ",
+        "it is ∂C/∂z, not ∂C/∂wⱼ",
+        "step 7",
+        "step 3",
+        "holds only where 0 < z < 1",
+        "use a sigmoid output",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let json = run(&[&seed[..], &["--format", "json"]].concat());
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(value["verdict"], "corrected");
+    assert_eq!(value["factor"], -1.0);
+    assert_eq!(value["missing"][0], "xⱼ");
+    let typo = run(&[
+        "explain",
+        "--activation",
+        "relu",
+        "--check",
+        "(y - z)/(z*(1 - z)",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("expected ')'\n  (y - z)/(z*(1 - z)\n                    ^"),
+        "{}",
+        stderr(&typo)
+    );
+}

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use nabla::explain::claim::{Quantity, diagnose, diagnosis_json, parse_claim, render_diagnosis};
 use nabla::explain::worked::{At, render_worked, worked_example};
 use nabla::explain::{FORMATS, Question, TargetSet, check, derive_for, render};
 use nabla::format::Format;
@@ -38,6 +39,13 @@ pub struct ExplainArgs {
     /// cross-entropy, to this PNG.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Check your own derivative, e.g. "(y - z)/(z*(1 - z))": compared with the machine-checked
+    /// one and diagnosed (sign, a missing factor, part of the domain), step by step.
+    #[arg(long, value_name = "EXPR")]
+    pub check: Option<String>,
+    /// What --check's expression is the derivative by: w (a weight), b, z or a.
+    #[arg(long, default_value = "w")]
+    pub with_respect_to: String,
     /// text (terminal), latex, markdown or json.
     #[arg(long, default_value = "text")]
     pub format: String,
@@ -63,6 +71,20 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         nabla::plot::check_path("--plot", plot)?;
     }
     let derivation = derive_for(&question);
+    if let Some(claim) = &args.check {
+        // The learner's own expression: the diagnosis is the output.
+        let quantity: Quantity = args.with_respect_to.parse()?;
+        let expr = parse_claim(claim)
+            .map_err(|e| nabla::Error::invalid("--check", e.pointing_into(claim)))?;
+        let diagnosis = diagnose(&derivation, &expr, quantity)?;
+        out(if format == Format::Json {
+            diagnosis_json(&diagnosis).to_string()
+        } else {
+            render_diagnosis(&derivation, &diagnosis)
+        }
+        .trim_end());
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = check(&derivation, args.points, 1);
     out(render(&derivation, &report, format).trim_end());
     if let Some(at) = &at {

@@ -117,7 +117,11 @@ fn targets(loss: LossKind, set: TargetSet, outputs: usize, rng: &mut ChaCha8Rng)
 
 /// A random point with `examples` examples, all inside the cost's domain (None if the draw
 /// fell outside).
-fn sample(derivation: &Derivation, examples: usize, rng: &mut ChaCha8Rng) -> Option<Point> {
+pub(super) fn sample(
+    derivation: &Derivation,
+    examples: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<Point> {
     let outputs = if derivation.form == Form::Scalar {
         1
     } else {

@@ -14,11 +14,13 @@
 //! | `check.rs` | the numerical checks of every step, the result, ∂C/∂b and the boundaries |
 //! | `worked.rs` | a worked example at given numbers (`--at`) |
 //! | `curves.rs` | Cₓ and ∂Cₓ/∂z against z, for the picture (`--plot`) |
+//! | `claim/` | a learner's own derivative (`--check`): parsed, compared, diagnosed |
 //! | `render.rs`, `latex.rs` | text, Markdown, JSON; ASCII LaTeX |
 
 mod advice;
 mod cases;
 mod check;
+pub mod claim;
 pub mod curves;
 mod derivation;
 pub mod expr;

@@ -62,6 +62,7 @@ impl Expr {
                 match (var.symbol, row) {
                     (Symbol::W, _) => point.w.get((first, second)).copied().unwrap_or(f64::NAN),
                     (Symbol::B, _) => value(&point.b),
+                    (Symbol::N, _) => point.examples.len() as f64,
                     (_, None) => f64::NAN,
                     (Symbol::Z, Some(r)) => value(&r.z),
                     (Symbol::A, Some(r)) => value(&r.a),

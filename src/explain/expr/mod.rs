@@ -81,6 +81,8 @@ pub enum Symbol {
     W,
     /// Bias b.
     B,
+    /// The number of examples n (a claim's Σₓ is n · (1/n) Σₓ).
+    N,
 }
 
 impl Symbol {
@@ -92,6 +94,7 @@ impl Symbol {
             Symbol::X => "x",
             Symbol::W => "w",
             Symbol::B => "b",
+            Symbol::N => "n",
         }
     }
 }
