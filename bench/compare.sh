@@ -3,7 +3,10 @@
 # machine and prints nabla/PyTorch per configuration. PyTorch goes into bench/.venv when it is
 # not importable yet. Arguments pass to `nabla bench` (e.g. --model A).
 #
-#   bench/compare.sh [--rounds N] [--model A|B] [--batch 32,128,512]
+#   bench/compare.sh [--rounds N] [--precision f32|bf16] [--model A|B] [--batch 32,128,512]
+#
+# --precision bf16 runs nabla's bf16 products against PyTorch under torch.autocast(cpu,
+# bfloat16) (the peer's --autocast bf16), so like is compared with like.
 #
 # --rounds N (default 1) alternates the two N times (nabla, PyTorch, nabla, PyTorch, ...) and
 # compares each side's best round per configuration: this 2-core VM switches, for minutes at a
@@ -32,9 +35,13 @@ mkdir -p "$out"
 rounds=1
 args=()
 only=()
+autocast=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2; continue ;;
+    --precision)
+      [ "$2" = bf16 ] && autocast=(--autocast bf16)
+      args+=(--precision "$2"); shift 2; continue ;;
     A|B) only=(--only "$1") ;;
   esac
   args+=("$1")
@@ -44,7 +51,7 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds: nabla bench ..." >&2
   "$root/target/release/nabla" bench --json --threads 2 "${args[@]}" > "$out/nabla-$round.json"
   echo "round $round/$rounds: PyTorch ($script) ..." >&2
-  "$python" "$script" --threads 2 "${only[@]}" --out "$out/torch-$round.json" > /dev/null 2>> "$out/torch.log"
+  "$python" "$script" --threads 2 "${only[@]}" "${autocast[@]}" --out "$out/torch-$round.json" > /dev/null 2>> "$out/torch.log"
 done
 
 python3 - "$out" "$rounds" <<'PY' | tee "$out/table.txt"
@@ -61,6 +68,8 @@ def by_config(runs):
     return table
 
 nabla, torch = by_config(nablas), by_config(torches)
+print(f"precision: nabla {nablas[0].get('precision', 'f32')}, PyTorch "
+      + (torches[0].get('precision') or torches[0].get('autocast') or 'f32'))
 peaks = [n["sgemm_peak_gflops"] for n in nablas]
 print(f"nabla sgemm peak (512×784×512): {', '.join(f'{p:.1f}' for p in peaks)} GFLOP/s;  torch.mm: "
       + "; ".join(", ".join(f"{g['m']}×{g['k']}×{g['n']} {g['gflops']:.1f}" for g in t.get("torch_sgemm", []))

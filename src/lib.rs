@@ -68,6 +68,7 @@ pub use data::{Dataset, Labels, Task};
 pub use error::{Error, Result};
 pub use head::{Head, HeadPath, IncompatibleHead, Pairing};
 pub use init::Init;
+pub use kernels::Precision;
 pub use layer::{Dense, DenseGradients};
 pub use loss::{LossConfig, LossInput, LossKind, LossValue, Reduction, Targets};
 pub use metrics::{Evaluation, evaluate};

@@ -89,7 +89,7 @@ impl Scalar for f32 {
             c,
             accumulate,
             threads,
-            crate::kernels::detected_kernel(),
+            crate::kernels::product_kernel(),
         );
     }
 
@@ -110,7 +110,7 @@ impl Scalar for f32 {
                 Some(bias),
                 relu,
                 threads,
-                crate::kernels::detected_kernel(),
+                crate::kernels::product_kernel(),
             ),
             _ => crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads),
         }

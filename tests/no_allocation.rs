@@ -34,7 +34,15 @@ fn steps_allocate(
     optimizer: OptimizerKind,
     batch: usize,
 ) -> u64 {
-    steps_allocate_on(hidden, output, loss, optimizer, batch, None)
+    steps_allocate_on(
+        hidden,
+        output,
+        loss,
+        optimizer,
+        batch,
+        None,
+        nabla::Precision::F32,
+    )
 }
 
 /// As [`steps_allocate`], with dense targets of `task` (one-hot rows for multi-label, the
@@ -46,6 +54,7 @@ fn steps_allocate_on(
     optimizer: OptimizerKind,
     batch: usize,
     task: Option<Task>,
+    precision: nabla::Precision,
 ) -> u64 {
     let mut data = generate(Synthetic::Blobs, 2000, 0.0, 1).unwrap();
     // Widen the 2 features to 300 so the products are large enough to be split over threads.
@@ -84,6 +93,7 @@ fn steps_allocate_on(
     pool().install(|| {
         let mut network = Network::<f32>::new(config, 1).unwrap();
         network.set_threads(2);
+        network.set_precision(precision);
         let settings = OptimizerConfig {
             momentum: 0.9,
             ..OptimizerConfig::new(optimizer, 0.01)
@@ -119,9 +129,29 @@ fn dense_target_steps_allocate_nothing() {
         ),
         (Activation::Identity, LossKind::Mse, Task::Regression),
     ] {
-        let allocated =
-            steps_allocate_on(vec![64], output, loss, OptimizerKind::Adam, 32, Some(task));
+        let allocated = steps_allocate_on(
+            vec![64],
+            output,
+            loss,
+            OptimizerKind::Adam,
+            32,
+            Some(task),
+            nabla::Precision::F32,
+        );
         assert_eq!(allocated, 0, "{task}");
+    }
+    // bf16 products: the packing into pairs reuses its buffers too.
+    for batch in [32, 256] {
+        let allocated = steps_allocate_on(
+            vec![512, 256],
+            Activation::Identity,
+            LossKind::CrossEntropy,
+            OptimizerKind::Sgd,
+            batch,
+            None,
+            nabla::Precision::Bf16,
+        );
+        assert_eq!(allocated, 0, "bf16 at batch {batch}");
     }
 }
 

@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Timed epochs.
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
+    /// Precision of the matrix products: f32, or bf16 (bf16 operands, f32 sums).
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
 }
 
 fn list(text: &str, flag: &str) -> anyhow::Result<Vec<String>> {
@@ -50,6 +53,7 @@ pub fn run_bench(
         args.samples > 0 && args.epochs > 0,
         "--samples and --epochs must be at least 1"
     );
+    let precision: nabla::Precision = args.precision.parse()?;
     let models = list(&args.model, "--model")?;
     let batches: Vec<usize> = list(&args.batch, "--batch")?
         .iter()
@@ -73,9 +77,12 @@ pub fn run_bench(
     if !args.json {
         writeln!(
             out,
-            "data generated in {data_seconds:.2} s; {} threads; kernel {}",
+            "data generated in {data_seconds:.2} s; {} threads; {precision} products; kernel {}",
             args.threads,
-            nabla::kernels::kernel_name()
+            match precision {
+                nabla::Precision::F32 => nabla::kernels::kernel_name(),
+                nabla::Precision::Bf16 => nabla::kernels::bf16_kernel_name(),
+            }
         )?;
         writeln!(
             out,
@@ -94,7 +101,8 @@ pub fn run_bench(
     let mut results: Vec<BenchResult> = Vec::new();
     for m in &models {
         for &batch in &batches {
-            let result = pool.install(|| run(&work, m, batch, args.threads, Some(allocations)))?;
+            let result =
+                pool.install(|| run(&work, m, batch, args.threads, precision, Some(allocations)))?;
             if !args.json {
                 writeln!(
                     out,
@@ -116,7 +124,7 @@ pub fn run_bench(
     let shapes = [(128, 784, 512), (512, 784, 512), (1024, 1024, 1024)];
     let gemm: Vec<_> = shapes
         .iter()
-        .map(|&(m, k, n)| pool.install(|| sgemm(m, k, n, args.threads)))
+        .map(|&(m, k, n)| pool.install(|| sgemm(m, k, n, args.threads, precision)))
         .collect();
     let peak = gemm[1].gflops;
     let widest = results
@@ -133,6 +141,7 @@ pub fn run_bench(
             "library": "nabla",
             "version": env!("CARGO_PKG_VERSION"),
             "threads": args.threads,
+            "precision": precision.to_string(),
             "train_rows": args.samples,
             "epochs_timed": args.epochs,
             "results": results,

@@ -184,6 +184,7 @@ pub fn run(
     model_name: &str,
     batch: usize,
     threads: usize,
+    precision: nabla::Precision,
     allocations: Option<&(dyn Fn() -> u64 + Sync)>,
 ) -> Result<BenchResult> {
     let (name, hidden) = model(model_name)?;
@@ -202,6 +203,7 @@ pub fn run(
     };
     let mut network = Network::<f32>::new(config.clone(), 0)?;
     network.set_threads(threads);
+    network.set_precision(precision);
     let optimizer = OptimizerConfig {
         momentum: 0.9,
         ..OptimizerConfig::new(OptimizerKind::Sgd, 0.01)
@@ -318,7 +320,17 @@ pub struct SgemmResult {
 }
 
 /// Times C = A·B at (m, k, n) with `threads` threads: the best of many repetitions.
-pub fn sgemm(m: usize, k: usize, n: usize, threads: usize) -> SgemmResult {
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    threads: usize,
+    precision: nabla::Precision,
+) -> SgemmResult {
+    nabla::kernels::with_precision(precision, || sgemm_here(m, k, n, threads))
+}
+
+fn sgemm_here(m: usize, k: usize, n: usize, threads: usize) -> SgemmResult {
     let a = Array2::from_shape_vec((m, k), uniform_f32(7, m * k)).expect("m × k");
     let b = Array2::from_shape_vec((k, n), uniform_f32(8, k * n)).expect("k × n");
     let mut c = Array2::<f32>::zeros((m, n));

@@ -49,6 +49,9 @@ pub struct ModelDataArgs {
     /// Threads [default: the machine's cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Precision of the matrix products: f32, or bf16 (bf16 operands, f32 sums).
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
 }
 
 impl ModelDataArgs {
@@ -60,6 +63,7 @@ impl ModelDataArgs {
         request.data = self.data.source(false)?;
         request.rows = rows;
         request.require_labels = require_labels;
+        request.precision = self.precision.parse()?;
         if let Some(threads) = self.threads {
             anyhow::ensure!(
                 (1..=nabla::train::MAX_THREADS).contains(&threads),

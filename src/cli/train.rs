@@ -35,6 +35,10 @@ pub struct TrainArgs {
     /// Threads [default: the machine's cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Precision of the matrix products: f32, or bf16 (bf16 operands summed in f32; weights,
+    /// optimiser state, losses and saved models stay f32).
+    #[arg(long, default_value = "f32")]
+    pub precision: String,
     /// Stop after this many epochs without a lower validation loss (keeping the best weights).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -82,7 +86,8 @@ impl TrainArgs {
             .schedule(schedule)
             .batch_size(self.batch)
             .epochs(self.epochs)
-            .seed(self.seed);
+            .seed(self.seed)
+            .precision(self.precision.parse()?);
         if let Some(threads) = self.threads {
             train = train.threads(threads);
         }

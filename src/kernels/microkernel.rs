@@ -1,6 +1,7 @@
 //! Register-blocked microkernels: C[MR×NR] (+)= Apanel · Bpanel over a depth of k, the inner
 //! loop of the single-precision product. Chosen once at run time from the CPU's features:
-//! AVX-512 (12 × 32), AVX2 + FMA (6 × 16), or portable code (4 × 8) anywhere else.
+//! AVX-512 (12 × 32), AVX2 + FMA (6 × 16), or portable code (4 × 8) anywhere else; for bf16
+//! operands, AVX512_BF16 (12 × 32 on bf16 pairs), or the f32 kernel on operands rounded to bf16.
 
 use std::sync::OnceLock;
 
@@ -69,6 +70,67 @@ pub struct Kernel {
     pub direct: Option<DirectKernelFn>,
     /// Its name, for reports.
     pub name: &'static str,
+    /// How the panels it reads are packed.
+    pub packing: Packing,
+}
+
+/// What a microkernel's packed panels hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packing {
+    /// f32 values as they are.
+    F32,
+    /// f32 values rounded to bf16 (the f32 kernel on bf16 operands).
+    Bf16Rounded,
+    /// bf16 pairs, one u32 per two depth steps ([⌈k/2⌉][width]); the kernel's k counts pairs.
+    Bf16Pairs,
+}
+
+/// Whether this CPU runs AVX512_BF16 (VDPBF16PS), detected once.
+pub fn has_bf16() -> bool {
+    static BF16: OnceLock<bool> = OnceLock::new();
+    *BF16.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx512bf16")
+                && std::is_x86_feature_detected!("avx512bw")
+                && simd() == Simd::Avx512
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// The microkernel for bf16 operands: VDPBF16PS where the CPU has it, else the f32 kernel on
+/// operands rounded to bf16 (always packed: the rounding happens as they are packed).
+pub fn bf16_kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    if has_bf16() {
+        return Kernel {
+            mr: 12,
+            nr: 32,
+            run: x86::avx512_bf16,
+            direct: None,
+            name: "avx512-bf16 12×32",
+            packing: Packing::Bf16Pairs,
+        };
+    }
+    rounded(kernel())
+}
+
+/// `kern` on operands rounded to bf16 as they are packed.
+pub fn rounded(kern: Kernel) -> Kernel {
+    Kernel {
+        direct: None,
+        packing: Packing::Bf16Rounded,
+        name: match kern.mr {
+            12 => "avx512 12×32 on bf16-rounded operands",
+            6 => "avx2+fma 6×16 on bf16-rounded operands",
+            _ => "portable 4×8 on bf16-rounded operands",
+        },
+        ..kern
+    }
 }
 
 /// The widest vector instructions this CPU runs that nabla uses.
@@ -111,6 +173,7 @@ pub fn kernel() -> Kernel {
             run: x86::avx512,
             direct: Some(x86::avx512_direct),
             name: "avx512 12×32",
+            packing: Packing::F32,
         },
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2Fma => Kernel {
@@ -119,6 +182,7 @@ pub fn kernel() -> Kernel {
             run: x86::avx2,
             direct: None,
             name: "avx2+fma 6×16",
+            packing: Packing::F32,
         },
         _ => portable_kernel(),
     }
@@ -132,6 +196,7 @@ pub fn portable_kernel() -> Kernel {
         run: portable,
         direct: None,
         name: "portable 4×8",
+        packing: Packing::F32,
     }
 }
 
@@ -249,6 +314,35 @@ mod x86 {
                     let left = _mm512_set1_ps(*ap.add(r));
                     pair[0] = _mm512_fmadd_ps(left, b0, pair[0]);
                     pair[1] = _mm512_fmadd_ps(left, b1, pair[1]);
+                }
+            }
+        }
+        // SAFETY: passed through from the caller.
+        unsafe { store_avx512(acc, tile) }
+    }
+
+    /// 12 × 32 with AVX512_BF16 on bf16 pairs: `k` counts pairs; each step broadcasts a pair
+    /// of A's row and adds a[2p]·b[2p] + a[2p+1]·b[2p+1] to 16 f32 lanes (VDPBF16PS), twice
+    /// the multiply-adds of an f32 FMA.
+    ///
+    /// # Safety
+    /// As [`super::KernelFn`] with panels of k·12 and k·32 pairs; the CPU must support
+    /// AVX512_BF16.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn avx512_bf16(k: usize, a: *const f32, b: *const f32, tile: Tile) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+        let (a, b) = (a.cast::<u32>(), b.cast::<u32>());
+        for p in 0..k {
+            // SAFETY: the packed panels hold k·12 and k·32 pairs.
+            unsafe {
+                let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(p * 32).cast()));
+                let b1: __m512bh =
+                    std::mem::transmute(_mm512_loadu_si512(b.add(p * 32 + 16).cast()));
+                let ap = a.add(p * 12);
+                for (r, pair) in acc.iter_mut().enumerate() {
+                    let left: __m512bh = std::mem::transmute(_mm512_set1_epi32(*ap.add(r) as i32));
+                    pair[0] = _mm512_dpbf16_ps(pair[0], left, b0);
+                    pair[1] = _mm512_dpbf16_ps(pair[1], left, b1);
                 }
             }
         }

@@ -8,12 +8,14 @@
 //! |---|---|
 //! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers, two-way thread split |
 //! | `pack.rs` | packing the operands into panels (with AVX transposes) |
-//! | `microkernel.rs` | the register tiles: AVX-512, AVX2 + FMA, portable; picked at run time |
+//! | `microkernel.rs` | the register tiles: AVX-512, AVX-512 BF16, AVX2 + FMA, portable; picked at run time |
+//! | `bf16.rs` | bf16 operands: rounding, packing into bf16 pairs |
 //! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
 //! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
 //!
 //! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
 
+mod bf16;
 pub(crate) mod elementwise;
 mod microkernel;
 mod pack;
@@ -22,6 +24,7 @@ pub(crate) mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
+pub use microkernel::has_bf16;
 pub(crate) use microkernel::{Kernel, kernel as detected_kernel};
 #[cfg(test)]
 pub(crate) use microkernel::{portable_direct_kernel, portable_kernel};
@@ -145,6 +148,81 @@ pub fn kernel_name() -> &'static str {
 thread_local! {
     /// The threads the element-wise splits of this thread's current work may use.
     static THREADS: std::cell::Cell<usize> = const { std::cell::Cell::new(1) };
+    /// The precision of this thread's current matrix products.
+    static PRECISION: std::cell::Cell<Precision> = const { std::cell::Cell::new(Precision::F32) };
+}
+
+/// The precision of the f32 matrix products' operands. Everything else — the accumulation,
+/// master weights, optimiser state, biases, losses, softmax and sigmoid, every reduction —
+/// stays f32.
+///
+/// ```text
+/// f32    C = A·B in f32
+/// bf16   C = bf16(A)·bf16(B), products summed in f32 (bf16: round to nearest even, 8 bits
+///        of mantissa); VDPBF16PS on CPUs with AVX512_BF16, the f32 kernel on rounded
+///        operands elsewhere
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32 operands.
+    #[default]
+    F32,
+    /// bf16 operands, f32 sums.
+    Bf16,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+        })
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = crate::error::Error;
+
+    fn from_str(text: &str) -> crate::error::Result<Precision> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "f32" | "fp32" | "float32" => Ok(Precision::F32),
+            "bf16" | "bfloat16" => Ok(Precision::Bf16),
+            other => Err(crate::error::Error::invalid(
+                "precision",
+                format!("'{other}': expected f32 or bf16"),
+            )),
+        }
+    }
+}
+
+/// Runs `f` with its f32 products (on this thread) in `precision` (see [`Precision`]);
+/// restores the previous setting afterwards. A network carries its own setting
+/// ([`crate::Network::set_precision`]); this is for products called directly.
+pub fn with_precision<R>(precision: Precision, f: impl FnOnce() -> R) -> R {
+    let previous = PRECISION.with(|p| p.replace(precision));
+    struct Restore(Precision);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            PRECISION.with(|p| p.set(self.0));
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The microkernel the current precision ([`with_precision`]) multiplies with.
+pub(crate) fn product_kernel() -> Kernel {
+    static BF16: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    match PRECISION.with(|p| p.get()) {
+        Precision::F32 => detected_kernel(),
+        Precision::Bf16 => *BF16.get_or_init(microkernel::bf16_kernel),
+    }
+}
+
+/// The register tile bf16 products run on this CPU.
+pub fn bf16_kernel_name() -> &'static str {
+    microkernel::bf16_kernel().name
 }
 
 /// Runs `f` with the element-wise loops (and packing-buffer reservations) it starts split over
@@ -172,7 +250,7 @@ pub(crate) fn threads() -> usize {
 /// Allocates the f32 product's packing buffers on every thread the current setting
 /// ([`with_threads`]) uses, so that later products allocate nothing.
 pub(crate) fn reserve_packing_buffers() {
-    sgemm::reserve_on_every_thread(detected_kernel());
+    sgemm::reserve_on_every_thread(product_kernel());
 }
 
 /// The f32 product on nabla's own kernel `kern` (shapes checked by [`matmul`]; k ≥ 1).
@@ -469,6 +547,75 @@ mod tests {
                         "{} transposed C",
                         kern.name
                     );
+                }
+            }
+        }
+    }
+
+    /// bf16 products (VDPBF16PS where the CPU has it, and the f32 kernels on rounded operands
+    /// on every machine) against the reference twin: the triple loop in f64 on operands rounded
+    /// to bf16. The products of bf16 values are exact in f32, so the kernels differ from it only
+    /// by f32 summation: |C − C_ref| ≤ 4·k·2⁻²⁴·Σₚ|aₚbₚ|, on odd shapes, both storage orders,
+    /// 1 and 2 threads, with the fused bias and ReLU.
+    #[test]
+    fn bf16_kernels_agree_with_the_rounded_reference() {
+        let kernels = [
+            microkernel::bf16_kernel(),
+            microkernel::rounded(detected_kernel()),
+            microkernel::rounded(portable_kernel()),
+        ];
+        for kern in kernels {
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (13, 7, 33),
+                (37, 301, 65),
+                (64, 784, 10),
+                (100, 513, 129),
+            ] {
+                let a_rows = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
+                let a_columns = a_rows.t().as_standard_layout().into_owned();
+                let b_columns = uniform_matrix(n, k, -1.0, 1.0, 2).mapv(|v| v as f32);
+                let b_rows = b_columns.t().as_standard_layout().into_owned();
+                let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.01 - 0.2).collect();
+                let round = |m: ArrayView2<f32>| m.mapv(|v| f64::from(bf16::round_to_bf16(v)));
+                for (a, b) in [
+                    (a_rows.view(), b_columns.t()),
+                    (a_columns.t(), b_rows.view()),
+                ] {
+                    let (ar, br) = (round(a), round(b));
+                    let mut reference = ndarray::Array2::<f64>::zeros((m, n));
+                    matmul_reference(ar.view(), br.view(), reference.view_mut(), false);
+                    let mut scale = ndarray::Array2::<f64>::zeros((m, n));
+                    matmul_reference(
+                        ar.mapv(f64::abs).view(),
+                        br.mapv(f64::abs).view(),
+                        scale.view_mut(),
+                        false,
+                    );
+                    for threads in [1, 2] {
+                        let mut c = ndarray::Array2::<f32>::zeros((m, n));
+                        let mut relu = ndarray::Array2::<f32>::zeros((m, n));
+                        affine_views(
+                            a,
+                            b,
+                            c.view_mut(),
+                            false,
+                            Some(&bias),
+                            Some(relu.view_mut()),
+                            threads,
+                            kern,
+                        );
+                        for ((i, j), &value) in c.indexed_iter() {
+                            let expected = reference[[i, j]] + f64::from(bias[j]);
+                            let bound = 4.0 * k as f64 * 2f64.powi(-24) * scale[[i, j]] + 1e-6;
+                            assert!(
+                                (f64::from(value) - expected).abs() <= bound,
+                                "{} {m}×{k}×{n} threads={threads} at ({i}, {j}): {value} vs {expected}",
+                                kern.name
+                            );
+                            assert_eq!(relu[[i, j]], value.max(0.0));
+                        }
+                    }
                 }
             }
         }

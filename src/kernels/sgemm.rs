@@ -5,7 +5,8 @@
 
 use std::cell::RefCell;
 
-use super::microkernel::{Kernel, Tile};
+use super::bf16::{pack_a_pairs, pack_b_pairs, round_in_place};
+use super::microkernel::{Kernel, Packing, Tile};
 use super::pack::{pack_a, pack_b};
 use super::team;
 
@@ -52,7 +53,7 @@ impl Operand {
         }
     }
 
-    fn at(self, row: usize, column: usize) -> Operand {
+    pub(super) fn at(self, row: usize, column: usize) -> Operand {
         // SAFETY: callers stay inside the matrix.
         let ptr = unsafe {
             self.ptr
@@ -317,6 +318,41 @@ unsafe fn single(
     kern: Kernel,
 ) {
     let plan = Plan::new(kern, b);
+    // The depth a packed panel spans in the kernel's steps: pairs count two.
+    let steps = |kb: usize| {
+        if kern.packing == Packing::Bf16Pairs {
+            kb.div_ceil(2)
+        } else {
+            kb
+        }
+    };
+    // Packs a block of A or B the way the kernel reads it.
+    let pack_b_block = |kb: usize, nb: usize, from: Operand, out: *mut f32| {
+        // SAFETY: as the callers' (the block inside B, the buffer large enough).
+        unsafe {
+            match kern.packing {
+                Packing::F32 => pack_b(kb, nb, from, kern.nr, out),
+                Packing::Bf16Rounded => {
+                    pack_b(kb, nb, from, kern.nr, out);
+                    round_in_place(out, kb * nb.div_ceil(kern.nr) * kern.nr);
+                }
+                Packing::Bf16Pairs => pack_b_pairs(kb, nb, from, kern.nr, out),
+            }
+        }
+    };
+    let pack_a_block = |mb: usize, kb: usize, from: Operand, out: *mut f32| {
+        // SAFETY: as for B.
+        unsafe {
+            match kern.packing {
+                Packing::F32 => pack_a(mb, kb, from, kern.mr, out),
+                Packing::Bf16Rounded => {
+                    pack_a(mb, kb, from, kern.mr, out);
+                    round_in_place(out, mb.div_ceil(kern.mr) * kern.mr * kb);
+                }
+                Packing::Bf16Pairs => pack_a_pairs(mb, kb, from, kern.mr, out),
+            }
+        }
+    };
     PACKED.with(|packed| {
         let mut packed = packed.borrow_mut();
         reserve(&mut packed, kern);
@@ -330,9 +366,10 @@ unsafe fn single(
                 // Where B read in place ends in a partial panel, that panel alone is packed
                 // (zero-padded), so the microkernel always reads nr whole columns.
                 let partial = nb / nr * nr;
+                let depth = steps(kb);
                 if plan.pack_b {
-                    // SAFETY: the block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
-                    unsafe { pack_b(kb, nb, b.at(pc, jc), nr, packed_b.as_mut_ptr()) };
+                    // The block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
+                    pack_b_block(kb, nb, b.at(pc, jc), packed_b.as_mut_ptr());
                 } else if partial < nb {
                     // SAFETY: as above, for the last nb − partial columns.
                     unsafe {
@@ -349,8 +386,7 @@ unsafe fn single(
                 for ic in (0..m).step_by(MC) {
                     let mb = MC.min(m - ic);
                     if plan.pack_a {
-                        // SAFETY: as for B.
-                        unsafe { pack_a(mb, kb, a.at(ic, pc), mr, packed_a.as_mut_ptr()) };
+                        pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
                     }
                     for jr in (0..nb).step_by(nr) {
                         for ir in (0..mb).step_by(mr) {
@@ -394,9 +430,9 @@ unsafe fn single(
                                         direct(kb, a_rows, b_columns, tile)
                                     }
                                     _ => (kern.run)(
-                                        kb,
-                                        packed_a.as_ptr().add(ir * kb),
-                                        packed_b.as_ptr().add(jr * kb),
+                                        depth,
+                                        packed_a.as_ptr().add(ir * depth),
+                                        packed_b.as_ptr().add(jr * depth),
                                         tile,
                                     ),
                                 }
@@ -491,6 +527,9 @@ impl Plan {
 
 /// Sizes a thread's packing buffers for the largest blocks, so no later product reallocates.
 fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
+    if kern.packing == Packing::Bf16Pairs {
+        super::bf16::reserve_staging();
+    }
     let a_len = KC * MC.div_ceil(kern.mr) * kern.mr;
     let b_len = KC * NC.div_ceil(kern.nr) * kern.nr;
     if packed.0.len() < a_len {

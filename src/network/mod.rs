@@ -41,6 +41,7 @@ pub struct Network<F> {
     head: Head,
     layers: Vec<Dense<F>>,
     threads: usize,
+    precision: crate::kernels::Precision,
 }
 
 impl<F: Scalar> Network<F> {
@@ -66,6 +67,7 @@ impl<F: Scalar> Network<F> {
             head,
             layers,
             threads: 1,
+            precision: crate::kernels::Precision::F32,
         })
     }
 
@@ -111,6 +113,7 @@ impl<F: Scalar> Network<F> {
             head,
             layers,
             threads: 1,
+            precision: crate::kernels::Precision::F32,
         })
     }
 
@@ -153,6 +156,24 @@ impl<F: Scalar> Network<F> {
     /// Sets the threads the network's work may use (1 = this thread only).
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
+    }
+
+    /// The precision of the network's f32 matrix products (see [`crate::kernels::Precision`]).
+    pub fn precision(&self) -> crate::kernels::Precision {
+        self.precision
+    }
+
+    /// Sets the precision of the network's f32 matrix products: bf16 operands with f32 sums,
+    /// everything else f32 (f64 networks ignore it).
+    pub fn set_precision(&mut self, precision: crate::kernels::Precision) {
+        self.precision = precision;
+    }
+
+    /// Runs `f` with the network's threads and precision.
+    pub(crate) fn with_settings<R>(&self, f: impl FnOnce() -> R) -> R {
+        crate::kernels::with_threads(self.threads, || {
+            crate::kernels::with_precision(self.precision, f)
+        })
     }
 
     /// Number of weights and biases.
@@ -268,7 +289,7 @@ impl<F: Scalar> Network<F> {
     ) -> ArrayView2<'w, F> {
         let rows = inputs.nrows();
         let last = self.layers.len() - 1;
-        crate::kernels::with_threads(self.threads, || {
+        self.with_settings(|| {
             self.forward_pre_head(inputs.view(), workspace);
             self.head.predict(
                 workspace.pre_activations[last].slice(s![..rows, ..]),
@@ -285,9 +306,7 @@ impl<F: Scalar> Network<F> {
         inputs: ArrayView2<F>,
         workspace: &'w mut Workspace<F>,
     ) -> ArrayView2<'w, F> {
-        crate::kernels::with_threads(self.threads, || {
-            self.forward_pre_head(inputs.view(), workspace)
-        });
+        self.with_settings(|| self.forward_pre_head(inputs.view(), workspace));
         let last = self.layers.len() - 1;
         workspace.pre_activations[last].slice(s![..inputs.nrows(), ..])
     }
@@ -302,9 +321,7 @@ impl<F: Scalar> Network<F> {
         workspace: &mut Workspace<F>,
         gradients: &mut Gradients<F>,
     ) -> Result<LossValue> {
-        crate::kernels::with_threads(self.threads, || {
-            self.loss_and_gradients_here(inputs, targets, workspace, gradients)
-        })
+        self.with_settings(|| self.loss_and_gradients_here(inputs, targets, workspace, gradients))
     }
 
     /// [`Network::loss_and_gradients`] on the current thread setting.
@@ -359,7 +376,7 @@ impl<F: Scalar> Network<F> {
         targets: &Targets<F>,
         workspace: &mut Workspace<F>,
     ) -> Result<LossValue> {
-        crate::kernels::with_threads(self.threads, || {
+        self.with_settings(|| {
             self.forward_pre_head(inputs.view(), workspace);
             let rows = inputs.nrows();
             let last = self.layers.len() - 1;
@@ -407,6 +424,7 @@ impl<F: Scalar> Network<F> {
                 })
                 .collect(),
             threads: self.threads,
+            precision: self.precision,
         }
     }
 }

@@ -61,6 +61,9 @@ pub struct TrainConfig {
     /// Shuffle the rows every epoch (seeded; on by default). Off, every epoch takes the rows in
     /// their order (scikit-learn's `shuffle=False`).
     pub shuffle: bool,
+    /// The precision of the matrix products (bf16: bf16 operands, f32 sums; weights, optimiser
+    /// state and everything else stay f32).
+    pub precision: crate::kernels::Precision,
 }
 
 impl Default for TrainConfig {
@@ -78,6 +81,7 @@ impl Default for TrainConfig {
             checkpoint_every: None,
             stop_on_faults: true,
             shuffle: true,
+            precision: crate::kernels::Precision::F32,
         }
     }
 }
@@ -152,6 +156,12 @@ impl TrainConfig {
     /// Whether the first NaN/∞ stops the run.
     pub fn stop_on_faults(mut self, stop: bool) -> Self {
         self.stop_on_faults = stop;
+        self
+    }
+
+    /// The precision of the matrix products.
+    pub fn precision(mut self, precision: crate::kernels::Precision) -> Self {
+        self.precision = precision;
         self
     }
 

@@ -177,6 +177,7 @@ impl<'a> Trainer<'a> {
             ));
         }
         network.set_threads(config.threads);
+        network.set_precision(config.precision);
         let mut silent = Silent;
         let observer = match self.observer {
             Some(observer) => observer,

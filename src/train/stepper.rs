@@ -33,7 +33,7 @@ impl<'a> Stepper<'a> {
         batch: usize,
     ) -> Result<Self> {
         let batch = batch.min(data.len()).max(1);
-        crate::kernels::with_threads(network.threads(), crate::kernels::reserve_packing_buffers);
+        network.with_settings(crate::kernels::reserve_packing_buffers);
         let (labels, targets) = match &data.labels {
             Labels::Classes { .. } => (batch, (0, 0)),
             Labels::Values { values, .. } => (0, (batch, values.ncols())),

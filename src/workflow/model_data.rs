@@ -76,6 +76,8 @@ pub struct ModelData {
     pub require_labels: bool,
     /// Threads for the model's work.
     pub threads: usize,
+    /// The precision of the model's matrix products.
+    pub precision: crate::kernels::Precision,
 }
 
 impl ModelData {
@@ -88,6 +90,7 @@ impl ModelData {
             rows: Rows::Test,
             require_labels: true,
             threads: crate::train::available_threads(),
+            precision: crate::kernels::Precision::F32,
         }
     }
 
@@ -132,6 +135,7 @@ pub fn load_model_and_rows(
 ) -> Result<Loaded> {
     let mut model: Model = load_model(&request.model, request.config.as_deref())?;
     model.network.set_threads(request.threads);
+    model.network.set_precision(request.precision);
     let own = model.training.as_ref().map(|t| t.source(model.task));
     let source = match (&request.data, &own) {
         (Some(given), _) => given.clone(),

@@ -313,7 +313,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
     train.validate()?;
     reporter.line(&data_line(&prepared));
     reporter.line(&format!(
-        "model: {}; {} lr {}; batch {}; {} {}; seed {}; {} {}",
+        "model: {}; {} lr {}; batch {}; {} {}; seed {}; {} {}{}",
         network.config().describe(),
         train.optimizer.kind,
         train.optimizer.learning_rate,
@@ -323,6 +323,11 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         seed,
         train.threads,
         plural(train.threads, "thread", "threads"),
+        if train.precision == crate::kernels::Precision::Bf16 {
+            format!("; bf16 products ({})", crate::kernels::bf16_kernel_name())
+        } else {
+            String::new()
+        },
     ));
     let signature = run.signature(&prepared, &network, &train);
     let resume = match &run.resume {
