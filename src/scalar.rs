@@ -59,6 +59,14 @@ pub trait Scalar:
     ) {
         crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads);
     }
+
+    /// Runs `f` with the products on this thread whose B operand is one of `operands` reading
+    /// it packed once, up front (f32 on the bf16-pair kernel; see `kernels::frozen`). By
+    /// default just `f`.
+    fn with_frozen<R>(operands: &[ndarray::ArrayView2<Self>], f: impl FnOnce() -> R) -> R {
+        let _ = operands;
+        f()
+    }
 }
 
 impl Scalar for f32 {
@@ -114,6 +122,10 @@ impl Scalar for f32 {
             ),
             _ => crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads),
         }
+    }
+
+    fn with_frozen<R>(operands: &[ndarray::ArrayView2<Self>], f: impl FnOnce() -> R) -> R {
+        crate::kernels::with_frozen(operands, f)
     }
 }
 

@@ -10,6 +10,7 @@
 //! | `pack.rs` | packing the operands into panels (with AVX transposes) |
 //! | `microkernel.rs` | the register tiles: AVX-512, AVX-512 BF16, AVX2 + FMA, portable; picked at run time |
 //! | `bf16.rs` | bf16 operands: rounding, packing into bf16 pairs |
+//! | `frozen.rs` | weights packed once for a scope in which they cannot change (bf16 inference) |
 //! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
 //! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
 //!
@@ -17,6 +18,7 @@
 
 mod bf16;
 pub(crate) mod elementwise;
+mod frozen;
 mod microkernel;
 mod pack;
 mod sgemm;
@@ -24,6 +26,7 @@ pub(crate) mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
+pub(crate) use frozen::with_frozen;
 pub use microkernel::has_bf16;
 pub(crate) use microkernel::{Kernel, kernel as detected_kernel};
 #[cfg(test)]
@@ -300,8 +303,15 @@ pub(crate) fn affine_views(
         assert_eq!(relu.dim(), (m, n), "the ReLU output must be shaped like C");
         destination.relu = output(relu);
     }
+    // B packed once for the scope of `with_frozen`, where it is one of its operands.
+    let packed_b = if kern.packing == microkernel::Packing::Bf16Pairs {
+        frozen::lookup(&b, kern.nr)
+    } else {
+        None
+    };
     // SAFETY: the views are live and of the checked shapes; C and the ReLU output are
-    // borrowed mutably, so they overlap neither A, B, the bias nor each other.
+    // borrowed mutably, so they overlap neither A, B, the bias nor each other; a packed B is
+    // B's own values, kept while the scope that packed them runs.
     unsafe {
         sgemm::sgemm(
             m,
@@ -312,6 +322,7 @@ pub(crate) fn affine_views(
             destination,
             threads,
             kern,
+            packed_b,
         )
     }
 }

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 
 use super::bf16::{pack_a_pairs, pack_b_pairs, round_in_place};
+use super::frozen::PackedB;
 use super::microkernel::{Kernel, Packing, Tile};
 use super::pack::{pack_a, pack_b};
 use super::team;
@@ -156,7 +157,8 @@ impl Destination {
 }
 
 /// C (m × n) ← A (m × k) · B (k × n), or C + A·B when `accumulate`, with the destination's
-/// epilogue; k ≥ 1.
+/// epilogue; k ≥ 1. `packed_b`: B already packed for `kern` over its whole depth
+/// ([`super::frozen`]), read instead of packing it.
 ///
 /// # Safety
 /// The pointers and strides must describe valid matrices of those shapes (the bias m or n
@@ -172,14 +174,15 @@ pub unsafe fn sgemm(
     c: Destination,
     threads: usize,
     kern: Kernel,
+    packed_b: Option<PackedB>,
 ) {
-    if Plan::transposes(kern, m, n, k, a, b, c.c) {
+    if packed_b.is_none() && Plan::transposes(kern, m, n, k, a, b, c.c) {
         // Cᵀ = Bᵀ·Aᵀ: the same memory read with rows and columns swapped.
         // SAFETY: as the caller's.
-        unsafe { split_threads(n, m, k, b.t(), a.t(), c.t(), threads, kern) }
+        unsafe { split_threads(n, m, k, b.t(), a.t(), c.t(), threads, kern, None) }
     } else {
         // SAFETY: as the caller's.
-        unsafe { split_threads(m, n, k, a, b, c, threads, kern) }
+        unsafe { split_threads(m, n, k, a, b, c, threads, kern, packed_b) }
     }
 }
 
@@ -197,6 +200,7 @@ unsafe fn split_threads(
     c: Destination,
     threads: usize,
     kern: Kernel,
+    packed_b: Option<PackedB>,
 ) {
     if threads > 1 && m * n * k >= PARALLEL_THRESHOLD && (m >= 2 * kern.mr || n >= 2 * kern.nr) {
         // Split C along its longer side into `threads` strips of whole tiles; the tiles left
@@ -225,13 +229,14 @@ unsafe fn split_threads(
                     b.at(0, columns.start),
                     c.at(rows.start, columns.start),
                     kern,
+                    packed_b.map(|packed| packed.starting_at_column(columns.start)),
                 )
             }
         });
         return;
     }
     // SAFETY: as the caller's.
-    unsafe { single(m, n, k, a, b, c, kern) }
+    unsafe { single(m, n, k, a, b, c, kern, packed_b) }
 }
 
 /// How C is cut for the threads: `threads` strips of `per` whole tiles along the split side
@@ -316,8 +321,13 @@ unsafe fn single(
     b: Operand,
     c: Destination,
     kern: Kernel,
+    packed_b: Option<PackedB>,
 ) {
     let plan = Plan::new(kern, b);
+    debug_assert!(
+        packed_b.is_none() || (plan.pack_b && kern.packing == Packing::Bf16Pairs),
+        "a packed B is read only by the bf16-pair kernel, which packs B"
+    );
     // The depth a packed panel spans in the kernel's steps: pairs count two.
     let steps = |kb: usize| {
         if kern.packing == Packing::Bf16Pairs {
@@ -356,7 +366,7 @@ unsafe fn single(
     PACKED.with(|packed| {
         let mut packed = packed.borrow_mut();
         reserve(&mut packed, kern);
-        let (packed_a, packed_b) = &mut *packed;
+        let (packed_a, packed_buffer) = &mut *packed;
         let (mr, nr) = (kern.mr, kern.nr);
         let (kc, nc) = plan.blocks(k, nr);
         for jc in (0..n).step_by(nc) {
@@ -367,9 +377,11 @@ unsafe fn single(
                 // (zero-padded), so the microkernel always reads nr whole columns.
                 let partial = nb / nr * nr;
                 let depth = steps(kb);
-                if plan.pack_b {
+                if packed_b.is_some() {
+                    // Packed already, over the whole depth.
+                } else if plan.pack_b {
                     // The block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
-                    pack_b_block(kb, nb, b.at(pc, jc), packed_b.as_mut_ptr());
+                    pack_b_block(kb, nb, b.at(pc, jc), packed_buffer.as_mut_ptr());
                 } else if partial < nb {
                     // SAFETY: as above, for the last nb − partial columns.
                     unsafe {
@@ -378,7 +390,7 @@ unsafe fn single(
                             nb - partial,
                             b.at(pc, jc + partial),
                             nr,
-                            packed_b.as_mut_ptr(),
+                            packed_buffer.as_mut_ptr(),
                         )
                     };
                 }
@@ -420,7 +432,7 @@ unsafe fn single(
                                             // The packed block, or the partial panel alone.
                                             let panel = if plan.pack_b { jr * kb } else { 0 };
                                             Operand {
-                                                ptr: packed_b.as_ptr().add(panel),
+                                                ptr: packed_buffer.as_ptr().add(panel),
                                                 row_stride: nr as isize,
                                                 column_stride: 1,
                                             }
@@ -432,7 +444,10 @@ unsafe fn single(
                                     _ => (kern.run)(
                                         depth,
                                         packed_a.as_ptr().add(ir * depth),
-                                        packed_b.as_ptr().add(jr * depth),
+                                        match packed_b {
+                                            Some(packed) => packed.panel(jc + jr, pc),
+                                            None => packed_buffer.as_ptr().add(jr * depth),
+                                        },
                                         tile,
                                     ),
                                 }

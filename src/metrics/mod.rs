@@ -211,29 +211,33 @@ pub fn evaluate_with(
     let mut predictions = Array2::<f32>::zeros((data.len(), outputs));
     let mut loss_sum = 0.0;
     let mut start = 0;
-    while start < data.len() {
-        let end = (start + batch).min(data.len());
-        let rows = end - start;
-        let inputs = data.features.slice(s![start..end, ..]);
-        let targets = match (&class_targets, &data.labels) {
-            (Some(classes), _) => Targets::Classes(&classes[start..end]),
-            (None, Labels::Values { values, .. }) => {
-                Targets::Dense(values.slice(s![start..end, ..]))
-            }
-            _ => unreachable!("class or dense targets"),
-        };
-        let value = network
-            .forward_with_loss(inputs, &targets, &mut workspace)?
-            .total();
-        predictions
-            .slice_mut(s![start..end, ..])
-            .assign(&workspace.outputs(rows));
-        loss_sum += match network.head().loss().reduction {
-            Reduction::Sum | Reduction::None => value,
-            _ => value * rows as f64,
-        };
-        start = end;
-    }
+    // The weights packed once for every batch (bf16 products), not once per batch.
+    network.with_frozen_weights(|| -> Result<()> {
+        while start < data.len() {
+            let end = (start + batch).min(data.len());
+            let rows = end - start;
+            let inputs = data.features.slice(s![start..end, ..]);
+            let targets = match (&class_targets, &data.labels) {
+                (Some(classes), _) => Targets::Classes(&classes[start..end]),
+                (None, Labels::Values { values, .. }) => {
+                    Targets::Dense(values.slice(s![start..end, ..]))
+                }
+                _ => unreachable!("class or dense targets"),
+            };
+            let value = network
+                .forward_with_loss(inputs, &targets, &mut workspace)?
+                .total();
+            predictions
+                .slice_mut(s![start..end, ..])
+                .assign(&workspace.outputs(rows));
+            loss_sum += match network.head().loss().reduction {
+                Reduction::Sum | Reduction::None => value,
+                _ => value * rows as f64,
+            };
+            start = end;
+        }
+        Ok(())
+    })?;
     let loss = match network.head().loss().reduction {
         Reduction::Sum | Reduction::None => loss_sum,
         _ => loss_sum / data.len() as f64,

@@ -176,6 +176,20 @@ impl<F: Scalar> Network<F> {
         })
     }
 
+    /// Runs `f` with this network's weights packed once for its forward products, instead of
+    /// once per batch and thread: with bf16 products (see [`Network::set_precision`]) on a CPU
+    /// with AVX512_BF16, each Wᵀ is rounded to bf16 pairs up front and every forward pass in
+    /// `f` reads that copy (the same values, bit for bit). The network is borrowed for the
+    /// whole call, so its weights cannot change meanwhile. Otherwise just runs `f`.
+    /// [`Network::predict`] and [`crate::evaluate`] use it; for a loop of your own over
+    /// batches, wrap the loop.
+    pub fn with_frozen_weights<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.with_settings(|| {
+            let weights: Vec<_> = self.layers.iter().map(|layer| layer.weights.t()).collect();
+            F::with_frozen(&weights, f)
+        })
+    }
+
     /// Number of weights and biases.
     pub fn parameter_count(&self) -> usize {
         self.config.parameter_count()
@@ -400,13 +414,15 @@ impl<F: Scalar> Network<F> {
         let batch = 1024.min(self.max_batch()).min(inputs.nrows()).max(1);
         let mut workspace = self.workspace(batch);
         let mut outputs = Array2::zeros((inputs.nrows(), self.config.outputs));
-        let mut start = 0;
-        while start < inputs.nrows() {
-            let end = (start + batch).min(inputs.nrows());
-            let result = self.forward(inputs.slice(s![start..end, ..]), &mut workspace);
-            outputs.slice_mut(s![start..end, ..]).assign(&result);
-            start = end;
-        }
+        self.with_frozen_weights(|| {
+            let mut start = 0;
+            while start < inputs.nrows() {
+                let end = (start + batch).min(inputs.nrows());
+                let result = self.forward(inputs.slice(s![start..end, ..]), &mut workspace);
+                outputs.slice_mut(s![start..end, ..]).assign(&result);
+                start = end;
+            }
+        });
         outputs
     }
 
