@@ -5,27 +5,9 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
-use common::{nabla, run_with_stdin, stderr, stdout};
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    nabla()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("nabla runs")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        stdout(output),
-        stderr(output)
-    );
-    stdout(output)
-}
+use common::{nabla, ok, run, run_with_stdin, stderr, stdout};
 
 /// 150 rows of an iris-like table: 4 features and a numeric class 0–2, no header.
 fn headerless(dir: &Path) -> String {

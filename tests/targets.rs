@@ -7,25 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{nabla, stderr, stdout};
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    nabla()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("nabla runs")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        stdout(output),
-        stderr(output)
-    );
-    stdout(output)
-}
+use common::{ok, run, stderr, stdout};
 
 fn refused(output: &Output, expected: &[&str]) {
     assert_eq!(output.status.code(), Some(2), "{}", stdout(output));

@@ -7,15 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{nabla, stderr, stdout};
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    nabla()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("nabla runs")
-}
+use common::{run, stderr, stdout};
 
 fn assert_refused(output: &Output, expected: &[&str]) {
     let err = stderr(output);

@@ -309,66 +309,60 @@ mod tests {
         assert_eq!(refused, 31);
     }
 
-    #[test]
-    fn relu_output_with_bce_is_refused_with_the_reason_and_the_fix() {
-        let error = Head::new(
-            Activation::Relu,
-            config(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
-            1,
-        )
-        .unwrap_err()
-        .to_string();
-        for expected in [
-            "refused: a ReLU output cannot feed binary cross-entropy on probabilities",
-            "[0, ∞)",
-            "(0, 1)",
-            "ln a = −∞",
-            "ln(1 − a) is undefined",
-            "divides by zero at a = 0 and at a = 1",
-            "not a probability model",
-            "sigmoid output",
-            "from logits",
-            "Keep ReLU in the hidden layers",
-        ] {
+    /// The refusal of `activation` feeding `kind` on probabilities, as text.
+    fn refusal(activation: Activation, kind: LossKind, outputs: usize) -> String {
+        Head::new(activation, config(kind, LossInput::Probabilities), outputs)
+            .unwrap_err()
+            .to_string()
+    }
+
+    fn assert_names(error: &str, expected: &[&str]) {
+        for expected in expected {
             assert!(
                 error.contains(expected),
                 "missing {expected:?} in:\n{error}"
             );
         }
+    }
+
+    #[test]
+    fn relu_output_with_bce_is_refused_with_the_reason_and_the_fix() {
+        let error = refusal(Activation::Relu, LossKind::BinaryCrossEntropy, 1);
+        assert_names(
+            &error,
+            &[
+                "refused: a ReLU output cannot feed binary cross-entropy on probabilities",
+                "[0, ∞)",
+                "(0, 1)",
+                "ln a = −∞",
+                "ln(1 − a) is undefined",
+                "divides by zero at a = 0 and at a = 1",
+                "not a probability model",
+                "sigmoid output",
+                "from logits",
+                "Keep ReLU in the hidden layers",
+            ],
+        );
     }
 
     #[test]
     fn relu_output_with_cross_entropy_is_refused_with_the_reason_and_the_fix() {
-        let error = Head::new(
-            Activation::Relu,
-            config(LossKind::CrossEntropy, LossInput::Probabilities),
-            4,
-        )
-        .unwrap_err()
-        .to_string();
-        for expected in [
-            "need not sum to 1",
-            "ln aₖ is undefined for aₖ ≤ 0",
-            "without bound",
-            "softmax output",
-            "from logits",
-        ] {
-            assert!(
-                error.contains(expected),
-                "missing {expected:?} in:\n{error}"
-            );
-        }
+        let error = refusal(Activation::Relu, LossKind::CrossEntropy, 4);
+        assert_names(
+            &error,
+            &[
+                "need not sum to 1",
+                "ln aₖ is undefined for aₖ ≤ 0",
+                "without bound",
+                "softmax output",
+                "from logits",
+            ],
+        );
     }
 
     #[test]
     fn tanh_refusal_names_only_what_its_range_reaches() {
-        let error = Head::new(
-            Activation::Tanh,
-            config(LossKind::BinaryCrossEntropy, LossInput::Probabilities),
-            1,
-        )
-        .unwrap_err()
-        .to_string();
+        let error = refusal(Activation::Tanh, LossKind::BinaryCrossEntropy, 1);
         assert!(error.contains("(−1, 1)") && error.contains("for a < 0, ln a is undefined"));
         assert!(!error.contains("a > 1"), "tanh never exceeds 1:\n{error}");
     }

@@ -142,32 +142,14 @@ pub(super) unsafe fn pack_a_pairs(rows: usize, depth: usize, a: Operand, mr: usi
     }
 }
 
-/// Packs depth × cols of B into panels of `nr` columns of bf16 pairs: [panel][⌈depth/2⌉][nr].
+/// Packs depth × cols of B into panels of `nr` columns of bf16 pairs: [panel][⌈depth/2⌉][nr],
+/// which are the A panels of Bᵀ (cols × depth).
 ///
 /// # Safety
 /// As `pack_b`, with `out` holding ⌈depth/2⌉·⌈cols/nr⌉·nr values.
 pub(super) unsafe fn pack_b_pairs(depth: usize, cols: usize, b: Operand, nr: usize, out: *mut f32) {
-    let half = depth.div_ceil(2);
-    for (panel, start) in (0..cols).step_by(nr).enumerate() {
-        let width = nr.min(cols - start);
-        let first = b.at(0, start);
-        // SAFETY: as for A.
-        unsafe {
-            let to = out.cast::<u32>().add(panel * half * nr);
-            if b.column_stride == 1 {
-                pairs_across_rows(first.ptr, b.row_stride, depth, width, nr, to);
-            } else if b.row_stride == 1 {
-                // A transposed weight matrix: each column's pairs are adjacent.
-                pairs_along_rows(first.ptr, b.column_stride, width, depth, nr, to);
-            } else {
-                generic(depth, width, nr, to, |p, j| {
-                    *first
-                        .ptr
-                        .offset(p as isize * b.row_stride + j as isize * b.column_stride)
-                });
-            }
-        }
-    }
+    // SAFETY: Bᵀ is the same memory, cols × depth.
+    unsafe { pack_a_pairs(cols, depth, b.t(), nr, out) }
 }
 
 /// Any strides: out[p][i] = pair(value(2p, i), value(2p + 1, i)), zero-padded.

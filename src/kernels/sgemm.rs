@@ -46,7 +46,7 @@ unsafe impl Sync for Output {}
 
 impl Operand {
     /// The transposed matrix: the same elements with the strides swapped.
-    fn t(self) -> Operand {
+    pub(super) fn t(self) -> Operand {
         Operand {
             ptr: self.ptr,
             row_stride: self.column_stride,

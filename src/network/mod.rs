@@ -47,7 +47,7 @@ pub struct Network<F> {
 impl<F: Scalar> Network<F> {
     /// Builds the network and draws its weights from `seed`.
     pub fn new(config: NetworkConfig, seed: u64) -> Result<Self> {
-        let head = config.head()?;
+        config.head()?;
         let widths = config.widths();
         let layers = widths
             .windows(2)
@@ -62,13 +62,7 @@ impl<F: Scalar> Network<F> {
                 Dense { weights, bias }
             })
             .collect();
-        Ok(Network {
-            config,
-            head,
-            layers,
-            threads: 1,
-            precision: crate::kernels::Precision::F32,
-        })
+        Self::from_layers(config, layers)
     }
 
     /// Assembles a network from given parameters, checking their shapes against the config.

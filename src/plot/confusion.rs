@@ -206,16 +206,10 @@ mod tests {
 
     #[test]
     fn the_heat_map_names_classes_in_full_and_has_a_colour_bar() {
-        let names: Vec<String> = [
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-        ]
-        .map(String::from)
-        .to_vec();
+        let names: Vec<String> = crate::data::FASHION_MNIST_CLASSES[..6]
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
         let confusion = Array2::from_shape_fn((6, 6), |(t, p)| if t == p { 90 } else { t + p });
         let layout = confusion_layout(&confusion, &names);
         assert_eq!(layout.tick_labels, names, "full names, not truncated");

@@ -41,12 +41,7 @@ pub(super) fn run(
         best_layers = checkpoint.best_layers;
     }
     // The last state known to be free of NaN/∞, written out if a fault stops the run.
-    let mut good = Checkpoint {
-        state: state.clone(),
-        layers: network.layers().to_vec(),
-        optimizer: stepper.optimizer().state(),
-        best_layers: best_layers.clone(),
-    };
+    let mut good = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
     let mut stopped_early = false;
     while state.epoch < config.epochs {
         let epoch = state.epoch;
@@ -125,12 +120,7 @@ pub(super) fn run(
                     .checkpoint_every
                     .is_some_and(|every| state.global_step % every as u64 == 0)
             {
-                let checkpoint = Checkpoint {
-                    state: state.clone(),
-                    layers: network.layers().to_vec(),
-                    optimizer: stepper.optimizer().state(),
-                    best_layers: best_layers.clone(),
-                };
+                let checkpoint = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
                 observer.checkpoint(&checkpoint)?;
                 latest = Some(checkpoint);
             }
@@ -209,12 +199,7 @@ pub(super) fn run(
             }
         }
         if state.epoch < config.epochs && observer.stop_requested() {
-            let end = Checkpoint {
-                state: state.clone(),
-                layers: network.layers().to_vec(),
-                optimizer: stepper.optimizer().state(),
-                best_layers: best_layers.clone(),
-            };
+            let end = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
             observer.checkpoint(&end)?;
             return Ok(TrainOutcome {
                 history: state.history,

@@ -139,6 +139,22 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The run as it stands: its state, the network's parameters, the optimiser's state and
+    /// the early-stopping copy, each copied.
+    pub(crate) fn of(
+        state: &TrainState,
+        network: &crate::network::Network<f32>,
+        optimizer: &crate::optim::Optimizer<f32>,
+        best_layers: &Option<Vec<Dense<f32>>>,
+    ) -> Checkpoint {
+        Checkpoint {
+            state: state.clone(),
+            layers: network.layers().to_vec(),
+            optimizer: optimizer.state(),
+            best_layers: best_layers.clone(),
+        }
+    }
+
     /// Checks that the checkpoint's layers (and its early-stopping copy) have the network's
     /// shapes, so that restoring it cannot fail half-way.
     ///

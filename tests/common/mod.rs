@@ -2,12 +2,32 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The `nabla` binary built for this test run.
 pub fn nabla() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nabla"))
+}
+
+/// Runs `nabla args…` in `dir`, returning its output.
+pub fn run(args: &[&str], dir: &Path) -> Output {
+    nabla()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("nabla runs")
+}
+
+/// The standard output of a run that must have succeeded (both outputs shown if not).
+pub fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
 }
 
 /// Runs `nabla args…` with `stdin`, returning its output.
