@@ -117,8 +117,8 @@ impl Dataset {
                 ),
             ));
         }
-        // The training step gathers rows from contiguous slices.
-        let features = features.as_standard_layout().into_owned();
+        // The training step gathers rows from contiguous slices (copied only when they are not).
+        let features = standard_layout(features);
         let labels = match labels {
             Labels::Values {
                 task,
@@ -126,7 +126,7 @@ impl Dataset {
                 names,
             } => Labels::Values {
                 task,
-                values: values.as_standard_layout().into_owned(),
+                values: standard_layout(values),
                 names,
             },
             other => other,
@@ -268,5 +268,14 @@ impl Dataset {
                 Ok(())
             }
         }
+    }
+}
+
+/// `matrix` in row-major order: itself when it already is, else a row-major copy.
+fn standard_layout(matrix: Array2<f32>) -> Array2<f32> {
+    if matrix.is_standard_layout() {
+        matrix
+    } else {
+        matrix.as_standard_layout().into_owned()
     }
 }
