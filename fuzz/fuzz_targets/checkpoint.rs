@@ -54,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
     let best_layers = match input.byte() % 3 {
         0 => None,
         1 => Some(input.layers(&own)),
-        _ => Some(input.layers(&[2, 1 + usize::from(input.byte() % 5), 2])),
+        _ => {
+            let width = 1 + usize::from(input.byte() % 5);
+            Some(input.layers(&[2, width, 2]))
+        }
     };
     let tensors = 2 * (saved.len() - 1);
     let buffers = (0..tensors)
@@ -69,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
             step: usize::from(input.byte()),
             global_step: u64::from(input.byte()),
             epoch_loss_total: f64::from(input.value()),
+            epoch_correct: usize::from(input.byte()),
             history: Vec::new(),
             best: None,
         },
