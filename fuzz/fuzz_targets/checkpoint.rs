@@ -63,7 +63,10 @@ fuzz_target!(|data: &[u8]| {
     let buffers = (0..tensors)
         .map(|_| {
             let len = usize::from(input.byte() % 8);
-            ((0..len).map(|_| input.value()).collect(), (0..len).map(|_| input.value()).collect())
+            (
+                (0..len).map(|_| input.value()).collect(),
+                (0..len).map(|_| input.value()).collect(),
+            )
         })
         .collect();
     let checkpoint = Checkpoint {
@@ -103,5 +106,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let config = TrainConfig::default().epochs(4).batch_size(4).threads(1);
-    let _ = Trainer::new(&config).resume(Some(loaded)).run(&mut network, &data);
+    let _ = Trainer::new(&config)
+        .resume(Some(loaded))
+        .run(&mut network, &data);
 });

@@ -10,15 +10,24 @@ fuzz_target!(|data: &[u8]| {
     };
     let options = LoadOptions {
         header: [Header::Auto, Header::Present, Header::Absent][usize::from(choice % 3)],
-        targets: [None, Some(Task::Classes), Some(Task::MultiLabel), Some(Task::Distribution), Some(Task::Regression)]
-            [usize::from(choice / 3 % 5)],
+        targets: [
+            None,
+            Some(Task::Classes),
+            Some(Task::MultiLabel),
+            Some(Task::Distribution),
+            Some(Task::Regression),
+        ][usize::from(choice / 3 % 5)],
         label_columns: match choice / 15 % 4 {
             0 => vec![],
             1 => vec!["0".into(), "1".into()],
             2 => vec!["label".into()],
             _ => vec!["a".into(), "a".into()],
         },
-        labels_as: if choice & 0x80 != 0 { LabelsAs::Names } else { LabelsAs::Indices },
+        labels_as: if choice & 0x80 != 0 {
+            LabelsAs::Names
+        } else {
+            LabelsAs::Indices
+        },
         mse: choice & 0x40 != 0,
         ..LoadOptions::default()
     };
