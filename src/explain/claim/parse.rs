@@ -166,10 +166,17 @@ struct Parser {
     position: usize,
     end: usize,
     depth: usize,
+    /// Σ open around the current position.
+    sums: usize,
 }
 
 /// How deep parentheses and prefixes may nest.
 const MAX_DEPTH: usize = 64;
+
+/// How many Σ may stand inside each other. Each nested Σ multiplies the cost of evaluating
+/// the claim by the examples or the output units it runs over; a derivative a learner writes
+/// needs one.
+const MAX_NESTED_SUMS: usize = 2;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -207,6 +214,23 @@ impl Parser {
         let result = f(self);
         self.depth -= 1;
         result
+    }
+
+    /// `f` parsing the body of a Σ (refused past [`MAX_NESTED_SUMS`], at the Σ).
+    fn inside_sum(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        if self.sums == MAX_NESTED_SUMS {
+            return self.fail(format!(
+                "a sum inside {MAX_NESTED_SUMS} others: nabla reads at most {MAX_NESTED_SUMS} \
+                 sums nested in each other"
+            ));
+        }
+        self.sums += 1;
+        let body = f(self);
+        self.sums -= 1;
+        body
     }
 
     fn sum(&mut self) -> Result<Expr, ParseError> {
@@ -261,8 +285,10 @@ impl Parser {
                 return p.unary();
             }
             if let Some(Token::Sigma(index)) = p.peek().cloned() {
-                p.position += 1;
-                let body = p.product()?;
+                let body = p.inside_sum(|p| {
+                    p.position += 1;
+                    p.product()
+                })?;
                 return Ok(match index {
                     None => mul(vec![var(Symbol::N), mean(body)]),
                     Some(index) => sum(index, body),
@@ -386,10 +412,10 @@ impl Parser {
                 return Ok(exp(mul(vec![num(0.5), ln(argument)])));
             }
             "sum" => {
-                let body = self.argument(name)?;
+                let body = self.inside_sum(|p| p.argument(name))?;
                 return Ok(mul(vec![var(Symbol::N), mean(body)]));
             }
-            "sumk" => return Ok(sum(Index::K, self.argument(name)?)),
+            "sumk" => return Ok(sum(Index::K, self.inside_sum(|p| p.argument(name))?)),
             "e" => return Ok(num(std::f64::consts::E)),
             _ => {}
         }
@@ -456,6 +482,7 @@ pub fn parse_claim(text: &str) -> Result<Expr, ParseError> {
         position: 0,
         end: text.chars().count(),
         depth: 0,
+        sums: 0,
     };
     let expr = parser.sum()?;
     if parser.position < parser.tokens.len() {
@@ -496,5 +523,22 @@ mod tests {
         assert!(error.message.contains("'q' is not a name"), "{error:?}");
         assert!(parse_claim(&"(".repeat(200)).is_err());
         assert!(parse_claim("").is_err());
+    }
+
+    /// Each nested Σ multiplies the work of a diagnosis (the fuzzer's slow units nested
+    /// eight): two are read, a third is refused at its column, in either spelling.
+    #[test]
+    fn sums_nest_at_most_two_deep() {
+        assert!(parse_claim("Σₖ Σₓ (a - y)*x_j").is_ok());
+        let error = parse_claim("Σₖ Σₓ Σₖ (a - y)").unwrap_err();
+        assert_eq!(error.column, 6, "{error:?}");
+        assert!(error.message.contains("at most 2 sums nested"), "{error:?}");
+        assert!(parse_claim("sum(sum_k(sum(a)))").is_err());
+        assert!(
+            parse_claim("Σₓ a + Σₓ y + Σₓ z").is_ok(),
+            "sums side by side are fine"
+        );
+        let fuzzed = "ΣΣΣ\t Σ\t Σ₄Σ₅Σ\t Σ5";
+        assert!(parse_claim(fuzzed).is_err());
     }
 }
