@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::bench_workload::{
+use nabla::workflow::bench::{
     BenchResult, INPUTS, TEST_ROWS, TRAIN_ROWS, peak_memory_bytes, run, sgemm, workload,
 };
 use serde_json::json;
@@ -65,7 +65,7 @@ pub fn run_bench(
         })
         .collect::<anyhow::Result<_>>()?;
     for m in &models {
-        super::bench_workload::model(m)?;
+        nabla::workflow::bench::model(m)?;
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)

@@ -4,7 +4,6 @@
 
 pub mod allocations;
 mod bench;
-mod bench_workload;
 mod compare_heads;
 mod data_args;
 mod diagnose;

@@ -9,7 +9,9 @@
 //! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
 //! | `signature.rs` | [`RunSignature`]: what a run depends on, checked when it resumes |
 //! | `estimator.rs` | [`fit_estimator`]: scikit-learn's fit and partial_fit (the Python package) |
+//! | `bench.rs` | [`bench`](mod@bench): the speed workload shared with the PyTorch peer (`nabla bench`) |
 
+pub mod bench;
 mod compare_heads;
 mod estimator;
 mod model_data;

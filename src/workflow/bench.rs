@@ -17,11 +17,11 @@ use std::time::Instant;
 use ndarray::{Array2, s};
 use serde::Serialize;
 
-use nabla::data::{Dataset, numeric_label_names};
-use nabla::init::Init;
-use nabla::kernels::matmul;
-use nabla::train::Stepper;
-use nabla::{
+use crate::data::{Dataset, numeric_label_names};
+use crate::init::Init;
+use crate::kernels::matmul;
+use crate::train::Stepper;
+use crate::{
     Activation, Error, LossConfig, LossInput, LossKind, Network, NetworkConfig, OptimizerConfig,
     OptimizerKind, Result,
 };
@@ -49,9 +49,9 @@ pub fn splitmix64(seed: u64, i: u64) -> u64 {
 }
 
 /// The first `count` U[0, 1) floats of stream `seed`: the top 24 bits of each output, / 2²⁴.
-/// Large outputs are backed by huge pages (see [`nabla::data::huge_pages`]).
+/// Large outputs are backed by huge pages (see [`crate::data::huge_pages`]).
 pub fn uniform_f32(seed: u64, count: usize) -> Vec<f32> {
-    let mut values = nabla::data::huge_pages::vec_with_capacity(count);
+    let mut values = crate::data::huge_pages::vec_with_capacity(count);
     values.extend(
         (1..=count as u64)
             .map(|i| (splitmix64(seed, i) >> 40) as f32 * (1.0 / (1u32 << 24) as f32)),
@@ -184,7 +184,7 @@ pub fn run(
     model_name: &str,
     batch: usize,
     threads: usize,
-    precision: nabla::Precision,
+    precision: crate::Precision,
     allocations: Option<&(dyn Fn() -> u64 + Sync)>,
 ) -> Result<BenchResult> {
     let (name, hidden) = model(model_name)?;
@@ -332,9 +332,9 @@ pub fn sgemm(
     k: usize,
     n: usize,
     threads: usize,
-    precision: nabla::Precision,
+    precision: crate::Precision,
 ) -> SgemmResult {
-    nabla::kernels::with_precision(precision, || sgemm_here(m, k, n, threads))
+    crate::kernels::with_precision(precision, || sgemm_here(m, k, n, threads))
 }
 
 fn sgemm_here(m: usize, k: usize, n: usize, threads: usize) -> SgemmResult {
