@@ -368,6 +368,17 @@ const CASES: &[Case] = &[
             "x=1,2 w=0.1 b=0 y=1",
         ],
     },
+    Case {
+        title: "explain --check: three sums nested",
+        files: &[],
+        args: &[
+            "explain",
+            "--activation",
+            "softmax",
+            "--check",
+            "Σₖ Σₓ Σₖ (a - y)",
+        ],
+    },
 ];
 
 fn npy(descr: &str, shape: &str, body: usize) -> Vec<u8> {
