@@ -29,9 +29,6 @@ pub fn round_to_bf16(x: f32) -> f32 {
     f32::from_bits(u32::from(bf16_bits(x)) << 16)
 }
 
-/// Nothing to reserve: the pair packing works in registers and the panels themselves.
-pub(super) fn reserve_staging() {}
-
 /// out[p][i] = pair(src[2p][i], src[2p + 1][i]) for p < ⌈depth/2⌉, i < width (`width` valid
 /// columns of rows `stride` apart), zero beyond `width` up to `panel` columns: two rows of the
 /// source make one row of pairs.
@@ -52,21 +49,11 @@ unsafe fn pairs_across_rows(
         unsafe { x86::pairs_across_rows(src, stride, depth, width, panel, out) };
         return;
     }
-    for p in 0..depth.div_ceil(2) {
-        for i in 0..panel {
-            // SAFETY: rows 2p, 2p + 1 < depth and columns i < width of the source.
-            unsafe {
-                let value = |row: usize| {
-                    if row < depth && i < width {
-                        bf16_bits(*src.offset(row as isize * stride + i as isize))
-                    } else {
-                        0
-                    }
-                };
-                *out.add(p * panel + i) =
-                    u32::from(value(2 * p)) | (u32::from(value(2 * p + 1)) << 16);
-            }
-        }
+    // SAFETY: value(q, i) reads row q < depth, column i < width of the source.
+    unsafe {
+        generic(depth, width, panel, out, |q, i| {
+            *src.offset(q as isize * stride + i as isize)
+        })
     }
 }
 
@@ -83,33 +70,23 @@ unsafe fn pairs_along_rows(
     panel: usize,
     out: *mut u32,
 ) {
-    let half = depth.div_ceil(2);
     #[cfg(target_arch = "x86_64")]
     if super::microkernel::has_bf16() {
         // SAFETY: as the caller's; the CPU has AVX512_BF16.
         unsafe { x86::pairs_along_rows(src, stride, rows, depth, panel, out) };
-    } else {
-        for r in 0..rows {
-            for p in 0..half {
-                // SAFETY: row r < rows, depth steps 2p and 2p + 1 < depth.
-                unsafe {
-                    let row = src.offset(r as isize * stride);
-                    let low = bf16_bits(*row.add(2 * p));
-                    let high = if 2 * p + 1 < depth {
-                        bf16_bits(*row.add(2 * p + 1))
-                    } else {
-                        0
-                    };
-                    *out.add(p * panel + r) = u32::from(low) | (u32::from(high) << 16);
-                }
+        for p in 0..depth.div_ceil(2) {
+            for r in rows..panel {
+                // SAFETY: inside the panel.
+                unsafe { *out.add(p * panel + r) = 0 };
             }
         }
+        return;
     }
-    for p in 0..half {
-        for r in rows..panel {
-            // SAFETY: inside the panel.
-            unsafe { *out.add(p * panel + r) = 0 };
-        }
+    // SAFETY: value(q, r) reads row r < rows at depth q < depth of the source.
+    unsafe {
+        generic(depth, rows, panel, out, |q, r| {
+            *src.offset(r as isize * stride + q as isize)
+        })
     }
 }
 

@@ -542,9 +542,6 @@ impl Plan {
 
 /// Sizes a thread's packing buffers for the largest blocks, so no later product reallocates.
 fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
-    if kern.packing == Packing::Bf16Pairs {
-        super::bf16::reserve_staging();
-    }
     let a_len = KC * MC.div_ceil(kern.mr) * kern.mr;
     let b_len = KC * NC.div_ceil(kern.nr) * kern.nr;
     if packed.0.len() < a_len {
