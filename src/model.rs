@@ -318,10 +318,8 @@ impl<F: Scalar> Model<F> {
             data.relabel(&self.label_names)
                 .map_err(|m| Error::invalid("labels", m))?;
         }
-        if let (Some(targets), crate::data::Labels::Values { values, .. }) =
-            (&self.target_normalization, &mut data.labels)
-        {
-            targets.apply(values)?;
+        if let Some(targets) = &self.target_normalization {
+            data.normalize_targets(targets)?;
         }
         Ok(())
     }

@@ -490,22 +490,17 @@ fn prepare_loaded(
     for part in validation.iter_mut().chain(test.iter_mut()) {
         normalization.apply(&mut part.features)?;
     }
-    let target_normalization = match &train.labels {
-        crate::data::Labels::Values {
-            task: crate::data::Task::Regression,
-            values,
-            ..
-        } if split.normalize_targets => Some(NormalizationKind::Standardize.fit(values)?),
-        _ => None,
+    let target_normalization = if split.normalize_targets {
+        train.target_standardization()?
+    } else {
+        None
     };
     if let Some(targets) = &target_normalization {
         for part in std::iter::once(&mut train)
             .chain(validation.iter_mut())
             .chain(test.iter_mut())
         {
-            if let crate::data::Labels::Values { values, .. } = &mut part.labels {
-                targets.apply(values)?;
-            }
+            part.normalize_targets(targets)?;
         }
     }
     Ok(Prepared {

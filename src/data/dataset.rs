@@ -118,7 +118,7 @@ impl Dataset {
             ));
         }
         // The training step gathers rows from contiguous slices (copied only when they are not).
-        let features = standard_layout(features);
+        let features = crate::kernels::row_major(features);
         let labels = match labels {
             Labels::Values {
                 task,
@@ -126,7 +126,7 @@ impl Dataset {
                 names,
             } => Labels::Values {
                 task,
-                values: standard_layout(values),
+                values: crate::kernels::row_major(values),
                 names,
             },
             other => other,
@@ -180,6 +180,35 @@ impl Dataset {
     /// Number of classes (or target columns) the targets describe.
     pub fn target_width(&self) -> usize {
         self.labels.names().len()
+    }
+
+    /// The standardisation of a regression's targets, fitted on these rows: (y − mean) / std
+    /// per target column; `None` for every other task.
+    ///
+    /// # Errors
+    /// As [`crate::preprocess::NormalizationKind::fit`].
+    pub fn target_standardization(&self) -> Result<Option<crate::preprocess::Normalization>> {
+        match &self.labels {
+            Labels::Values {
+                task: Task::Regression,
+                values,
+                ..
+            } => Ok(Some(
+                crate::preprocess::NormalizationKind::Standardize.fit(values)?,
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// Applies a target normalisation to these rows' dense targets (class targets have none).
+    ///
+    /// # Errors
+    /// As [`crate::preprocess::Normalization::apply`].
+    pub fn normalize_targets(&mut self, targets: &crate::preprocess::Normalization) -> Result<()> {
+        if let Labels::Values { values, .. } = &mut self.labels {
+            targets.apply(values)?;
+        }
+        Ok(())
     }
 
     /// Whether every row has a target.
@@ -268,14 +297,5 @@ impl Dataset {
                 Ok(())
             }
         }
-    }
-}
-
-/// `matrix` in row-major order: itself when it already is, else a row-major copy.
-fn standard_layout(matrix: Array2<f32>) -> Array2<f32> {
-    if matrix.is_standard_layout() {
-        matrix
-    } else {
-        matrix.as_standard_layout().into_owned()
     }
 }

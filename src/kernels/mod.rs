@@ -203,14 +203,22 @@ impl std::str::FromStr for Precision {
 /// restores the previous setting afterwards. A network carries its own setting
 /// ([`crate::Network::set_precision`]); this is for products called directly.
 pub fn with_precision<R>(precision: Precision, f: impl FnOnce() -> R) -> R {
-    let previous = PRECISION.with(|p| p.replace(precision));
-    struct Restore(Precision);
-    impl Drop for Restore {
+    with_setting(&PRECISION, precision, f)
+}
+
+/// Runs `f` with this thread's `setting` at `value`, restored however `f` ends.
+fn with_setting<T: Copy + 'static, R>(
+    setting: &'static std::thread::LocalKey<std::cell::Cell<T>>,
+    value: T,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Restore<T: Copy + 'static>(&'static std::thread::LocalKey<std::cell::Cell<T>>, T);
+    impl<T: Copy + 'static> Drop for Restore<T> {
         fn drop(&mut self) {
-            PRECISION.with(|p| p.set(self.0));
+            self.0.with(|cell| cell.set(self.1));
         }
     }
-    let _restore = Restore(previous);
+    let _restore = Restore(setting, setting.with(|cell| cell.replace(value)));
     f()
 }
 
@@ -234,15 +242,7 @@ pub fn bf16_kernel_name() -> &'static str {
 ///
 /// [`Network::threads`]: crate::Network::threads
 pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
-    let previous = THREADS.with(|t| t.replace(threads.max(1)));
-    struct Restore(usize);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            THREADS.with(|t| t.set(self.0));
-        }
-    }
-    let _restore = Restore(previous);
-    f()
+    with_setting(&THREADS, threads.max(1), f)
 }
 
 /// The threads element-wise splits use here (see [`with_threads`]).
@@ -254,6 +254,18 @@ pub(crate) fn threads() -> usize {
 /// ([`with_threads`]) uses, so that later products allocate nothing.
 pub(crate) fn reserve_packing_buffers() {
     sgemm::reserve_on_every_thread(product_kernel());
+}
+
+/// `array` in row-major order, as the products and the batch gather read it: itself when it
+/// already is (no copy), else a row-major copy.
+pub(crate) fn row_major<A: Clone, D: ndarray::Dimension>(
+    array: ndarray::Array<A, D>,
+) -> ndarray::Array<A, D> {
+    if array.is_standard_layout() {
+        array
+    } else {
+        array.as_standard_layout().into_owned()
+    }
 }
 
 /// The f32 product on nabla's own kernel `kern` (shapes checked by [`matmul`]; k ≥ 1).

@@ -98,17 +98,8 @@ impl<F: Scalar> Network<F> {
         let layers = layers
             .into_iter()
             .map(|l| Dense {
-                // Row-major for the products (copied only when not).
-                weights: if l.weights.is_standard_layout() {
-                    l.weights
-                } else {
-                    l.weights.as_standard_layout().into_owned()
-                },
-                bias: if l.bias.is_standard_layout() {
-                    l.bias
-                } else {
-                    l.bias.as_standard_layout().into_owned()
-                },
+                weights: crate::kernels::row_major(l.weights),
+                bias: crate::kernels::row_major(l.bias),
             })
             .collect();
         Ok(Network {

@@ -214,12 +214,7 @@ pub(super) fn run(
     if let Some(layers) = &best_layers {
         network.layers_mut().clone_from_slice(layers);
     }
-    let end = Checkpoint {
-        state: state.clone(),
-        layers: network.layers().to_vec(),
-        optimizer: stepper.optimizer().state(),
-        best_layers,
-    };
+    let end = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
     Ok(TrainOutcome {
         history: state.history,
         best_epoch,

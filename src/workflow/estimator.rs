@@ -16,8 +16,8 @@
 //! Regression targets are standardised with the training rows (as `nabla train` does); the
 //! model predicts in the targets' own units.
 
-use super::super::data::{Dataset, Labels, Task};
 use crate::activation::Activation;
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::layer::Dense;
 use crate::loss::{LossInput, LossKind};
@@ -25,7 +25,7 @@ use crate::model::Model;
 use crate::network::{Network, NetworkConfig};
 use crate::optim::OptimizerConfig;
 use crate::prepare::{SplitConfig, split_parts};
-use crate::preprocess::{Normalization, NormalizationKind};
+use crate::preprocess::Normalization;
 use crate::train::{Checkpoint, EpochReport, Observer, TrainConfig, Trainer};
 
 /// An estimator's settings, in scikit-learn's terms where it has them.
@@ -212,23 +212,13 @@ pub fn fit_estimator(
         (data, None)
     };
     // Regression targets standardised with the training rows (or kept from `previous`).
-    let target_normalization = match (&train.labels, previous) {
-        (_, Some(previous)) => previous.model.target_normalization.clone(),
-        (
-            Labels::Values {
-                task: Task::Regression,
-                values,
-                ..
-            },
-            None,
-        ) => Some(NormalizationKind::Standardize.fit(values)?),
-        _ => None,
+    let target_normalization = match previous {
+        Some(previous) => previous.model.target_normalization.clone(),
+        None => train.target_standardization()?,
     };
     if let Some(targets) = &target_normalization {
         for part in std::iter::once(&mut train).chain(validation.iter_mut()) {
-            if let Labels::Values { values, .. } = &mut part.labels {
-                targets.apply(values)?;
-            }
+            part.normalize_targets(targets)?;
         }
     }
     let mut network = match previous {
@@ -314,12 +304,12 @@ impl Fitted {
     /// An optimiser setting `spec` holds that nabla refuses.
     pub fn from_model(model: Model, spec: &EstimatorSpec) -> Result<Fitted> {
         let optimizer = crate::optim::Optimizer::new(spec.optimizer.clone(), &model.network)?;
-        let end = Checkpoint {
-            state: crate::train::TrainState::default(),
-            layers: model.network.layers().to_vec(),
-            optimizer: optimizer.state(),
-            best_layers: None,
-        };
+        let end = Checkpoint::of(
+            &crate::train::TrainState::default(),
+            &model.network,
+            &optimizer,
+            &None,
+        );
         Ok(Fitted {
             model,
             end,
