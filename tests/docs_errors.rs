@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{nabla, stderr};
+use common::{nabla, npy_bytes, stderr};
 
 /// A case: what is bad, the files it needs, and the command.
 struct Case {
@@ -381,19 +381,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn npy(descr: &str, shape: &str, body: usize) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(std::iter::repeat_n(0u8, body));
-    bytes
-}
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
@@ -494,7 +481,7 @@ fn table() -> String {
                     let g = gzip(b);
                     g[..g.len() - 10].to_vec()
                 }
-                Fixture::Npy(descr, shape, body) => npy(descr, shape, *body),
+                Fixture::Npy(descr, shape, body) => npy_bytes(descr, shape, &vec![0; *body]),
                 Fixture::Repeated(n) => b"a,".repeat(n / 2),
                 Fixture::Model => {
                     model(dir);

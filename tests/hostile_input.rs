@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use common::{nabla, stderr, stdout};
+use common::{nabla, npy_bytes, stderr, stdout};
 
 /// Runs `nabla args` in `dir` with its address space capped at 2 GB.
 fn capped(args: &[&str], dir: &Path) -> Output {
@@ -49,19 +49,6 @@ fn refused(output: &Output, expected: &[&str]) {
     }
 }
 
-fn npy(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(body);
-    bytes
-}
-
 fn f32s(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -78,7 +65,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn former_panics_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("bad.npy"), npy("<é4", "(2, 2)", &[0; 16])).unwrap();
+    std::fs::write(d.join("bad.npy"), npy_bytes("<é4", "(2, 2)", &[0; 16])).unwrap();
     refused(
         &capped(&["train", "--data", "bad.npy"], d),
         &["bad.npy", "element type '<é4' is not supported"],
@@ -224,7 +211,7 @@ fn non_finite_values_are_refused_at_every_entry_point() {
     let d = dir.path();
     std::fs::write(
         d.join("nan.npy"),
-        npy("<f4", "(2, 3)", &f32s(&[1.0, f32::NAN, 0.0, 2.0, 3.0, 1.0])),
+        npy_bytes("<f4", "(2, 3)", &f32s(&[1.0, f32::NAN, 0.0, 2.0, 3.0, 1.0])),
     )
     .unwrap();
     refused(
@@ -325,7 +312,7 @@ fn silently_wrong_results_are_refused() {
     // A separate .npy test set never reuses the training labels file.
     std::fs::write(
         d.join("x.npy"),
-        npy(
+        npy_bytes(
             "<f4",
             "(4, 2)",
             &f32s(&[0.0, 1.0, 1.0, 0.0, 0.5, 0.5, 1.0, 1.0]),
@@ -334,7 +321,7 @@ fn silently_wrong_results_are_refused() {
     .unwrap();
     std::fs::write(
         d.join("y.npy"),
-        npy(
+        npy_bytes(
             "<i8",
             "(4,)",
             &[0, 1, 0, 1]
@@ -346,7 +333,7 @@ fn silently_wrong_results_are_refused() {
     .unwrap();
     std::fs::write(
         d.join("tx.npy"),
-        npy("<f4", "(2, 2)", &f32s(&[0.0, 1.0, 1.0, 0.0])),
+        npy_bytes("<f4", "(2, 2)", &f32s(&[0.0, 1.0, 1.0, 0.0])),
     )
     .unwrap();
     refused(
@@ -362,7 +349,7 @@ fn silently_wrong_results_are_refused() {
     // An f8 label that is not quite a class index.
     std::fs::write(
         d.join("f8.npy"),
-        npy(
+        npy_bytes(
             "<f8",
             "(4,)",
             &[0.0f64, 1.0, 1.00000001, 0.0]

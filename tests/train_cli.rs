@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{run, stderr, stdout};
+use common::{npy_bytes, run, stderr, stdout};
 
 fn assert_refused(output: &Output, expected: &[&str]) {
     let err = stderr(output);
@@ -392,12 +392,7 @@ fn malformed_data_files_are_refused_naming_the_file() {
         &["corrupt-idx.gz", "corrupt"],
     );
 
-    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
-    let header = "{'descr': '<c8', 'fortran_order': False, 'shape': (2, 2), }          \n";
-    npy.extend((header.len() as u16).to_le_bytes());
-    npy.extend(header.as_bytes());
-    npy.extend([0u8; 32]);
-    let npy = write(d, "complex.npy", &npy);
+    let npy = write(d, "complex.npy", &npy_bytes("<c8", "(2, 2)", &[0u8; 32]));
     assert_refused(
         &run(&["train", "--data", &npy], d),
         &["complex.npy", "'<c8' is not supported"],
