@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use nabla::data::{Dataset, Task};
-use nabla::explain::{Format, Question, TargetSet, check, derive_for, render};
+use nabla::explain::{Format, Question, checked, derive_for, render};
 use nabla::io::{load_model, model_from_bytes, model_to_bytes, save_model};
 use nabla::workflow::{EstimatorSpec, Fitted, Predictions, fit_estimator};
 use nabla::{Activation, LossInput, LossKind, OptimizerConfig, OptimizerKind};
@@ -63,10 +63,6 @@ fn spec_from(spec: &Bound<'_, PyDict>) -> PyResult<EstimatorSpec> {
     optimizer.beta1 = item(spec, "beta1", optimizer.beta1)?;
     optimizer.beta2 = item(spec, "beta2", optimizer.beta2)?;
     optimizer.eps = item(spec, "eps", optimizer.eps)?;
-    if kind != OptimizerKind::Sgd {
-        optimizer.momentum = 0.0;
-        optimizer.nesterov = false;
-    }
     Ok(EstimatorSpec {
         hidden: item(spec, "hidden", base.hidden)?,
         activation: parsed::<Activation>(spec, "activation")?.unwrap_or(base.activation),
@@ -293,20 +289,10 @@ fn explain(
     format: &str,
     points: usize,
 ) -> PyResult<String> {
-    let activation: Activation = activation.parse().map_err(error)?;
-    let loss: LossKind = match loss {
-        Some(loss) => loss.parse().map_err(error)?,
-        None => nabla::head::default_loss(activation),
-    };
-    let mut question =
-        Question::new(activation, loss).targets(targets.parse::<TargetSet>().map_err(error)?);
-    if let Some(from) = from_ {
-        question = question.from(from.parse().map_err(error)?).map_err(error)?;
-    }
+    let question = Question::named(activation, loss, from_, targets).map_err(error)?;
     let format: Format = format.parse().map_err(error)?;
     let derivation = derive_for(&question);
-    let report = check(&derivation, points, 1);
-    Ok(render(&derivation, &report, format))
+    Ok(render(&derivation, &checked(&derivation, points), format))
 }
 
 /// One loss case in the JSON contract of `nabla loss` (PyTorch's semantics): the answer's

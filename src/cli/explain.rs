@@ -6,10 +6,8 @@ use std::process::ExitCode;
 
 use nabla::explain::claim::{Quantity, diagnose, diagnosis_json, parse_claim, render_diagnosis};
 use nabla::explain::worked::{At, render_worked, worked_example};
-use nabla::explain::{FORMATS, Question, TargetSet, check, derive_for, render};
+use nabla::explain::{FORMATS, Question, checked, derive_for, render};
 use nabla::format::Format;
-use nabla::loss::LossInput;
-use nabla::{Activation, LossKind};
 
 use super::output::out;
 
@@ -55,16 +53,13 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let activation: Activation = args.activation.parse()?;
-    let loss: LossKind = match &args.loss {
-        Some(loss) => loss.parse()?,
-        None => nabla::head::default_loss(activation),
-    };
     let format: Format = args.format.parse::<Format>()?.check("explain", &FORMATS)?;
-    let mut question = Question::new(activation, loss).targets(args.targets.parse::<TargetSet>()?);
-    if let Some(from) = &args.from {
-        question = question.from(from.parse::<LossInput>()?)?;
-    }
+    let question = Question::named(
+        &args.activation,
+        args.loss.as_deref(),
+        args.from.as_deref(),
+        &args.targets,
+    )?;
     let at = args.at.as_deref().map(str::parse::<At>).transpose()?;
     if let Some(plot) = &args.plot {
         nabla::io::check_output("--plot", plot, &[])?;
@@ -85,7 +80,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         .trim_end());
         return Ok(ExitCode::SUCCESS);
     }
-    let report = check(&derivation, args.points, 1);
+    let report = checked(&derivation, args.points);
     out(render(&derivation, &report, format).trim_end());
     if let Some(at) = &at {
         let worked = worked_example(&derivation, at)?;

@@ -42,6 +42,16 @@ pub use render::{check_sentence, json, title};
 /// The formats `nabla explain` prints.
 pub const FORMATS: [Format; 4] = [Format::Text, Format::Latex, Format::Markdown, Format::Json];
 
+/// The seed of the points [`checked`] draws: the same points on every run, so a report is
+/// reproducible.
+const CHECK_SEED: u64 = 1;
+
+/// [`check`] at `points` random points of the derivation's domain, always the same ones: what
+/// `nabla explain` and the Python package's `explain` report.
+pub fn checked(d: &Derivation, points: usize) -> Result<CheckReport, String> {
+    check(d, points, CHECK_SEED)
+}
+
 /// Renders a derivation (with the outcome of its checks) in `format`.
 pub fn render(d: &Derivation, report: &Result<CheckReport, String>, format: Format) -> String {
     match format {

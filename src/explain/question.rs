@@ -92,6 +92,30 @@ impl Question {
         }
     }
 
+    /// The question as the command line and the Python package name it: an activation, the
+    /// loss (the pairing table's default for the activation when `None`), the form the loss
+    /// reads (`nabla train`'s default when `None`) and the targets ("hard" or "soft").
+    ///
+    /// # Errors
+    /// A name nabla does not know, or a form the loss does not read (see [`Question::from`]).
+    pub fn named(
+        activation: &str,
+        loss: Option<&str>,
+        from: Option<&str>,
+        targets: &str,
+    ) -> Result<Question> {
+        let activation: Activation = activation.parse()?;
+        let loss: LossKind = match loss {
+            Some(loss) => loss.parse()?,
+            None => crate::head::default_loss(activation),
+        };
+        let question = Question::new(activation, loss).targets(targets.parse()?);
+        match from {
+            Some(from) => question.from(from.parse()?),
+            None => Ok(question),
+        }
+    }
+
     /// The same question with the loss reading the outputs as `from`.
     ///
     /// # Errors

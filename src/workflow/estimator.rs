@@ -41,7 +41,7 @@ pub struct EstimatorSpec {
     pub loss: Option<LossKind>,
     /// What the loss reads the outputs as [default: as `nabla train`].
     pub from: Option<LossInput>,
-    /// The optimiser: its kind, rate, momentum, betas and ε.
+    /// The optimiser: its kind, rate, momentum (SGD only, as in scikit-learn), betas and ε.
     pub optimizer: OptimizerConfig,
     /// scikit-learn's alpha: the L2 penalty.
     pub alpha: f64,
@@ -93,6 +93,19 @@ impl Default for EstimatorSpec {
             class_weight: None,
             threads: None,
         }
+    }
+}
+
+impl EstimatorSpec {
+    /// The optimiser as training uses it: momentum and Nesterov's only with SGD (scikit-learn
+    /// reads `momentum` and `nesterovs_momentum` only when `solver='sgd'`).
+    fn optimizer(&self) -> OptimizerConfig {
+        let mut optimizer = self.optimizer.clone();
+        if optimizer.kind != crate::optim::OptimizerKind::Sgd {
+            optimizer.momentum = 0.0;
+            optimizer.nesterov = false;
+        }
+        optimizer
     }
 }
 
@@ -240,7 +253,7 @@ pub fn fit_estimator(
     };
     let batch = spec.batch_size.unwrap_or(200).clamp(1, train.len());
     let done = previous.map_or(0, |p| p.epochs);
-    let mut optimizer = spec.optimizer.clone();
+    let mut optimizer = spec.optimizer();
     optimizer.weight_decay = spec.alpha / batch as f64;
     optimizer.decay_biases = false;
     let mut config = TrainConfig::default()
@@ -303,7 +316,7 @@ impl Fitted {
     /// # Errors
     /// An optimiser setting `spec` holds that nabla refuses.
     pub fn from_model(model: Model, spec: &EstimatorSpec) -> Result<Fitted> {
-        let optimizer = crate::optim::Optimizer::new(spec.optimizer.clone(), &model.network)?;
+        let optimizer = crate::optim::Optimizer::new(spec.optimizer(), &model.network)?;
         let end = Checkpoint::of(
             &crate::train::TrainState::default(),
             &model.network,
