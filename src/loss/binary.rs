@@ -17,10 +17,10 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::{
-    DENOMINATOR_FLOOR, LOG_CLAMP, LossConfig, LossInput, LossValue, Reduction, Targets,
+use super::elementwise::{
     check_elementwise_classes, elementwise_denominator, elementwise_target, elementwise_value,
 };
+use super::{DENOMINATOR_FLOOR, LOG_CLAMP, LossConfig, LossInput, LossValue, Reduction, Targets};
 use crate::activation::{sigmoid, softplus};
 use crate::error::Result;
 use crate::scalar::Scalar;

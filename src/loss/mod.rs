@@ -10,7 +10,9 @@
 //! | binary cross-entropy from probabilities | `BCELoss` | `binary.rs` |
 //! | mse | `MSELoss` | `squared.rs` |
 //!
-//! `case.rs` holds the `nabla loss` JSON contract built on them.
+//! `case.rs` holds the `nabla loss` JSON contract built on them; `checks.rs` what every loss
+//! refuses (weights, non-finite values, outputs outside the form they are read as);
+//! `elementwise.rs` what the element-wise losses (binary, MSE) share.
 //!
 //! Every from-logits form runs in logit space (log-sum-exp, softplus): logits of ±1000 give
 //! finite losses and exact gradients.
@@ -18,6 +20,8 @@
 mod binary;
 mod case;
 mod categorical;
+mod checks;
+mod elementwise;
 mod squared;
 
 pub use case::{MAX_CASE_BYTES, evaluate_case, read_and_evaluate_case};
@@ -31,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::range::{Interval, OutputRange};
 use crate::scalar::Scalar;
+use checks::{check_finite, check_inputs, check_weights};
 
 /// ln p is clamped at −100 before use, as PyTorch's `BCELoss` does, so p = 0 gives a large
 /// finite loss instead of ∞.
@@ -454,153 +459,5 @@ impl LossConfig {
             LossKind::BinaryCrossEntropy => binary::evaluate(self, output, targets, gradient),
             LossKind::Mse => squared::evaluate(self, output, targets, gradient),
         }
-    }
-}
-
-/// Weights must be finite, ≥ 0, and have one of the allowed lengths.
-fn check_weights(field: &str, weights: &[f64], lengths: &[usize]) -> Result<()> {
-    if !lengths.contains(&weights.len()) {
-        let expected = lengths
-            .iter()
-            .map(|l| l.to_string())
-            .collect::<Vec<_>>()
-            .join(" or ");
-        return Err(Error::invalid(
-            field,
-            format!(
-                "expected {expected} values (one per output), got {}",
-                weights.len()
-            ),
-        ));
-    }
-    if let Some((i, w)) = weights
-        .iter()
-        .enumerate()
-        .find(|(_, w)| !w.is_finite() || **w < 0.0)
-    {
-        return Err(Error::invalid(
-            format!("{field}[{i}]"),
-            format!("{w} is not a finite weight ≥ 0"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_finite<F: Scalar>(what: &str, values: ArrayView2<F>) -> Result<()> {
-    // The common case first, in one plain pass (the indexed search cost a sixth of the loss).
-    if values.iter().all(|v| v.is_finite()) {
-        return Ok(());
-    }
-    match values.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        Some(((i, j), v)) => Err(Error::invalid(
-            format!("{what}[{i}][{j}]"),
-            format!("{v} is not a finite number"),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Probabilities must lie in [0, 1] (PyTorch's BCELoss refuses the rest), log-probabilities
-/// must be ≤ 0; logits only need to be numbers (±∞ and NaN are refused).
-fn check_inputs<F: Scalar>(config: &LossConfig, output: ArrayView2<F>) -> Result<()> {
-    let mse = config.kind == LossKind::Mse;
-    match config.from {
-        _ if mse => check_finite("output", output),
-        LossInput::Logits => check_finite("output", output),
-        LossInput::Probabilities => {
-            match output
-                .indexed_iter()
-                .find(|(_, p)| !(**p >= F::zero() && **p <= F::one()))
-            {
-                Some(((i, j), p)) => Err(Error::invalid(
-                    format!("output[{i}][{j}]"),
-                    format!(
-                        "{p} is not a probability: {} on probabilities needs every value in \
-                         [0, 1] (pass \"from\": \"logits\" for raw scores)",
-                        config.kind.display_name()
-                    ),
-                )),
-                None => Ok(()),
-            }
-        }
-        LossInput::LogProbabilities => {
-            // −∞ is a valid log-probability (of an impossible class); NaN and +∞ are not.
-            match output
-                .indexed_iter()
-                .find(|(_, x)| x.is_nan() || **x > F::zero())
-            {
-                Some(((i, j), x)) => Err(Error::invalid(
-                    format!("output[{i}][{j}]"),
-                    format!("{x} is not a log-probability (expected a value ≤ 0)"),
-                )),
-                None => Ok(()),
-            }
-        }
-    }
-}
-
-/// The target value of example `row`, output `column`, for element-wise losses: the dense
-/// value, or the one-hot reading of a class index (the index itself, 0 or 1, for one output).
-fn elementwise_target<F: Scalar>(
-    targets: &Targets<F>,
-    row: usize,
-    column: usize,
-    outputs: usize,
-) -> F {
-    match targets {
-        Targets::Dense(values) => values[[row, column]],
-        Targets::Classes(classes) if outputs == 1 => F::of(classes[row] as f64),
-        Targets::Classes(classes) => {
-            if classes[row] == column as i64 {
-                F::one()
-            } else {
-                F::zero()
-            }
-        }
-    }
-}
-
-/// Class-index targets for element-wise losses must be valid one-hot positions (or 0/1 for a
-/// single output).
-fn check_elementwise_classes<F>(targets: &Targets<F>, outputs: usize) -> Result<()> {
-    if let Targets::Classes(classes) = targets {
-        let limit = outputs.max(2) as i64;
-        if let Some((i, c)) = classes
-            .iter()
-            .enumerate()
-            .find(|(_, c)| **c < 0 || **c >= limit)
-        {
-            let expected = if outputs == 1 {
-                "0 or 1 for a single output".to_string()
-            } else {
-                format!("a class index in 0..{outputs}")
-            };
-            return Err(Error::invalid(
-                format!("target[{i}]"),
-                format!("{c} is not {expected}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The divisor of the element-wise losses (binary, MSE) for a reduction.
-fn elementwise_denominator(reduction: Reduction, rows: usize, columns: usize) -> f64 {
-    match reduction {
-        Reduction::Mean => (rows * columns) as f64,
-        Reduction::BatchMean => rows as f64,
-        Reduction::Sum | Reduction::None => 1.0,
-    }
-}
-
-/// Packs per-element losses into the value for `reduction` (already scaled when scalar).
-fn elementwise_value(
-    reduction: Reduction,
-    total: f64,
-    per_element: Option<Array2<f64>>,
-) -> LossValue {
-    match (reduction, per_element) {
-        (Reduction::None, Some(values)) => LossValue::PerElement(values),
-        _ => LossValue::Scalar(total),
     }
 }

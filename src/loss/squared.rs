@@ -9,10 +9,10 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::{
-    LossConfig, LossValue, Reduction, Targets, check_elementwise_classes, elementwise_denominator,
-    elementwise_target, elementwise_value,
+use super::elementwise::{
+    check_elementwise_classes, elementwise_denominator, elementwise_target, elementwise_value,
 };
+use super::{LossConfig, LossValue, Reduction, Targets};
 use crate::error::Result;
 use crate::scalar::Scalar;
 
