@@ -79,10 +79,7 @@ pub fn run_bench(
             out,
             "data generated in {data_seconds:.2} s; {} threads; {precision} products; kernel {}",
             args.threads,
-            match precision {
-                nabla::Precision::F32 => nabla::kernels::kernel_name(),
-                nabla::Precision::Bf16 => nabla::kernels::bf16_kernel_name(),
-            }
+            nabla::kernels::kernel_name(precision)
         )?;
         writeln!(
             out,

@@ -39,8 +39,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     .check("evaluate", &[Format::Text, Format::Json])?;
     let request = args.model.request(true)?;
     if let Some(plot) = &args.plot {
-        nabla::io::check_output("--plot", plot, &request.inputs())?;
-        nabla::plot::check_path("--plot", plot)?;
+        nabla::plot::check_output("--plot", plot, &request.inputs())?;
     }
     let mut bar = DownloadBar::default();
     let loaded = load_model_and_rows(&request, &mut |p| bar.show(p))?;

@@ -62,8 +62,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     )?;
     let at = args.at.as_deref().map(str::parse::<At>).transpose()?;
     if let Some(plot) = &args.plot {
-        nabla::io::check_output("--plot", plot, &[])?;
-        nabla::plot::check_path("--plot", plot)?;
+        nabla::plot::check_output("--plot", plot, &[])?;
     }
     let derivation = derive_for(&question);
     if let Some(claim) = &args.check {

@@ -143,9 +143,10 @@ pub fn affine_reference<F: Scalar>(
     }
 }
 
-/// The register tile the f32 product runs on this CPU ("AVX-512 12×32", "portable 4×8", …).
-pub fn kernel_name() -> &'static str {
-    detected_kernel().name
+/// The register tile products in `precision` run on this CPU ("avx512 12×32",
+/// "avx512-bf16 12×32", "portable 4×8", …).
+pub fn kernel_name(precision: Precision) -> &'static str {
+    with_precision(precision, || product_kernel().name)
 }
 
 thread_local! {
@@ -229,11 +230,6 @@ pub(crate) fn product_kernel() -> Kernel {
         Precision::F32 => detected_kernel(),
         Precision::Bf16 => *BF16.get_or_init(microkernel::bf16_kernel),
     }
-}
-
-/// The register tile bf16 products run on this CPU.
-pub fn bf16_kernel_name() -> &'static str {
-    microkernel::bf16_kernel().name
 }
 
 /// Runs `f` with the element-wise loops (and packing-buffer reservations) it starts split over

@@ -56,6 +56,16 @@ fn colour(class: usize) -> RGBColor {
     PALETTE[class % PALETTE.len()]
 }
 
+/// Checks a picture's output path before any work: a PNG path ([`check_path`]) that is
+/// writable and none of `inputs` ([`crate::io::check_output`]).
+///
+/// # Errors
+/// As those two, naming `flag`.
+pub fn check_output(flag: &str, path: &Path, inputs: &[&Path]) -> Result<()> {
+    crate::io::check_output(flag, path, inputs)?;
+    check_path(flag, path)
+}
+
 /// Refuses a picture path that does not end in `.png` (nabla writes PNG only, and a `.jpg`
 /// holding PNG bytes would mislead every viewer).
 ///

@@ -324,7 +324,10 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         train.threads,
         plural(train.threads, "thread", "threads"),
         if train.precision == crate::kernels::Precision::Bf16 {
-            format!("; bf16 products ({})", crate::kernels::bf16_kernel_name())
+            format!(
+                "; bf16 products ({})",
+                crate::kernels::kernel_name(crate::kernels::Precision::Bf16)
+            )
         } else {
             String::new()
         },
