@@ -13,6 +13,7 @@ use ndarray::{Array2, array};
 
 use super::derivation::Form;
 use super::question::{Question, TargetSet};
+use super::region::{clean, number};
 use crate::activation::Activation;
 use crate::head::{Head, UNSAFE_EPSILON};
 use crate::loss::{LossConfig, LossInput, LossKind, Targets};
@@ -73,16 +74,6 @@ fn regions(activation: Activation, side: Side) -> Vec<Region> {
         });
     }
     found
-}
-
-/// Rounds a bisected boundary to 4 decimals (0.5413…, not 0.54132485…) and removes −0.
-fn clean(v: f64) -> f64 {
-    let r = (v * 1e4).round() / 1e4;
-    if r == 0.0 { 0.0 } else { r }
-}
-
-fn number(v: f64) -> String {
-    format!("{v}").replace('-', "−")
 }
 
 /// −[y ln a + (1 − y) ln(1 − a)] (BCE) or −y ln a (one unit of CE), dropping terms of weight 0.
@@ -202,7 +193,7 @@ pub(super) fn undefined_cases(question: &Question, form: Form) -> Found {
     for &side in sides {
         for region in regions(activation, side) {
             let inequality = if region.outward < 0.0 { "≤" } else { "≥" };
-            let bound = number(clean(region.boundary));
+            let bound = super::region::round(region.boundary);
             let a_text = match (side, region.constant) {
                 (Side::Low, true) => format!("{a} = 0"),
                 (Side::Low, false) => format!("{a} ≤ 0"),

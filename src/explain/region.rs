@@ -88,8 +88,18 @@ pub(super) fn region(
     }
 }
 
-fn round(v: f64) -> String {
+/// A boundary as the derivation prints it: rounded ([`clean`]) and with a true minus sign.
+pub(super) fn round(v: f64) -> String {
+    number(clean(v))
+}
+
+/// Rounds a bisected boundary to 4 decimals (0.5413…, not 0.54132485…) and removes −0.
+pub(super) fn clean(v: f64) -> f64 {
     let r = (v * 1e4).round() / 1e4;
-    let r = if r == 0.0 { 0.0 } else { r };
-    format!("{r}").replace('-', "−")
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// `v` as Rust prints it, with a true minus sign (−).
+pub(super) fn number(v: f64) -> String {
+    format!("{v}").replace('-', "−")
 }
