@@ -33,7 +33,7 @@ pub struct CheckReport {
 }
 
 /// Relative difference with a floor, so values near 0 are compared absolutely.
-fn relative(a: f64, b: f64, floor: f64) -> f64 {
+pub(super) fn relative(a: f64, b: f64, floor: f64) -> f64 {
     let d = (a - b).abs() / a.abs().max(b.abs()).max(floor);
     if d.is_nan() { f64::INFINITY } else { d }
 }

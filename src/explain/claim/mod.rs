@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 pub use parse::{MAX_CLAIM_CHARS, ParseError, parse_claim};
 
-use super::check::sample;
+use super::check::{relative, sample};
 use super::derivation::{Derivation, Form};
 use super::expr::build::*;
 use super::expr::{Expr, Index, Point, Symbol, Var};
@@ -151,8 +151,9 @@ fn values(expr: &Expr, points: &[Point]) -> Vec<f64> {
     points.iter().map(|p| expr.eval(p)).collect()
 }
 
+/// Both finite and equal to 10⁻⁶ relative (absolute below 10⁻³).
 fn agree(a: f64, b: f64) -> bool {
-    a.is_finite() && b.is_finite() && (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3)
+    a.is_finite() && b.is_finite() && relative(a, b, 1e-3) <= 1e-6
 }
 
 /// Which points agree.
