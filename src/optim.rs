@@ -482,11 +482,19 @@ impl<F: Scalar> Optimizer<F> {
                             .zip(second.iter_mut())
                             .zip(gradient)
                         {
-                            *theta *= shrink;
-                            let g = g + l2 * *theta;
-                            *m = flush_subnormal(b1 * *m + one_minus_b1 * g);
-                            *v = flush_subnormal(b2 * *v + one_minus_b2 * g * g);
-                            *theta -= step_size * *m / (v.sqrt() / root_correction + eps);
+                            // Each value is read once and written once: storing θ, m and v
+                            // as they change made the compiler reload them after the store,
+                            // and stores and loads of these same-sized buffers, which start
+                            // at the same offset in a 4 KB page, then stall on each other
+                            // (the update took 36 µs instead of 21 for 784-128-10).
+                            let shrunk = *theta * shrink;
+                            let g = g + l2 * shrunk;
+                            let m_new = flush_subnormal(b1 * *m + one_minus_b1 * g);
+                            let v_new = flush_subnormal(b2 * *v + one_minus_b2 * g * g);
+                            *m = m_new;
+                            *v = v_new;
+                            *theta =
+                                shrunk - step_size * m_new / (v_new.sqrt() / root_correction + eps);
                         }
                     },
                 );
