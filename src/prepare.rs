@@ -159,7 +159,7 @@ fn hash_dataset(hasher: &mut Sha256, data: &Dataset) {
             }
         }
         None => {
-            for v in &data.features {
+            for v in data.features.iter() {
                 hasher.update(v.to_le_bytes());
             }
         }
@@ -486,9 +486,9 @@ fn prepare_loaded(
         Normalize::Kind(kind) => kind,
     };
     let normalization = kind.fit(&train.features)?;
-    normalization.apply(&mut train.features)?;
+    normalization.apply(train.features.to_mut())?;
     for part in validation.iter_mut().chain(test.iter_mut()) {
-        normalization.apply(&mut part.features)?;
+        normalization.apply(part.features.to_mut())?;
     }
     let target_normalization = if split.normalize_targets {
         train.target_standardization()?
@@ -519,14 +519,14 @@ impl Prepared {
     /// The training rows as loaded, before normalisation (for pictures in the data's own units).
     pub fn raw_train(&self) -> Dataset {
         let mut raw = self.train.clone();
-        self.normalization.invert(&mut raw.features);
+        self.normalization.invert(raw.features.to_mut());
         raw
     }
 
     /// The held-out test rows in their original units, when there are any.
     pub fn raw_test(&self) -> Option<Dataset> {
         let mut raw = self.test.clone()?;
-        self.normalization.invert(&mut raw.features);
+        self.normalization.invert(raw.features.to_mut());
         Some(raw)
     }
 }

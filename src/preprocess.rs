@@ -38,7 +38,7 @@ impl NormalizationKind {
     /// # Errors
     /// No rows to fit on, or statistics that are not finite (values so large that their
     /// spread overflows f32).
-    pub fn fit(self, features: &Array2<f32>) -> Result<Normalization> {
+    pub fn fit(self, features: &ndarray::ArrayRef2<f32>) -> Result<Normalization> {
         if features.nrows() == 0 && matches!(self, Self::Standardize | Self::MinMax) {
             return Err(Error::invalid("normalize", "no training rows to fit on"));
         }
@@ -47,7 +47,7 @@ impl NormalizationKind {
         Ok(fitted)
     }
 
-    fn fit_unchecked(self, features: &Array2<f32>) -> Normalization {
+    fn fit_unchecked(self, features: &ndarray::ArrayRef2<f32>) -> Normalization {
         match self {
             NormalizationKind::None => Normalization::None,
             NormalizationKind::Scale(factor) => Normalization::Scale { factor },

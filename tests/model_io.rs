@@ -9,8 +9,8 @@ use nabla::{Activation, Model, NetworkConfig, TrainConfig, train};
 fn a_reloaded_model_predicts_bit_identically() {
     let mut data = generate(Synthetic::Spirals, 300, 0.2, 1).unwrap();
     let normalization = NormalizationKind::Standardize.fit(&data.features).unwrap();
-    let raw = data.features.clone();
-    normalization.apply(&mut data.features).unwrap();
+    let raw = data.features.clone().into_owned();
+    normalization.apply(data.features.to_mut()).unwrap();
     let mut network = NetworkConfig::for_data(&data)
         .hidden([32, 16])
         .hidden_activation(Activation::Tanh)

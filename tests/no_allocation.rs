@@ -60,7 +60,8 @@ fn steps_allocate_on(
     // Widen the 2 features to 300 so the products are large enough to be split over threads.
     data.features = ndarray::Array2::from_shape_fn((2000, 300), |(i, j)| {
         data.features[[i, j % 2]] * (1.0 + j as f32 / 300.0)
-    });
+    })
+    .into();
     let classes = data.class_indices().unwrap().to_vec();
     let outputs = match task {
         Some(Task::Regression) => 1,

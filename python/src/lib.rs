@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use nabla::data::{Dataset, Task};
+use std::sync::Arc;
+
+use nabla::data::{Dataset, Features, Task};
 use nabla::explain::{Format, Question, checked, derive_for, render};
 use nabla::io::{load_model, model_from_bytes, model_to_bytes, save_model};
 use nabla::workflow::{EstimatorSpec, Fitted, Predictions, fit_estimator};
@@ -224,8 +226,14 @@ fn fit(
     partial: bool,
 ) -> PyResult<PyFitted> {
     let spec = spec_from(spec)?;
-    // The training set owns its rows: one copy of X.
-    let features = x.as_array().to_owned();
+    // X is read in place, not copied (validate_data hands over float32 C-contiguous rows; any
+    // other layout is copied once by Features::shared). `owner`, a reference to the array,
+    // outlives the training below, and is dropped here with the GIL held.
+    let owner: Arc<dyn Send + Sync> = Arc::new((*x).clone().unbind());
+    // SAFETY: the array's memory stays allocated while `owner` references it; the readonly
+    // borrow `x` lasts until this function returns, and Python code is asked (README) not to
+    // write X while fit runs.
+    let features = unsafe { Features::shared(x.as_array(), owner.clone()) };
     let task: Task = task.parse().map_err(error)?;
     let data = match (task, y_classes, y_values) {
         (Task::Classes, Some(y), _) => {

@@ -167,6 +167,28 @@ def test_training_releases_the_gil():
     assert counted[0] > 10_000
 
 
+def test_fit_reads_float32_c_contiguous_x_in_place():
+    # The peak resident memory of a fresh process, before and after a fit on 256 MB of X: a
+    # copy of X would raise it by 256 MB.
+    script = textwrap.dedent(
+        """
+        import resource, numpy as np, nabla
+        X = np.random.default_rng(0).random((65536, 1024), dtype=np.float32)
+        y = (X[:, 0] > 0.5).astype(int)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        model = nabla.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, batch_size=4096, random_state=0)
+        model.fit(X, y)
+        model.partial_fit(X, y)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((after - before) // 1024, model.n_iter_)
+        """
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, check=True)
+    grown_mb, epochs = map(int, out.stdout.split())
+    assert epochs == 2
+    assert grown_mb < 64, f"peak memory grew by {grown_mb} MB: X was copied"
+
+
 def test_ctrl_c_raises_keyboard_interrupt_within_a_batch_and_leaves_the_estimator_usable():
     script = textwrap.dedent(
         """

@@ -3,6 +3,8 @@
 
 use ndarray::{Array2, Axis};
 
+use super::features::Features;
+
 use super::labels::{Labels, Task};
 use crate::error::{Error, Result};
 
@@ -23,8 +25,8 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
-    /// One row per example, one column per feature.
-    pub features: Array2<f32>,
+    /// One row per example, one column per feature (owned, or read in place: [`Features`]).
+    pub features: Features,
     /// The rows' targets (classes, multi-label values, distributions, real values, or none).
     pub labels: Labels,
     /// The name of each feature column (from a CSV header), empty when the source has none.
@@ -33,9 +35,9 @@ pub struct Dataset {
 
 impl Dataset {
     /// Rows to predict on: features without targets.
-    pub fn unlabelled(features: Array2<f32>) -> Dataset {
+    pub fn unlabelled(features: impl Into<Features>) -> Dataset {
         Dataset {
-            features,
+            features: features.into(),
             labels: Labels::None,
             feature_names: Vec::new(),
         }
@@ -46,7 +48,7 @@ impl Dataset {
     /// # Errors
     /// A class count that differs from the row count, or an index without a name.
     pub fn classes(
-        features: Array2<f32>,
+        features: impl Into<Features>,
         indices: Vec<usize>,
         names: Vec<String>,
     ) -> Result<Dataset> {
@@ -66,7 +68,7 @@ impl Dataset {
     /// A target row count that differs from the feature rows, a class task (use
     /// [`Dataset::classes`]), or a name count that differs from the columns.
     pub fn values(
-        features: Array2<f32>,
+        features: impl Into<Features>,
         task: Task,
         values: Array2<f32>,
         names: Vec<String>,
@@ -106,7 +108,8 @@ impl Dataset {
     ///
     /// # Errors
     /// Targets for a different number of rows.
-    pub fn with_labels(features: Array2<f32>, labels: Labels) -> Result<Dataset> {
+    pub fn with_labels(features: impl Into<Features>, labels: Labels) -> Result<Dataset> {
+        let features = features.into();
         if !matches!(labels, Labels::None) && labels.len() != features.nrows() {
             return Err(Error::invalid(
                 "targets",
@@ -118,7 +121,11 @@ impl Dataset {
             ));
         }
         // The training step gathers rows from contiguous slices (copied only when they are not).
-        let features = crate::kernels::row_major(features);
+        let features = if features.is_standard_layout() {
+            features
+        } else {
+            Features::from(crate::kernels::row_major(features.into_owned()))
+        };
         let labels = match labels {
             Labels::Values {
                 task,
@@ -219,7 +226,7 @@ impl Dataset {
     /// The rows at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Dataset {
         Dataset {
-            features: self.features.select(Axis(0), indices),
+            features: self.features.select(Axis(0), indices).into(),
             labels: self.labels.select(indices),
             feature_names: self.feature_names.clone(),
         }

@@ -3,6 +3,7 @@
 //! | source | file |
 //! |---|---|
 //! | the table of examples and its targets | `dataset.rs`, `labels.rs` |
+//! | its feature values, owned or read in place from a caller's memory | `features.rs` |
 //! | CSV with a header (label column by name or index) | `csv.rs` |
 //! | MNIST IDX files, plain or gzip, any IDX element type | `idx.rs` |
 //! | NumPy `.npy` arrays (f32, f64, u8 and integer types) | `npy.rs` |
@@ -22,6 +23,7 @@ mod dataset;
 mod digits;
 #[cfg(feature = "download")]
 pub mod download;
+mod features;
 mod files;
 pub mod huge_pages;
 mod idx;
@@ -35,6 +37,7 @@ mod synthetic;
 pub use self::csv::read_csv;
 pub use dataset::Dataset;
 pub use digits::digits;
+pub use features::Features;
 pub use files::{FASHION_MNIST_CLASSES, MNIST_FILES, find_mnist_files};
 pub use idx::{IdxArray, read_idx};
 pub use label_columns::{LabelsAs, MAX_CLASSES};

@@ -158,7 +158,7 @@ pub fn generate(kind: Synthetic, samples: usize, noise: f64, seed: u64) -> Resul
         labels.push(label);
     }
     Ok(Dataset {
-        features,
+        features: features.into(),
         labels: Labels::Classes {
             indices: labels,
             names: numeric_label_names(classes),

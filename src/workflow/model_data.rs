@@ -307,7 +307,7 @@ fn all_rows(rows: Dataset, test: Option<Dataset>) -> Dataset {
     match test {
         None => rows,
         Some(test) => {
-            let mut features = rows.features.clone();
+            let mut features = rows.features.into_owned();
             features
                 .append(ndarray::Axis(0), test.features.view())
                 .expect("the same width");
