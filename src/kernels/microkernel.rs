@@ -297,13 +297,31 @@ mod x86 {
 
     use super::{Strided, Tile, store_tile};
 
-    /// 12 × 32 with AVX-512: 24 accumulators, two B vectors, A broadcast from memory.
+    /// 12 × 32 with AVX-512: 24 accumulators, two B vectors, A broadcast from memory. A tile
+    /// of at most 8 (4) rows runs the 8 (4)-row variant: the rows past the tile are not
+    /// multiplied (a batch of 32 rows is 12 + 12 + 8).
     ///
     /// # Safety
     /// As [`super::KernelFn`]; the CPU must support AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn avx512(k: usize, a: *const f32, b: *const f32, tile: Tile) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+        // SAFETY: as the caller's.
+        unsafe {
+            match tile.rows {
+                0..=4 => avx512_rows::<4>(k, a, b, tile),
+                5..=8 => avx512_rows::<8>(k, a, b, tile),
+                _ => avx512_rows::<12>(k, a, b, tile),
+            }
+        }
+    }
+
+    /// [`avx512`] on the first `R` rows of the 12-row panel of A.
+    ///
+    /// # Safety
+    /// As [`avx512`].
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512_rows<const R: usize>(k: usize, a: *const f32, b: *const f32, tile: Tile) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
         for p in 0..k {
             // SAFETY: the packed panels hold k·12 and k·32 values.
             unsafe {
@@ -330,7 +348,23 @@ mod x86 {
     /// AVX512_BF16.
     #[target_feature(enable = "avx512f,avx512bf16")]
     pub unsafe fn avx512_bf16(k: usize, a: *const f32, b: *const f32, tile: Tile) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+        // SAFETY: as the caller's.
+        unsafe {
+            match tile.rows {
+                0..=4 => avx512_bf16_rows::<4>(k, a, b, tile),
+                5..=8 => avx512_bf16_rows::<8>(k, a, b, tile),
+                _ => avx512_bf16_rows::<12>(k, a, b, tile),
+            }
+        }
+    }
+
+    /// [`avx512_bf16`] on the first `R` rows of the 12-row panel of A.
+    ///
+    /// # Safety
+    /// As [`avx512_bf16`].
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn avx512_bf16_rows<const R: usize>(k: usize, a: *const f32, b: *const f32, tile: Tile) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
         let (a, b) = (a.cast::<u32>(), b.cast::<u32>());
         for p in 0..k {
             // SAFETY: the packed panels hold k·12 and k·32 pairs.
@@ -357,9 +391,25 @@ mod x86 {
     /// As [`super::DirectKernelFn`]; the CPU must support AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn avx512_direct(k: usize, a: Strided, b: Strided, tile: Tile) {
+        // SAFETY: as the caller's.
+        unsafe {
+            match tile.rows {
+                0..=4 => avx512_direct_rows::<4>(k, a, b, tile),
+                5..=8 => avx512_direct_rows::<8>(k, a, b, tile),
+                _ => avx512_direct_rows::<12>(k, a, b, tile),
+            }
+        }
+    }
+
+    /// [`avx512_direct`] on `R` rows (a tile of at most `R`).
+    ///
+    /// # Safety
+    /// As [`avx512_direct`].
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512_direct_rows<const R: usize>(k: usize, a: Strided, b: Strided, tile: Tile) {
         let last = tile.rows.max(1) - 1;
-        let offsets: [isize; 12] = std::array::from_fn(|r| r.min(last) as isize * a.row_stride);
-        let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+        let offsets: [isize; R] = std::array::from_fn(|r| r.min(last) as isize * a.row_stride);
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
         for p in 0..k {
             // SAFETY: p < k and the offsets stay in A's valid rows; B's panel holds 32 columns.
             unsafe {
@@ -384,8 +434,8 @@ mod x86 {
     /// As [`super::store_tile`]; the CPU must support AVX-512F. Always inlined into the
     /// microkernels (which enable AVX-512F), so the accumulators go from registers to C.
     #[inline(always)]
-    unsafe fn store_avx512(acc: [[__m512; 2]; 12], tile: Tile) {
-        let whole = tile.rows == 12 && tile.cols == 32 && tile.column_stride == 1;
+    unsafe fn store_avx512<const R: usize>(acc: [[__m512; 2]; R], tile: Tile) {
+        let whole = tile.rows == R && tile.cols == 32 && tile.column_stride == 1;
         if whole && (tile.relu.is_null() || tile.relu_strides.1 == 1) {
             // SAFETY: a full tile with unit column strides: 32 contiguous values per row of C,
             // of the ReLU output, and of the bias when it runs along the columns.
@@ -426,7 +476,7 @@ mod x86 {
                 }
             }
         } else {
-            let mut values = [[0.0f32; 32]; 12];
+            let mut values = [[0.0f32; 32]; R];
             for (row, pair) in values.iter_mut().zip(acc) {
                 // SAFETY: each row of the tile holds 32 floats.
                 unsafe {
