@@ -393,38 +393,59 @@ mod x86 {
     pub unsafe fn avx512_direct(k: usize, a: Strided, b: Strided, tile: Tile) {
         // SAFETY: as the caller's.
         unsafe {
-            match tile.rows {
-                0..=4 => avx512_direct_rows::<4>(k, a, b, tile),
-                5..=8 => avx512_direct_rows::<8>(k, a, b, tile),
-                _ => avx512_direct_rows::<12>(k, a, b, tile),
+            match (tile.rows, tile.cols) {
+                (0..=4, _) => avx512_direct_rows::<4, 2>(k, a, b, tile),
+                (5..=8, _) => avx512_direct_rows::<8, 2>(k, a, b, tile),
+                // A panel of at most 16 columns (a 10-class output layer) runs half the
+                // multiply-adds.
+                (_, 0..=16) => avx512_direct_rows::<12, 1>(k, a, b, tile),
+                _ => avx512_direct_rows::<12, 2>(k, a, b, tile),
             }
         }
     }
 
-    /// [`avx512_direct`] on `R` rows (a tile of at most `R`).
+    /// [`avx512_direct`] on `R` rows (a tile of at most `R`) and the first `V` vectors of 16
+    /// columns of B's panel (a tile of at most 16·`V` columns; the rest are stored as 0 and
+    /// never reach C).
     ///
     /// # Safety
     /// As [`avx512_direct`].
     #[target_feature(enable = "avx512f")]
-    unsafe fn avx512_direct_rows<const R: usize>(k: usize, a: Strided, b: Strided, tile: Tile) {
+    unsafe fn avx512_direct_rows<const R: usize, const V: usize>(
+        k: usize,
+        a: Strided,
+        b: Strided,
+        tile: Tile,
+    ) {
         let last = tile.rows.max(1) - 1;
         let offsets: [isize; R] = std::array::from_fn(|r| r.min(last) as isize * a.row_stride);
-        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        let mut acc = [[_mm512_setzero_ps(); V]; R];
         for p in 0..k {
             // SAFETY: p < k and the offsets stay in A's valid rows; B's panel holds 32 columns.
             unsafe {
                 let b_row = b.ptr.offset(p as isize * b.row_stride);
-                let (b0, b1) = (_mm512_loadu_ps(b_row), _mm512_loadu_ps(b_row.add(16)));
+                let columns: [__m512; V] =
+                    std::array::from_fn(|v| _mm512_loadu_ps(b_row.add(16 * v)));
                 let ap = a.ptr.offset(p as isize * a.column_stride);
-                for (r, pair) in acc.iter_mut().enumerate() {
+                for (r, row) in acc.iter_mut().enumerate() {
                     let left = _mm512_set1_ps(*ap.offset(offsets[r]));
-                    pair[0] = _mm512_fmadd_ps(left, b0, pair[0]);
-                    pair[1] = _mm512_fmadd_ps(left, b1, pair[1]);
+                    for (sum, &column) in row.iter_mut().zip(&columns) {
+                        *sum = _mm512_fmadd_ps(left, column, *sum);
+                    }
                 }
             }
         }
+        let pairs: [[__m512; 2]; R] = std::array::from_fn(|r| {
+            std::array::from_fn(|v| {
+                if v < V {
+                    acc[r][v]
+                } else {
+                    _mm512_setzero_ps()
+                }
+            })
+        });
         // SAFETY: passed through from the caller.
-        unsafe { store_avx512(acc, tile) }
+        unsafe { store_avx512(pairs, tile) }
     }
 
     /// Writes or adds a finished 12 × 32 tile into C: vector stores when the tile is whole and
