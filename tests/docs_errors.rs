@@ -300,6 +300,19 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        title: "outputs: a --save-dtype nabla does not write",
+        files: &[],
+        args: &[
+            "train",
+            "--data",
+            "xor",
+            "--save",
+            "model.safetensors",
+            "--save-dtype",
+            "f16",
+        ],
+    },
+    Case {
         title: "outputs: --metrics would overwrite the data",
         files: &[("data.csv", Fixture::Text(TRAIN))],
         args: &["train", "--data", "data.csv", "--metrics", "data.csv"],

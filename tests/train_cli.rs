@@ -566,3 +566,63 @@ fn spirals_at_their_default_noise_are_learnable() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(accuracy_of(&last_line(&out)) > 0.97, "{}", stdout(&out));
 }
+
+#[test]
+fn save_dtype_bf16_writes_half_a_model_that_evaluates_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (dtype, file) in [("f32", "full.safetensors"), ("bf16", "half.safetensors")] {
+        let trained = run(
+            &[
+                "train",
+                "--data",
+                "blobs",
+                "--samples",
+                "600",
+                "--epochs",
+                "5",
+                "--hidden",
+                "256",
+                "--save",
+                file,
+                "--save-dtype",
+                dtype,
+                "--threads",
+                "1",
+            ],
+            d,
+        );
+        assert!(trained.status.success(), "{}", stderr(&trained));
+    }
+    let size = |f: &str| std::fs::metadata(d.join(f)).unwrap().len() as f64;
+    assert!(size("half.safetensors") < 0.6 * size("full.safetensors"));
+    let scores: Vec<f64> = ["full.safetensors", "half.safetensors"]
+        .iter()
+        .map(|file| {
+            let evaluated = run(&["evaluate", file, "--json"], d);
+            assert!(evaluated.status.success(), "{}", stderr(&evaluated));
+            let json: serde_json::Value = serde_json::from_slice(&evaluated.stdout).unwrap();
+            json["accuracy"].as_f64().unwrap()
+        })
+        .collect();
+    assert!((scores[0] - scores[1]).abs() <= 0.01, "{scores:?}");
+    let refused = run(
+        &[
+            "train",
+            "--data",
+            "blobs",
+            "--save",
+            "x.safetensors",
+            "--save-dtype",
+            "half",
+        ],
+        d,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("not one of f32, bf16"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!d.join("x.safetensors").exists());
+}

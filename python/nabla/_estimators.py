@@ -185,10 +185,12 @@ class _NablaMLP(BaseEstimator):
 
     # -- a model file, pickling ---------------------------------------------------------------
 
-    def save(self, path):
-        """Writes the model file ``nabla evaluate`` and ``nabla predict`` read."""
+    def save(self, path, dtype="float32"):
+        """Writes the model file ``nabla evaluate`` and ``nabla predict`` read (what
+        ``nabla train --save`` writes). ``dtype="bfloat16"`` stores each weight rounded to the
+        nearest bfloat16: half the file, loaded back as float32 (``--save-dtype bf16``)."""
         check_is_fitted(self)
-        self._fitted.save(str(path))
+        self._fitted.save(str(path), str(dtype))
 
     def __getstate__(self):
         state = self.__dict__.copy()

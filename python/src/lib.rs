@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use nabla::data::{Dataset, Features, Task};
 use nabla::explain::{Format, Question, checked, derive_for, render};
-use nabla::io::{load_model, model_from_bytes, model_to_bytes, save_model};
+use nabla::io::{WeightDtype, load_model, model_from_bytes, model_to_bytes, save_model_as};
 use nabla::workflow::{EstimatorSpec, Fitted, Predictions, fit_estimator};
 use nabla::{Activation, LossInput, LossKind, OptimizerConfig, OptimizerKind};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
@@ -202,9 +202,11 @@ impl PyFitted {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Writes the model file `nabla evaluate` and `nabla predict` read.
-    fn save(&self, path: PathBuf) -> PyResult<()> {
-        save_model(&self.inner.model, &path).map_err(error)
+    /// Writes the model file `nabla evaluate` and `nabla predict` read, its weights as `dtype`
+    /// ("float32" or "bfloat16").
+    fn save(&self, path: PathBuf, dtype: &str) -> PyResult<()> {
+        let dtype: WeightDtype = dtype.parse().map_err(error)?;
+        save_model_as(&self.inner.model, &path, dtype).map_err(error)
     }
 }
 

@@ -148,6 +148,31 @@ def test_model_files_are_shared_with_the_command_line(tmp_path):
     assert abs(json.loads(scored.stdout)["accuracy"] - loaded.score(X, y)) < 1e-12
 
 
+def test_a_bfloat16_model_file_is_half_the_size_and_scores_the_same_in_the_cli(tmp_path):
+    X, y = digits()
+    table = tmp_path / "digits.csv"
+    header = ",".join(f"p{j}" for j in range(64)) + ",label"
+    np.savetxt(table, np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
+    model = nabla.MLPClassifier(hidden_layer_sizes=(256,), random_state=0, max_iter=10).fit(X, y)
+    full, half = tmp_path / "f32.safetensors", tmp_path / "bf16.safetensors"
+    model.save(full)
+    model.save(half, dtype="bfloat16")
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = nabla.load(half)
+    # Each weight within half a bf16 ulp (2^-8 relative) of the original.
+    for ours, theirs in zip(loaded.coefs_, model.coefs_):
+        assert np.all(np.abs(ours - theirs) <= np.abs(theirs) * 2.0**-8)
+    import json
+
+    scored = subprocess.run(
+        [BINARY, "evaluate", half, "--data", table, "--json"], capture_output=True, text=True, check=True
+    )
+    assert abs(json.loads(scored.stdout)["accuracy"] - loaded.score(X, y)) < 1e-12
+    assert abs(loaded.score(X, y) - model.score(X, y)) < 0.01
+    with pytest.raises(ValueError, match="not one of f32, bf16"):
+        model.save(tmp_path / "x.safetensors", dtype="float8")
+
+
 def test_training_releases_the_gil():
     X, y = digits()
     X = np.tile(X, (8, 1))

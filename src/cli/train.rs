@@ -45,6 +45,10 @@ pub struct TrainArgs {
     /// Save the trained model (safetensors with its config) to this file.
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// How --save stores the weights: f32, or bf16 (each weight rounded to the nearest bf16:
+    /// half the file, loaded back as f32)
+    #[arg(long, default_value = "f32")]
+    pub save_dtype: String,
     /// Write learning curves to this PNG (and, for 2-D data, a decision boundary beside it).
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -111,6 +115,7 @@ impl TrainArgs {
             nielsen_l2: self.optimizer.l2,
             threshold: self.threshold,
             save: self.save.clone(),
+            save_dtype: self.save_dtype.parse()?,
             plot: self.plot.clone(),
             metrics: self.metrics.clone(),
             checkpoint: self.checkpoint.clone(),

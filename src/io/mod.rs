@@ -15,7 +15,8 @@ pub use atomic::{remove_stale_temporaries, temporary_beside, write_atomically};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use metrics_log::MetricsLog;
 pub use model_file::{
-    CONFIG_METADATA_KEY, load_model, model_from_bytes, model_to_bytes, save_model,
+    CONFIG_METADATA_KEY, WeightDtype, load_model, model_from_bytes, model_to_bytes,
+    model_to_bytes_as, save_model, save_model_as,
 };
 #[cfg(feature = "onnx")]
 pub use onnx::export_onnx;

@@ -1,6 +1,7 @@
 //! Models on disk: weights in safetensors under PyTorch `nn.Sequential` names ("0.weight" as
-//! outputs × inputs, "0.bias", "2.weight", …, f32 little-endian), and the [`ModelConfig`] as
-//! JSON in the safetensors metadata under the key `nabla`.
+//! outputs × inputs, "0.bias", "2.weight", …, f32 little-endian, or bf16 for a half-size file:
+//! [`WeightDtype`]), and the [`ModelConfig`] as JSON in the safetensors metadata under the key
+//! `nabla`.
 //!
 //! A file without that metadata (saved by PyTorch's `safetensors.torch.save_file`) loads when a
 //! config JSON is given. Every check names the file and tensor: missing or unexpected tensors,
@@ -23,6 +24,36 @@ use crate::scalar::Scalar;
 /// The safetensors metadata key holding the model config JSON.
 pub const CONFIG_METADATA_KEY: &str = "nabla";
 
+/// How a model file stores its weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WeightDtype {
+    /// The model's own precision: F32 for `Model<f32>` (what training makes), F64 for
+    /// `Model<f64>`.
+    #[default]
+    Native,
+    /// bfloat16, each weight rounded to the nearest bf16 (ties to even: the top 16 bits of its
+    /// f32, |relative error| ≤ 2⁻⁸): half the size of an f32 file. It loads back as f32 (each
+    /// bf16 is exactly an f32), and PyTorch's `safetensors.torch.load_file` reads it as
+    /// `torch.bfloat16`.
+    Bf16,
+}
+
+impl std::str::FromStr for WeightDtype {
+    type Err = Error;
+
+    /// "f32" (the model's precision, which training's is) or "bf16".
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Ok(WeightDtype::Native),
+            "bf16" | "bfloat16" => Ok(WeightDtype::Bf16),
+            _ => Err(Error::invalid(
+                "save dtype",
+                format!("'{text}' is not one of f32, bf16"),
+            )),
+        }
+    }
+}
+
 /// Saves the model atomically, its weights in the model's precision (F32 for `Model<f32>`, F64
 /// for `Model<f64>`). The file is checked to load back before it replaces anything.
 ///
@@ -43,7 +74,32 @@ pub const CONFIG_METADATA_KEY: &str = "nabla";
 /// # Ok::<(), nabla::Error>(())
 /// ```
 pub fn save_model<F: Scalar>(model: &Model<F>, path: &Path) -> Result<()> {
-    write_atomically(path, &model_to_bytes(model, path)?)
+    save_model_as(model, path, WeightDtype::Native)
+}
+
+/// [`save_model`] with the weights stored as `dtype`.
+///
+/// ```
+/// use nabla::data::{Synthetic, generate};
+/// use nabla::io::{WeightDtype, load_model, save_model, save_model_as};
+/// use nabla::preprocess::Normalization;
+/// use nabla::{Model, NetworkConfig};
+///
+/// let data = generate(Synthetic::Moons, 100, 0.1, 0)?;
+/// let model = Model::new(NetworkConfig::for_data(&data).hidden([256]).build(0)?, Normalization::None, &data);
+/// let dir = tempfile::tempdir().unwrap();
+/// let (full, half) = (dir.path().join("f32.safetensors"), dir.path().join("bf16.safetensors"));
+/// save_model(&model, &full)?;
+/// save_model_as(&model, &half, WeightDtype::Bf16)?;
+/// let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len() as f64;
+/// assert!(size(&half) < 0.75 * size(&full));
+/// let back = load_model::<f32>(&half, None)?;
+/// let w = back.network.layers()[0].weights[[0, 0]];
+/// assert!((w - model.network.layers()[0].weights[[0, 0]]).abs() <= w.abs() / 256.0);
+/// # Ok::<(), nabla::Error>(())
+/// ```
+pub fn save_model_as<F: Scalar>(model: &Model<F>, path: &Path, dtype: WeightDtype) -> Result<()> {
+    write_atomically(path, &model_to_bytes_as(model, path, dtype)?)
 }
 
 /// The bytes [`save_model`] writes (for pickling, or a model kept in memory); `path` only
@@ -52,6 +108,18 @@ pub fn save_model<F: Scalar>(model: &Model<F>, path: &Path) -> Result<()> {
 /// # Errors
 /// A model nabla's loader would refuse (NaN/∞ weights, an invalid config).
 pub fn model_to_bytes<F: Scalar>(model: &Model<F>, path: &Path) -> Result<Vec<u8>> {
+    model_to_bytes_as(model, path, WeightDtype::Native)
+}
+
+/// [`model_to_bytes`] with the weights stored as `dtype`.
+///
+/// # Errors
+/// As [`model_to_bytes`], and a weight whose bf16 rounding is ∞ (|w| above 3.39·10³⁸).
+pub fn model_to_bytes_as<F: Scalar>(
+    model: &Model<F>,
+    path: &Path,
+    dtype: WeightDtype,
+) -> Result<Vec<u8>> {
     let config = model.config();
     config.validate().map_err(|e| {
         Error::data(
@@ -80,15 +148,43 @@ pub fn model_to_bytes<F: Scalar>(model: &Model<F>, path: &Path) -> Result<Vec<u8
         ));
     }
     let config = serde_json::to_string(&config).expect("a model config always serialises");
-    let (dtype, width) = dtype_of::<F>();
+    let stored = match dtype {
+        WeightDtype::Native => dtype_of::<F>(),
+        WeightDtype::Bf16 => Dtype::BF16,
+    };
     let bytes = |values: &mut dyn Iterator<Item = &F>| -> Vec<u8> {
         values
-            .flat_map(|v| match width {
-                4 => (v.f64() as f32).to_le_bytes().to_vec(),
+            .flat_map(|v| match stored {
+                Dtype::BF16 => crate::kernels::bf16_bits(v.f64() as f32)
+                    .to_le_bytes()
+                    .to_vec(),
+                Dtype::F32 => (v.f64() as f32).to_le_bytes().to_vec(),
                 _ => v.f64().to_le_bytes().to_vec(),
             })
             .collect()
     };
+    if stored == Dtype::BF16
+        && let Some((l, _)) = model
+            .network
+            .layers()
+            .iter()
+            .enumerate()
+            .find(|(_, layer)| {
+                layer
+                    .weights
+                    .iter()
+                    .chain(&layer.bias)
+                    .any(|v| !crate::kernels::round_to_bf16(v.f64() as f32).is_finite())
+            })
+    {
+        return Err(Error::data(
+            path,
+            None,
+            format!(
+                "not saved as bf16: layer {l} holds a weight beyond bf16's range (3.39·10³⁸),                  which would round to ∞; save it as f32"
+            ),
+        ));
+    }
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (l, layer) in model.network.layers().iter().enumerate() {
         let (weight_name, bias_name) = Network::<F>::parameter_names(l);
@@ -106,7 +202,7 @@ pub fn model_to_bytes<F: Scalar>(model: &Model<F>, path: &Path) -> Result<Vec<u8
     let views = buffers
         .iter()
         .map(|(name, shape, data)| {
-            let view = TensorView::new(dtype, shape.clone(), data).expect("shape and bytes agree");
+            let view = TensorView::new(stored, shape.clone(), data).expect("shape and bytes agree");
             (name.clone(), view)
         })
         .collect::<Vec<_>>();
@@ -117,12 +213,12 @@ pub fn model_to_bytes<F: Scalar>(model: &Model<F>, path: &Path) -> Result<Vec<u8
         .map_err(|e| Error::data(path, None, format!("cannot serialise the weights: {e}")))
 }
 
-/// The safetensors dtype and byte width of `F`.
-fn dtype_of<F: Scalar>() -> (Dtype, usize) {
+/// The safetensors dtype of `F`.
+fn dtype_of<F: Scalar>() -> Dtype {
     if F::NAME == "f64" {
-        (Dtype::F64, 8)
+        Dtype::F64
     } else {
-        (Dtype::F32, 4)
+        Dtype::F32
     }
 }
 
@@ -263,11 +359,20 @@ fn read_tensor<F: Scalar>(
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect(),
+        // Each bf16 is the top half of an f32.
+        Dtype::BF16 => view
+            .data()
+            .chunks_exact(2)
+            .map(|c| {
+                let bits = u16::from_le_bytes(c.try_into().expect("2 bytes"));
+                f64::from(f32::from_bits(u32::from(bits) << 16))
+            })
+            .collect(),
         other => {
             return Err(Error::data(
                 path,
                 location,
-                format!("dtype {other:?} is not supported (expected F32 or F64)"),
+                format!("dtype {other:?} is not supported (expected F32, F64 or BF16)"),
             ));
         }
     };

@@ -10,7 +10,7 @@ use crate::data::{DataSpec, LoadProgress, Task};
 use crate::error::{Error, Result};
 use crate::io::{
     MetricsLog, check_outputs, load_checkpoint, remove_stale_temporaries, save_checkpoint,
-    save_model,
+    save_model_as,
 };
 use crate::metrics::{EvaluateOptions, Evaluation};
 use crate::model::{Model, TrainingData};
@@ -66,6 +66,8 @@ pub struct TrainRun {
     pub threshold: f64,
     /// Save the trained model here.
     pub save: Option<PathBuf>,
+    /// How the saved model stores its weights (f32, or bf16 for half the size).
+    pub save_dtype: crate::io::WeightDtype,
     /// Draw learning curves here (and a decision boundary beside it for 2-D data).
     pub plot: Option<PathBuf>,
     /// Write one JSON object per epoch here.
@@ -87,6 +89,7 @@ impl TrainRun {
             nielsen_l2: None,
             threshold: crate::metrics::DEFAULT_THRESHOLD,
             save: None,
+            save_dtype: crate::io::WeightDtype::Native,
             plot: None,
             metrics: None,
             checkpoint: None,
@@ -467,7 +470,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         fingerprint: prepared.fingerprint.clone(),
     });
     if let Some(path) = &run.save {
-        save_model(&model, path)?;
+        save_model_as(&model, path, run.save_dtype)?;
         reporter.line(&format!("saved {}", path.display()));
     }
     if outcome.interrupted {
