@@ -116,11 +116,17 @@ def test_multi_label_and_regression():
     assert abs(regressor.predict(X[:50]).mean() - y[:50].mean()) < 10
 
 
-def test_model_files_are_shared_with_the_command_line(tmp_path):
+def digits_table(tmp_path):
+    """The digits as a CSV file with a header (for the command line), and as X, y."""
     X, y = digits()
     table = tmp_path / "digits.csv"
     header = ",".join(f"p{j}" for j in range(64)) + ",label"
     np.savetxt(table, np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
+    return table, X, y
+
+
+def test_model_files_are_shared_with_the_command_line(tmp_path):
+    table, X, y = digits_table(tmp_path)
     # Python → CLI: the same accuracy.
     model = nabla.MLPClassifier(hidden_layer_sizes=(32,), random_state=0, max_iter=10).fit(X, y)
     path = tmp_path / "python.safetensors"
@@ -149,10 +155,7 @@ def test_model_files_are_shared_with_the_command_line(tmp_path):
 
 
 def test_a_bfloat16_model_file_is_half_the_size_and_scores_the_same_in_the_cli(tmp_path):
-    X, y = digits()
-    table = tmp_path / "digits.csv"
-    header = ",".join(f"p{j}" for j in range(64)) + ",label"
-    np.savetxt(table, np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.6g")
+    table, X, y = digits_table(tmp_path)
     model = nabla.MLPClassifier(hidden_layer_sizes=(256,), random_state=0, max_iter=10).fit(X, y)
     full, half = tmp_path / "f32.safetensors", tmp_path / "bf16.safetensors"
     model.save(full)

@@ -297,6 +297,17 @@ mod x86 {
 
     use super::{Strided, Tile, store_tile};
 
+    /// `$kernel::<R>(k, a, b, tile)` for the fewest rows R of 4, 8 and 12 that hold the tile's.
+    macro_rules! by_rows {
+        ($kernel:ident, $k:expr, $a:expr, $b:expr, $tile:expr) => {
+            match $tile.rows {
+                0..=4 => $kernel::<4>($k, $a, $b, $tile),
+                5..=8 => $kernel::<8>($k, $a, $b, $tile),
+                _ => $kernel::<12>($k, $a, $b, $tile),
+            }
+        };
+    }
+
     /// 12 × 32 with AVX-512: 24 accumulators, two B vectors, A broadcast from memory. A tile
     /// of at most 8 (4) rows runs the 8 (4)-row variant: the rows past the tile are not
     /// multiplied (a batch of 32 rows is 12 + 12 + 8).
@@ -306,13 +317,7 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub unsafe fn avx512(k: usize, a: *const f32, b: *const f32, tile: Tile) {
         // SAFETY: as the caller's.
-        unsafe {
-            match tile.rows {
-                0..=4 => avx512_rows::<4>(k, a, b, tile),
-                5..=8 => avx512_rows::<8>(k, a, b, tile),
-                _ => avx512_rows::<12>(k, a, b, tile),
-            }
-        }
+        unsafe { by_rows!(avx512_rows, k, a, b, tile) }
     }
 
     /// [`avx512`] on the first `R` rows of the 12-row panel of A.
@@ -349,13 +354,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bf16")]
     pub unsafe fn avx512_bf16(k: usize, a: *const f32, b: *const f32, tile: Tile) {
         // SAFETY: as the caller's.
-        unsafe {
-            match tile.rows {
-                0..=4 => avx512_bf16_rows::<4>(k, a, b, tile),
-                5..=8 => avx512_bf16_rows::<8>(k, a, b, tile),
-                _ => avx512_bf16_rows::<12>(k, a, b, tile),
-            }
-        }
+        unsafe { by_rows!(avx512_bf16_rows, k, a, b, tile) }
     }
 
     /// [`avx512_bf16`] on the first `R` rows of the 12-row panel of A.
