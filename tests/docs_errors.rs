@@ -300,6 +300,11 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        title: "convert: a label that is not a number",
+        files: &[("names.csv", Fixture::Text("a,b,label\n1,2,0\n3,4,cat\n"))],
+        args: &["convert", "names.csv", "names.npy"],
+    },
+    Case {
         title: "outputs: a --save-dtype nabla does not write",
         files: &[],
         args: &[

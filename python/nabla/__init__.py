@@ -9,8 +9,9 @@ command line); models are the same files.
     >>> nabla.explain("relu", "binary-cross-entropy")     # why a ReLU output is refused
 """
 
+from ._convert import convert
 from ._estimators import MLPClassifier, MLPRegressor, load
 from ._explain import Derivation, explain, loss
 
-__all__ = ["MLPClassifier", "MLPRegressor", "load", "explain", "Derivation", "loss"]
+__all__ = ["MLPClassifier", "MLPRegressor", "load", "explain", "Derivation", "loss", "convert"]
 __version__ = "0.1.0"

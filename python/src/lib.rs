@@ -314,6 +314,35 @@ fn loss_case(case: &str) -> PyResult<String> {
         .map_err(PyValueError::new_err)
 }
 
+/// Streams the CSV table at `input` into `.npy` features and labels (`nabla convert`), the GIL
+/// released; returns (rows, feature columns, label columns).
+#[pyfunction]
+#[pyo3(signature = (input, output, labels_out, label_columns, header))]
+fn csv_to_npy(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    labels_out: PathBuf,
+    label_columns: Vec<String>,
+    header: Option<bool>,
+) -> PyResult<(u64, Vec<String>, Vec<String>)> {
+    let options = nabla::data::LoadOptions {
+        label_columns,
+        header: match header {
+            Some(true) => nabla::data::Header::Present,
+            Some(false) => nabla::data::Header::Absent,
+            None => nabla::data::Header::Auto,
+        },
+        ..nabla::data::LoadOptions::default()
+    };
+    let converted = py.detach(|| {
+        let file = std::fs::File::open(&input).map_err(|e| nabla::Error::io(&input, e))?;
+        nabla::data::csv_to_npy(file, &input, &output, &labels_out, &options)
+    });
+    let converted = converted.map_err(error)?;
+    Ok((converted.rows, converted.features, converted.labels))
+}
+
 #[pymodule]
 fn _nabla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFitted>()?;
@@ -322,5 +351,6 @@ fn _nabla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(loss_case, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_to_npy, m)?)?;
     Ok(())
 }

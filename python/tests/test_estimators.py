@@ -176,6 +176,19 @@ def test_a_bfloat16_model_file_is_half_the_size_and_scores_the_same_in_the_cli(t
         model.save(tmp_path / "x.safetensors", dtype="float8")
 
 
+def test_convert_streams_a_csv_table_into_npy_files_numpy_reads(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n0.5,1,0\n2,-3,1\n4,5,2\n")
+    done = nabla.convert(table, tmp_path / "t.npy")
+    assert done["rows"] == 3 and done["features"] == ["a", "b"] and done["labels"] == ["label"]
+    np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), [[0.5, 1], [2, -3], [4, 5]])
+    np.testing.assert_array_equal(np.load(done["labels_out"]), [0, 1, 2])
+    (tmp_path / "bad.csv").write_text("a,b,label\n1,2,cat\n")
+    with pytest.raises(ValueError, match="line 2: label 'cat' is not a number"):
+        nabla.convert(tmp_path / "bad.csv", tmp_path / "bad.npy")
+    assert not (tmp_path / "bad.npy").exists()
+
+
 def test_training_releases_the_gil():
     X, y = digits()
     X = np.tile(X, (8, 1))

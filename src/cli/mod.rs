@@ -5,6 +5,7 @@
 pub mod allocations;
 mod bench;
 mod compare_heads;
+mod convert;
 mod data_args;
 mod diagnose;
 mod download;
@@ -70,6 +71,8 @@ enum Command {
     CompareHeads(Box<compare_heads::CompareHeadsArgs>),
     /// Download MNIST or Fashion-MNIST into the cache (SHA-256 verified); prints the directory.
     Download(download::DownloadCommandArgs),
+    /// Stream a CSV table of any size into .npy features and labels, in bounded memory.
+    Convert(convert::ConvertArgs),
     /// Export a saved model as an ONNX graph (opset 13).
     Export(export::ExportArgs),
     /// The speed workload (DESIGN.md §6): epochs, inference and sgemm, as the PyTorch peer.
@@ -88,6 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Gradcheck(args)) => gradcheck::run(*args),
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Download(args)) => download::run(args),
+        Some(Command::Convert(args)) => convert::run(args),
         Some(Command::Export(args)) => export::run(args),
         Some(Command::Bench(args)) => bench::run_bench(args, &allocations::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),

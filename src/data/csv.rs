@@ -23,6 +23,71 @@ pub fn read_csv<R: Read>(
     path: &Path,
     options: &LoadOptions,
 ) -> Result<(Dataset, Vec<String>)> {
+    let mut features: Vec<f32> = Vec::new();
+    let mut cells: Vec<Vec<String>> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let table = read_rows(reader, path, options, &mut |line, values, labels| {
+        features.extend_from_slice(values);
+        if features.len() > super::MAX_DATA_VALUES {
+            return Err(Error::data(
+                path,
+                Some(format!("line {line}")),
+                format!(
+                    "more than {} feature values: larger than nabla reads from one data file",
+                    super::MAX_DATA_VALUES
+                ),
+            ));
+        }
+        cells.resize_with(labels.len(), Vec::new);
+        for (column, &cell) in cells.iter_mut().zip(labels) {
+            column.push(cell.to_string());
+        }
+        lines.push(line);
+        Ok(())
+    })?;
+    let mut notes = table.notes;
+    let rows = lines.len();
+    let features = Array2::from_shape_vec((rows, table.features.len()), features)
+        .expect("every row contributed one value per feature column");
+    let labels = if table.labels.is_empty() {
+        super::Labels::None
+    } else {
+        let columns = cells.into_iter().map(LabelColumn::from_cells).collect();
+        let (labels, label_notes) = labels_from_columns(
+            columns,
+            table.labels,
+            options.targets_for(true),
+            options.labels_as,
+        )
+        .map_err(|(row, m)| Error::data(path, Some(format!("line {}", lines[row])), m))?;
+        notes.extend(label_notes);
+        labels
+    };
+    let dataset = Dataset::with_labels(features, labels)?.with_feature_names(table.features);
+    Ok((dataset, notes))
+}
+
+/// Where [`read_rows`] hands each row: (its line, its feature values, its label cells).
+pub(crate) type RowSink<'a> = dyn FnMut(u64, &[f32], &[&str]) -> Result<()> + 'a;
+
+/// What [`read_rows`] found besides the rows: the names of the feature and label columns (in
+/// the order their values are handed over), and notes for the user.
+pub(crate) struct CsvColumns {
+    pub features: Vec<String>,
+    pub labels: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Reads a CSV table row by row, in bounded memory: finds the header (or names the columns
+/// by index) and which columns are features and labels, then hands each data row to `row` as
+/// (its line, its feature values, its label cells), checked: as many fields as the header,
+/// finite numbers for the features, no empty label cell. At least one data row.
+pub(crate) fn read_rows<R: Read>(
+    reader: R,
+    path: &Path,
+    options: &LoadOptions,
+    row: &mut RowSink<'_>,
+) -> Result<CsvColumns> {
     let mut csv = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -98,11 +163,9 @@ pub fn read_csv<R: Read>(
     }
     let roles = column_roles(&header, has_header, options).map_err(|m| fail(Some(1), m))?;
     let width = header.len();
-    let feature_count = roles.features.len();
 
-    let mut features: Vec<f32> = Vec::new();
-    let mut cells: Vec<Vec<String>> = vec![Vec::new(); roles.labels.len()];
-    let mut lines: Vec<u64> = Vec::new();
+    let mut values: Vec<f32> = Vec::with_capacity(roles.features.len());
+    let mut rows = 0u64;
     let mut take = |record: &::csv::StringRecord, line: u64| -> Result<()> {
         if record.len() != width {
             return Err(fail(
@@ -114,6 +177,7 @@ pub fn read_csv<R: Read>(
                 ),
             ));
         }
+        values.clear();
         for &column in &roles.features {
             let cell = &record[column];
             let value: f32 = cell.parse().map_err(|_| {
@@ -131,18 +195,10 @@ pub fn read_csv<R: Read>(
                     ),
                 ));
             }
-            features.push(value);
+            values.push(value);
         }
-        if features.len() > super::MAX_DATA_VALUES {
-            return Err(fail(
-                Some(line),
-                format!(
-                    "more than {} feature values: larger than nabla reads from one data file",
-                    super::MAX_DATA_VALUES
-                ),
-            ));
-        }
-        for (k, &column) in roles.labels.iter().enumerate() {
+        let mut labels = Vec::with_capacity(roles.labels.len());
+        for &column in &roles.labels {
             let cell = &record[column];
             if cell.is_empty() {
                 return Err(fail(
@@ -150,10 +206,10 @@ pub fn read_csv<R: Read>(
                     format!("the label cell of column '{}' is empty", header[column]),
                 ));
             }
-            cells[k].push(cell.to_string());
+            labels.push(cell);
         }
-        lines.push(line);
-        Ok(())
+        rows += 1;
+        row(line, &values, &labels)
     };
     if !has_header {
         take(&first, first.position().map_or(1, |p| p.line()))?;
@@ -173,26 +229,14 @@ pub fn read_csv<R: Read>(
         }
         take(&record, line)?;
     }
-    let rows = lines.len();
     if rows == 0 {
         return Err(fail(None, "no data rows after the header".into()));
     }
-    let features = Array2::from_shape_vec((rows, feature_count), features)
-        .expect("every row contributed feature_count values");
-    let feature_names = roles.features.iter().map(|&c| header[c].clone()).collect();
-    let labels = if roles.labels.is_empty() {
-        super::Labels::None
-    } else {
-        let names: Vec<String> = roles.labels.iter().map(|&c| header[c].clone()).collect();
-        let columns = cells.into_iter().map(LabelColumn::from_cells).collect();
-        let (labels, label_notes) =
-            labels_from_columns(columns, names, options.targets_for(true), options.labels_as)
-                .map_err(|(row, m)| fail(Some(lines[row]), m))?;
-        notes.extend(label_notes);
-        labels
-    };
-    let dataset = Dataset::with_labels(features, labels)?.with_feature_names(feature_names);
-    Ok((dataset, notes))
+    Ok(CsvColumns {
+        features: roles.features.iter().map(|&c| header[c].clone()).collect(),
+        labels: roles.labels.iter().map(|&c| header[c].clone()).collect(),
+        notes,
+    })
 }
 
 /// The longest line a CSV file may have (16 MiB): a row of a million features fits, and a

@@ -5,6 +5,7 @@
 //! | the table of examples and its targets | `dataset.rs`, `labels.rs` |
 //! | its feature values, owned or read in place from a caller's memory | `features.rs` |
 //! | CSV with a header (label column by name or index) | `csv.rs` |
+//! | a CSV table of any size streamed into `.npy` features and labels | `convert.rs` |
 //! | MNIST IDX files, plain or gzip, any IDX element type | `idx.rs` |
 //! | NumPy `.npy` arrays (f32, f64, u8 and integer types) | `npy.rs` |
 //! | the 8×8 digits set compiled into the binary | `digits.rs` |
@@ -18,6 +19,7 @@
 //! the position and the expectation on failure; nothing is allocated from a declared size that
 //! the file's actual length does not back.
 
+mod convert;
 mod csv;
 mod dataset;
 mod digits;
@@ -35,6 +37,7 @@ mod split;
 mod synthetic;
 
 pub use self::csv::read_csv;
+pub use convert::{Converted, csv_to_npy};
 pub use dataset::Dataset;
 pub use digits::digits;
 pub use features::Features;

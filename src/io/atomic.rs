@@ -49,12 +49,19 @@ pub fn temporary_beside(path: &Path, tag: &str) -> Result<tempfile::NamedTempFil
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut temporary = temporary_beside(path, "tmp")?;
-    let result = (|| {
-        temporary.write_all(bytes)?;
-        temporary.as_file().sync_all()?;
-        Ok(())
-    })();
-    result.map_err(|e: std::io::Error| Error::io(path, e))?;
+    temporary
+        .write_all(bytes)
+        .map_err(|e: std::io::Error| Error::io(path, e))?;
+    persist_atomically(temporary, path)
+}
+
+/// Puts a complete temporary from [`temporary_beside`] (tag `tmp`) in `path`'s place: flushed
+/// to disk (fsync), renamed over `path`, the rename synced.
+pub fn persist_atomically(temporary: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|e| Error::io(path, e))?;
     temporary
         .persist(path)
         .map_err(|e| Error::io(path, e.error))?;

@@ -11,7 +11,9 @@ mod model_file;
 mod onnx;
 mod output_guard;
 
-pub use atomic::{remove_stale_temporaries, temporary_beside, write_atomically};
+pub use atomic::{
+    persist_atomically, remove_stale_temporaries, temporary_beside, write_atomically,
+};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use metrics_log::MetricsLog;
 pub use model_file::{
