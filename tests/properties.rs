@@ -27,10 +27,7 @@ fn idx() -> Vec<u8> {
 
 /// A valid small .npy file: 2 × 3 f32.
 fn npy() -> Vec<u8> {
-    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }        \n";
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
+    let mut bytes = nabla::data::npy_header("<f4", false, "(2, 3)");
     bytes.extend(
         [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]
             .iter()

@@ -1,7 +1,5 @@
 """``nabla.convert``: a CSV table of any size streamed into ``.npy`` files, as ``nabla convert``."""
 
-from pathlib import Path
-
 from . import _nabla
 
 
@@ -15,13 +13,12 @@ def convert(input, output, labels_out=None, label_column=None, header=None):
     the feature and label column names. ``numpy.load`` reads both files (``mmap_mode="r"`` maps
     them); raises ValueError on a bad table, OSError on a file that cannot be read or written.
     """
-    output = Path(output)
-    labels_out = Path(labels_out) if labels_out is not None else output.with_suffix(".labels.npy")
     if label_column is None:
         columns = []
     elif isinstance(label_column, (str, int)):
         columns = [str(label_column)]
     else:
         columns = [str(c) for c in label_column]
-    rows, features, labels = _nabla.csv_to_npy(str(input), str(output), str(labels_out), columns, header)
-    return {"rows": rows, "features": features, "labels": labels, "labels_out": str(labels_out)}
+    labels_out = None if labels_out is None else str(labels_out)
+    rows, features, labels, written = _nabla.csv_to_npy(str(input), str(output), labels_out, columns, header)
+    return {"rows": rows, "features": features, "labels": labels, "labels_out": str(written)}

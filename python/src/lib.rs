@@ -315,32 +315,33 @@ fn loss_case(case: &str) -> PyResult<String> {
 }
 
 /// Streams the CSV table at `input` into `.npy` features and labels (`nabla convert`), the GIL
-/// released; returns (rows, feature columns, label columns).
+/// released; returns (rows, feature columns, label columns, the labels file).
 #[pyfunction]
 #[pyo3(signature = (input, output, labels_out, label_columns, header))]
 fn csv_to_npy(
     py: Python<'_>,
     input: PathBuf,
     output: PathBuf,
-    labels_out: PathBuf,
+    labels_out: Option<PathBuf>,
     label_columns: Vec<String>,
     header: Option<bool>,
-) -> PyResult<(u64, Vec<String>, Vec<String>)> {
+) -> PyResult<(u64, Vec<String>, Vec<String>, PathBuf)> {
     let options = nabla::data::LoadOptions {
         label_columns,
-        header: match header {
-            Some(true) => nabla::data::Header::Present,
-            Some(false) => nabla::data::Header::Absent,
-            None => nabla::data::Header::Auto,
-        },
+        header: header.into(),
         ..nabla::data::LoadOptions::default()
     };
     let converted = py.detach(|| {
         let file = std::fs::File::open(&input).map_err(|e| nabla::Error::io(&input, e))?;
-        nabla::data::csv_to_npy(file, &input, &output, &labels_out, &options)
+        nabla::data::csv_to_npy(file, &input, &output, labels_out.as_deref(), &options)
     });
     let converted = converted.map_err(error)?;
-    Ok((converted.rows, converted.features, converted.labels))
+    Ok((
+        converted.rows,
+        converted.features,
+        converted.labels,
+        converted.labels_file,
+    ))
 }
 
 #[pymodule]

@@ -5,6 +5,33 @@ use std::path::PathBuf;
 use nabla::data::{DataSpec, Header, LoadOptions, Task};
 use nabla::prepare::DataSource;
 
+/// Which columns of a CSV file are labels, and whether it has a header (`train`, `evaluate`,
+/// `predict`, `convert`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CsvColumnArgs {
+    /// CSV label columns, by name or 0-based index, comma-separated [default: "label", else the
+    /// last column]. Several columns are multi-label targets unless --targets says otherwise.
+    #[arg(long, value_delimiter = ',')]
+    pub label_column: Vec<String>,
+    /// The CSV file's first line is a header (default: a line of numbers only is data).
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The CSV file has no header: its first line is data, columns are named by index.
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+impl CsvColumnArgs {
+    /// What --header and --no-header say.
+    pub fn header(&self) -> Header {
+        Header::from(
+            self.header
+                .then_some(true)
+                .or(self.no_header.then_some(false)),
+        )
+    }
+}
+
 /// Where the data comes from and how to read it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
@@ -14,10 +41,8 @@ pub struct DataArgs {
     /// evaluate, predict: the model's own data].
     #[arg(long)]
     pub data: Option<String>,
-    /// CSV label columns, by name or 0-based index, comma-separated [default: "label", else the
-    /// last column]. Several columns are multi-label targets unless --targets says otherwise.
-    #[arg(long, value_delimiter = ',')]
-    pub label_column: Vec<String>,
+    #[command(flatten)]
+    pub columns: CsvColumnArgs,
     /// A separate labels file for .npy or IDX features (shape (rows,) or (rows, k)).
     #[arg(long)]
     pub labels: Option<PathBuf>,
@@ -31,12 +56,6 @@ pub struct DataArgs {
     /// (3 classes "1", "2", "10"): indices, names.
     #[arg(long, default_value = "indices")]
     pub labels_as: String,
-    /// The CSV file's first line is a header (default: a line of numbers only is data).
-    #[arg(long, conflicts_with = "no_header")]
-    pub header: bool,
-    /// The CSV file has no header: its first line is data, columns are named by index.
-    #[arg(long)]
-    pub no_header: bool,
     /// Rows drawn by a synthetic generator.
     #[arg(long, default_value_t = LoadOptions::default().samples)]
     pub samples: usize,
@@ -110,16 +129,12 @@ impl DataArgs {
             .map(str::parse::<Task>)
             .transpose()?;
         let options = LoadOptions {
-            label_columns: self.label_column.clone(),
+            label_columns: self.columns.label_column.clone(),
             labels: self.labels.clone(),
             targets,
             mse,
             labels_as: self.labels_as.parse()?,
-            header: match (self.header, self.no_header) {
-                (true, _) => Header::Present,
-                (_, true) => Header::Absent,
-                _ => Header::Auto,
-            },
+            header: self.columns.header(),
             samples: self.samples,
             noise: self.noise,
             download: self.download.options(),

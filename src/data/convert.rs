@@ -11,10 +11,11 @@
 //! Each output goes to a temporary file beside it and replaces it only when complete.
 
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::LoadOptions;
 use super::csv::read_rows;
+use super::npy::npy_header;
 use crate::error::{Error, Result};
 use crate::io::{persist_atomically, temporary_beside};
 
@@ -27,21 +28,25 @@ pub struct Converted {
     pub features: Vec<String>,
     /// The label columns, in the order of the labels file's columns.
     pub labels: Vec<String>,
+    /// Where the labels went.
+    pub labels_file: PathBuf,
     /// What reading the table noticed (a first line read as data).
     pub notes: Vec<String>,
 }
 
 /// Streams the CSV table `reader` (`input` names it in errors) into `features_out` (f32) and
-/// `labels_out` (f64), choosing the columns by `options` as [`super::read_csv`] does.
+/// `labels_out` (f64; by default [`default_labels_path`] of `features_out`), choosing the
+/// columns by `options` as [`super::read_csv`] does.
 ///
 /// ```
 /// use nabla::data::{LoadOptions, csv_to_npy, read_npy};
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// let (features, labels) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+/// let features = dir.path().join("x.npy");
 /// let table = "a,b,label\n0.5,1,0\n2,-3,1\n";
-/// let converted = csv_to_npy(table.as_bytes(), "t.csv".as_ref(), &features, &labels, &LoadOptions::default())?;
+/// let converted = csv_to_npy(table.as_bytes(), "t.csv".as_ref(), &features, None, &LoadOptions::default())?;
 /// assert_eq!((converted.rows, converted.features.len()), (2, 2));
+/// assert_eq!(converted.labels_file, dir.path().join("x.labels.npy"));
 /// let x = read_npy(&features)?;
 /// assert_eq!(x.values, vec![0.5, 1.0, 2.0, -3.0]);
 /// # Ok::<(), nabla::Error>(())
@@ -49,42 +54,43 @@ pub struct Converted {
 ///
 /// # Errors
 /// What [`super::read_csv`] refuses (a ragged row, a cell that is not a finite number, no
-/// data rows), a label cell that is not a number, a table without label columns, or an output
-/// that cannot be written.
+/// data rows, a table with no column besides its label), a label cell that is not a number,
+/// or an output that cannot be written.
 pub fn csv_to_npy<R: Read>(
     reader: R,
     input: &Path,
     features_out: &Path,
-    labels_out: &Path,
+    labels_out: Option<&Path>,
     options: &LoadOptions,
 ) -> Result<Converted> {
+    let labels_file =
+        labels_out.map_or_else(|| default_labels_path(features_out), Path::to_path_buf);
     crate::io::check_outputs(
-        &[("output", features_out), ("--labels-out", labels_out)],
+        &[("output", features_out), ("--labels-out", &labels_file)],
         &[input],
     )?;
-    if features_out == labels_out {
+    if features_out == labels_file {
         return Err(Error::invalid(
             "--labels-out",
             format!(
                 "{} would hold both the features and the labels; give the labels another file",
-                labels_out.display()
+                labels_file.display()
             ),
         ));
     }
+    let options = LoadOptions {
+        require_labels: true,
+        ..options.clone()
+    };
     let mut features = NpyWriter::create(features_out, "<f4")?;
-    let mut labels = NpyWriter::create(labels_out, "<f8")?;
+    let mut labels = NpyWriter::create(&labels_file, "<f8")?;
+    let mut rows = 0u64;
     let mut bytes = Vec::new();
-    let columns = read_rows(reader, input, options, &mut |line, values, cells| {
-        if cells.is_empty() {
-            return Err(Error::data(
-                input,
-                None,
-                "no label column: the table needs one to convert into labels".to_string(),
-            ));
-        }
+    let columns = read_rows(reader, input, &options, &mut |line, values, cells| {
+        rows += 1;
         bytes.clear();
         bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-        features.row(values.len(), &bytes)?;
+        features.write(&bytes)?;
         bytes.clear();
         for cell in cells {
             let number = cell.parse::<f64>().ok().filter(|v| v.is_finite());
@@ -101,75 +107,71 @@ pub fn csv_to_npy<R: Read>(
             })?;
             bytes.extend(number.to_le_bytes());
         }
-        labels.row(cells.len(), &bytes)
+        labels.write(&bytes)
     })?;
-    let one_label = columns.labels.len() == 1;
-    let rows = features.rows;
-    features.finish(false)?;
-    labels.finish(one_label)?;
+    features.finish(&format!("({rows}, {})", columns.features.len()))?;
+    labels.finish(&match columns.labels.len() {
+        1 => format!("({rows},)"),
+        k => format!("({rows}, {k})"),
+    })?;
     Ok(Converted {
         rows,
         features: columns.features,
         labels: columns.labels,
+        labels_file,
         notes: columns.notes,
     })
 }
 
-/// The bytes a `.npy` header takes here: room for any shape, padded as NumPy pads (a multiple
-/// of 64, ending in a newline).
-const HEADER_BYTES: usize = 128;
+/// Where [`csv_to_npy`] writes the labels unless told: the features file with the extension
+/// `.labels.npy` (`big.npy` → `big.labels.npy`).
+pub fn default_labels_path(features_out: &Path) -> PathBuf {
+    features_out.with_extension("labels.npy")
+}
+
+/// The widest shape a converted file can have: its header's length is the one every header
+/// here has, as NumPy pads them (128 bytes).
+const WIDEST_SHAPE: &str = "(18446744073709551615, 18446744073709551615)";
 
 /// A `.npy` file written row by row into a temporary beside its path, its header (which
-/// holds the row count) written last.
+/// holds the row count) written last, into the room kept for it.
 struct NpyWriter<'p> {
     path: &'p Path,
     file: BufWriter<tempfile::NamedTempFile>,
     descr: &'static str,
-    rows: u64,
-    columns: usize,
+    header_bytes: usize,
 }
 
 impl<'p> NpyWriter<'p> {
     fn create(path: &'p Path, descr: &'static str) -> Result<Self> {
+        let header_bytes = npy_header(descr, false, WIDEST_SHAPE).len();
         let mut file = BufWriter::with_capacity(1 << 20, temporary_beside(path, "tmp")?);
-        file.write_all(&[b' '; HEADER_BYTES])
+        file.write_all(&vec![b' '; header_bytes])
             .map_err(|e| Error::io(path, e))?;
         Ok(NpyWriter {
             path,
             file,
             descr,
-            rows: 0,
-            columns: 0,
+            header_bytes,
         })
     }
 
-    /// Appends a row of `columns` values, `bytes` (every row has as many).
-    fn row(&mut self, columns: usize, bytes: &[u8]) -> Result<()> {
-        self.columns = columns;
-        self.rows += 1;
+    /// Appends values.
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.file
             .write_all(bytes)
             .map_err(|e| Error::io(self.path, e))
     }
 
-    /// Writes the header (shape (rows,) when `vector`, else (rows, columns)) and puts the file
-    /// in place.
-    fn finish(self, vector: bool) -> Result<()> {
+    /// Writes the header for `shape` (a Python tuple) and puts the file in place.
+    fn finish(self, shape: &str) -> Result<()> {
         let path = self.path;
-        let shape = if vector {
-            format!("({},)", self.rows)
-        } else {
-            format!("({}, {})", self.rows, self.columns)
-        };
-        let dict = format!(
-            "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
-            self.descr
+        let header = npy_header(self.descr, false, shape);
+        assert_eq!(
+            header.len(),
+            self.header_bytes,
+            "every header pads to the same length"
         );
-        let mut header = b"\x93NUMPY\x01\x00".to_vec();
-        header.extend_from_slice(&((HEADER_BYTES - 10) as u16).to_le_bytes());
-        header.extend_from_slice(dict.as_bytes());
-        header.resize(HEADER_BYTES - 1, b' ');
-        header.push(b'\n');
         let mut file = self
             .file
             .into_inner()

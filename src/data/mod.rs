@@ -37,7 +37,7 @@ mod split;
 mod synthetic;
 
 pub use self::csv::read_csv;
-pub use convert::{Converted, csv_to_npy};
+pub use convert::{Converted, csv_to_npy, default_labels_path};
 pub use dataset::Dataset;
 pub use digits::digits;
 pub use features::Features;
@@ -46,7 +46,7 @@ pub use idx::{IdxArray, read_idx};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};
-pub use npy::{NpyArray, NpyValue, read_npy, read_npy_as};
+pub use npy::{NpyArray, NpyValue, npy_header, read_npy, read_npy_as};
 pub use source::{
     BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, TargetsChoice, load,
     load_reporting,

@@ -18,6 +18,31 @@ use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use super::byte_size;
 use crate::error::{Error, Result};
 
+/// The header of a version 1.0 `.npy` file whose elements are `descr` (e.g. "<f4") laid out
+/// in `shape` (a Python tuple: "(n, d)", "(n,)"), C order unless `fortran`: the magic, the
+/// version, the dict's length and the dict, padded with spaces and a newline as NumPy pads it,
+/// so that the data starts at a multiple of 64 bytes.
+///
+/// ```
+/// let header = nabla::data::npy_header("<f4", false, "(2, 3)");
+/// assert_eq!(header.len() % 64, 0);
+/// assert!(header.starts_with(b"\x93NUMPY\x01\x00") && header.ends_with(b" \n"));
+/// ```
+pub fn npy_header(descr: &str, fortran: bool, shape: &str) -> Vec<u8> {
+    let mut dict = format!(
+        "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+        if fortran { "True" } else { "False" }
+    );
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((dict.len() as u16).to_le_bytes());
+    bytes.extend(dict.as_bytes());
+    bytes
+}
+
 /// A `.npy` array as values of type `T` (f32 for features, f64 for labels) in row-major order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray<T = f32> {
@@ -262,17 +287,7 @@ mod tests {
     use super::*;
 
     fn npy(descr: &str, fortran: bool, shape: &str, body: &[u8]) -> Vec<u8> {
-        let mut header = format!(
-            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
-            if fortran { "True" } else { "False" }
-        );
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        bytes.extend((header.len() as u16).to_le_bytes());
-        bytes.extend(header.as_bytes());
+        let mut bytes = npy_header(descr, fortran, shape);
         bytes.extend(body);
         bytes
     }

@@ -88,6 +88,18 @@ pub enum Header {
     Absent,
 }
 
+impl From<Option<bool>> for Header {
+    /// `Some(true)`: the file has a header; `Some(false)`: it has none; `None`: tell by the
+    /// first line.
+    fn from(present: Option<bool>) -> Header {
+        match present {
+            Some(true) => Header::Present,
+            Some(false) => Header::Absent,
+            None => Header::Auto,
+        }
+    }
+}
+
 /// How to read a data source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadOptions {

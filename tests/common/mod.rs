@@ -82,14 +82,7 @@ pub fn stderr(output: &Output) -> String {
 /// A `.npy` file (version 1.0, C order) with this dtype, shape and body, its header padded so
 /// that the data starts at a multiple of 64 bytes as numpy writes it.
 pub fn npy_bytes(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
+    let mut bytes = nabla::data::npy_header(descr, false, shape);
     bytes.extend(body);
     bytes
 }
