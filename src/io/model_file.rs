@@ -152,52 +152,43 @@ pub fn model_to_bytes_as<F: Scalar>(
         WeightDtype::Native => dtype_of::<F>(),
         WeightDtype::Bf16 => Dtype::BF16,
     };
-    let bytes = |values: &mut dyn Iterator<Item = &F>| -> Vec<u8> {
-        values
-            .flat_map(|v| match stored {
-                Dtype::BF16 => crate::kernels::bf16_bits(v.f64() as f32)
-                    .to_le_bytes()
-                    .to_vec(),
-                Dtype::F32 => (v.f64() as f32).to_le_bytes().to_vec(),
-                _ => v.f64().to_le_bytes().to_vec(),
-            })
-            .collect()
+    // The values' bytes in the stored dtype; `None` when one rounds to ∞ in bf16 (the values
+    // are finite, checked above).
+    let bytes = |values: &mut dyn Iterator<Item = &F>| -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        for v in values {
+            match stored {
+                Dtype::BF16 => {
+                    let bits = crate::kernels::bf16_bits(v.f64() as f32);
+                    if bits & 0x7FFF == 0x7F80 {
+                        return None;
+                    }
+                    out.extend(bits.to_le_bytes());
+                }
+                Dtype::F32 => out.extend((v.f64() as f32).to_le_bytes()),
+                _ => out.extend(v.f64().to_le_bytes()),
+            }
+        }
+        Some(out)
     };
-    if stored == Dtype::BF16
-        && let Some((l, _)) = model
-            .network
-            .layers()
-            .iter()
-            .enumerate()
-            .find(|(_, layer)| {
-                layer
-                    .weights
-                    .iter()
-                    .chain(&layer.bias)
-                    .any(|v| !crate::kernels::round_to_bf16(v.f64() as f32).is_finite())
-            })
-    {
-        return Err(Error::data(
-            path,
-            None,
-            format!(
-                "not saved as bf16: layer {l} holds a weight beyond bf16's range (3.39·10³⁸),                  which would round to ∞; save it as f32"
-            ),
-        ));
-    }
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (l, layer) in model.network.layers().iter().enumerate() {
         let (weight_name, bias_name) = Network::<F>::parameter_names(l);
-        buffers.push((
-            weight_name,
-            vec![layer.outputs(), layer.inputs()],
+        let (Some(weights), Some(bias)) = (
             bytes(&mut layer.weights.iter()),
-        ));
-        buffers.push((
-            bias_name,
-            vec![layer.outputs()],
             bytes(&mut layer.bias.iter()),
-        ));
+        ) else {
+            return Err(Error::data(
+                path,
+                None,
+                format!(
+                    "not saved as bf16: layer {l} holds a weight beyond bf16's range \
+                     (3.39·10³⁸), which would round to ∞; save it as f32"
+                ),
+            ));
+        };
+        buffers.push((weight_name, vec![layer.outputs(), layer.inputs()], weights));
+        buffers.push((bias_name, vec![layer.outputs()], bias));
     }
     let views = buffers
         .iter()

@@ -26,7 +26,7 @@ pub(crate) mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-pub use bf16::{bf16_bits, round_to_bf16};
+pub use bf16::bf16_bits;
 pub(crate) use frozen::with_frozen;
 pub use microkernel::has_bf16;
 pub(crate) use microkernel::{Kernel, kernel as detected_kernel};
