@@ -60,6 +60,8 @@ pub mod preprocess;
 pub mod range;
 pub mod scalar;
 pub mod schedule;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod train;
 pub mod workflow;
 

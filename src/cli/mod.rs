@@ -19,6 +19,7 @@ mod network_args;
 mod optimizer_args;
 pub mod output;
 mod predict;
+mod serve;
 mod split_args;
 mod train;
 
@@ -73,6 +74,9 @@ enum Command {
     Download(download::DownloadCommandArgs),
     /// Stream a CSV table of any size into .npy features and labels, in bounded memory.
     Convert(convert::ConvertArgs),
+    /// A local web application: the playground (train on 2-D data, watch the decision
+    /// boundary form), derivations as mathematics, and live curves of --metrics runs.
+    Serve(serve::ServeArgs),
     /// Export a saved model as an ONNX graph (opset 13).
     Export(export::ExportArgs),
     /// The speed workload (DESIGN.md §6): epochs, inference and sgemm, as the PyTorch peer.
@@ -92,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Download(args)) => download::run(args),
         Some(Command::Convert(args)) => convert::run(args),
+        Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Export(args)) => export::run(args),
         Some(Command::Bench(args)) => bench::run_bench(args, &allocations::allocations),
         Some(Command::Diagnose(args)) => diagnose::run(args),

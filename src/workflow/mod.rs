@@ -9,13 +9,17 @@
 //! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
 //! | `signature.rs` | [`RunSignature`]: what a run depends on, checked when it resumes |
 //! | `estimator.rs` | [`fit_estimator`]: scikit-learn's fit and partial_fit (the Python package) |
+//! | `playground.rs` | [`Playground`]: `nabla serve`'s 2-D training runs, paused, stepped, drawn per epoch |
+//! | `runs.rs` | [`list_runs`], [`read_run`]: the `--metrics` files under a folder, read as they grow |
 //! | `bench.rs` | [`bench`](mod@bench): the speed workload shared with the PyTorch peer (`nabla bench`) |
 
 pub mod bench;
 mod compare_heads;
 mod estimator;
 mod model_data;
+mod playground;
 mod predictions;
+mod runs;
 mod signature;
 mod train_run;
 
@@ -25,6 +29,11 @@ pub use compare_heads::{
 };
 pub use estimator::{EstimatorSpec, Fitted, fit_estimator};
 pub use model_data::{Loaded, ModelData, Rows, load_model_and_rows};
+pub use playground::{
+    Boundary, GRID, MAX_DELAY_MS, MAX_EPOCHS, MAX_LAYERS, MAX_POINTS, MAX_UNITS, Playground,
+    PlaygroundSpec, Point, Progress, Status,
+};
 pub use predictions::Predictions;
+pub use runs::{MAX_RUN_BYTES, MAX_RUNS, RunFile, RunRecords, list_runs, read_run, run_path};
 pub use signature::RunSignature;
 pub use train_run::{Collect, Reporter, RunOutcome, TrainRun, plural, run_training};

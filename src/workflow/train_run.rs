@@ -27,6 +27,9 @@ pub trait Reporter: Observer {
     fn note(&mut self, text: &str);
     /// A download's progress.
     fn download(&mut self, _progress: LoadProgress) {}
+    /// The rows as prepared (split and normalised), before the network is built: what the
+    /// network will see, for a caller that draws them.
+    fn prepared(&mut self, _prepared: &Prepared) {}
 }
 
 /// A reporter that keeps the lines and notes (for tests, and for callers that print later).
@@ -268,6 +271,9 @@ impl Observer for RunObserver<'_> {
             log.record(report);
         }
     }
+    fn epoch_network(&mut self, network: &Network<f32>) {
+        self.reporter.epoch_network(network);
+    }
     fn checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<()> {
         match &self.checkpoint {
             Some((path, context)) => save_checkpoint(path, checkpoint, context),
@@ -307,6 +313,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
     for note in &prepared.notes {
         reporter.note(note);
     }
+    reporter.prepared(&prepared);
     let network_builder = run.network.clone().shape_of(&prepared.train);
     let mut network = network_builder.build(seed)?;
     let mut train = run.train.clone();

@@ -1,0 +1,139 @@
+//! The playground's trainings: each a [`Playground`] under a number, at most [`MAX_TRAININGS`]
+//! training at once, and each stopped and forgotten once no page has asked about it for
+//! [`IDLE_AFTER`] (a page watching one asks continuously through its event stream).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use super::App;
+use crate::error::Result;
+use crate::workflow::{Playground, PlaygroundSpec};
+
+/// The most trainings running (not finished) at once.
+pub const MAX_TRAININGS: usize = 4;
+/// How long a training nobody asks about is kept.
+pub const IDLE_AFTER: Duration = Duration::from_secs(60);
+
+struct Entry {
+    run: Arc<Playground>,
+    seen: Instant,
+}
+
+/// The trainings by number.
+#[derive(Default)]
+pub struct Sessions {
+    entries: Mutex<HashMap<u64, Entry>>,
+    next: AtomicU64,
+}
+
+/// Why a training did not start.
+pub enum NotStarted {
+    /// [`MAX_TRAININGS`] are running.
+    TooMany,
+    /// The library refused the spec.
+    Refused(crate::error::Error),
+}
+
+impl Sessions {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a training; returns its number.
+    pub fn start(
+        &self,
+        spec: &PlaygroundSpec,
+        paused: bool,
+    ) -> std::result::Result<(u64, Arc<Playground>), NotStarted> {
+        let mut entries = self.entries();
+        let running = entries.values().filter(|e| !e.run.is_over()).count();
+        if running >= MAX_TRAININGS {
+            return Err(NotStarted::TooMany);
+        }
+        let run: Result<Playground> = Playground::start(spec, paused);
+        let run = Arc::new(run.map_err(NotStarted::Refused)?);
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        entries.insert(
+            id,
+            Entry {
+                run: Arc::clone(&run),
+                seen: Instant::now(),
+            },
+        );
+        Ok((id, run))
+    }
+
+    /// Training `id`, marked as seen now.
+    pub fn get(&self, id: u64) -> Option<Arc<Playground>> {
+        let mut entries = self.entries();
+        let entry = entries.get_mut(&id)?;
+        entry.seen = Instant::now();
+        Some(Arc::clone(&entry.run))
+    }
+
+    /// Stops and forgets training `id`; whether there was one.
+    pub fn remove(&self, id: u64) -> bool {
+        let removed = self.entries().remove(&id);
+        if let Some(entry) = &removed {
+            entry.run.stop();
+        }
+        removed.is_some()
+    }
+
+    /// Stops and forgets the trainings idle for longer than `idle`.
+    fn reap(&self, idle: Duration) -> Vec<Arc<Playground>> {
+        let mut entries = self.entries();
+        let old: Vec<u64> = entries
+            .iter()
+            .filter(|(_, e)| e.seen.elapsed() > idle)
+            .map(|(&id, _)| id)
+            .collect();
+        old.iter()
+            .filter_map(|id| entries.remove(id))
+            .map(|e| {
+                e.run.stop();
+                e.run
+            })
+            .collect()
+    }
+}
+
+/// Every few seconds, stops the trainings nobody has asked about for [`IDLE_AFTER`].
+pub(super) fn reap_idle(app: Arc<App>) {
+    let app: Weak<App> = Arc::downgrade(&app);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let Some(app) = app.upgrade() else { return };
+            let stopped = app.sessions.reap(IDLE_AFTER);
+            // Their threads are joined off the async workers.
+            tokio::task::spawn_blocking(move || drop(stopped));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_a_few_train_at_once_and_idle_ones_are_stopped() {
+        let sessions = Sessions::default();
+        let spec = PlaygroundSpec {
+            epochs: 1000,
+            ..PlaygroundSpec::default()
+        };
+        for _ in 0..MAX_TRAININGS {
+            assert!(sessions.start(&spec, true).is_ok());
+        }
+        assert!(matches!(
+            sessions.start(&spec, true),
+            Err(NotStarted::TooMany)
+        ));
+        let stopped = sessions.reap(Duration::ZERO);
+        assert_eq!(stopped.len(), MAX_TRAININGS);
+        assert!(sessions.start(&spec, true).is_ok());
+    }
+}

@@ -1,0 +1,389 @@
+//! `nabla serve` over HTTP: the server started on port 0 in this process (or as the binary),
+//! driven with plain HTTP/1.1 requests, then stopped.
+
+#![cfg(feature = "serve")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nabla::serve::{MAX_BODY_BYTES, MAX_TRAININGS, ServeConfig, Server, start};
+use serde_json::{Value, json};
+
+fn server(runs: &std::path::Path) -> Server {
+    let mut config = ServeConfig::new(runs);
+    config.port = 0;
+    start(&config).unwrap()
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// One request with `Connection: close`, read to the end.
+fn request(address: SocketAddr, method: &str, path: &str, host: &str, body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // A refused body may be answered before it is all sent.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: headers.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn get(address: SocketAddr, path: &str) -> Reply {
+    request(
+        address,
+        "GET",
+        path,
+        &format!("localhost:{}", address.port()),
+        b"",
+    )
+}
+
+fn post(address: SocketAddr, path: &str, body: &Value) -> Reply {
+    request(
+        address,
+        "POST",
+        path,
+        &format!("127.0.0.1:{}", address.port()),
+        body.to_string().as_bytes(),
+    )
+}
+
+fn wait_for(address: SocketAddr, id: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let progress = get(address, &format!("/api/train/{id}")).json();
+        if done(&progress) {
+            return progress;
+        }
+        assert!(Instant::now() < deadline, "{progress}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_training_pauses_steps_resumes_and_streams_its_epochs() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let a = server.address;
+    let started = post(
+        a,
+        "/api/train?paused=true",
+        &json!({"epochs": 20, "delay_ms": 15}),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["id"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let paused = get(a, &format!("/api/train/{id}")).json();
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["epochs"].as_array().unwrap().len(), 0);
+    for _ in 0..2 {
+        assert_eq!(
+            post(a, &format!("/api/train/{id}/step"), &json!({})).status,
+            200
+        );
+    }
+    let stepped = wait_for(a, id, |p| p["epochs"].as_array().unwrap().len() >= 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let still = get(a, &format!("/api/train/{id}")).json();
+    assert_eq!(still["epochs"].as_array().unwrap().len(), 2, "{stepped}");
+    assert_eq!(still["boundary"]["epoch"], 2);
+
+    // The event stream: everything first, then an update per change until the end.
+    let mut stream = TcpStream::connect(a).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/train/{id}/events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    assert_eq!(
+        post(a, &format!("/api/train/{id}/resume"), &json!({})).status,
+        200
+    );
+    let mut events = Vec::new();
+    let mut epochs_seen = 2;
+    for line in BufReader::new(stream).lines() {
+        let line = line.unwrap();
+        if let Some(name) = line.strip_prefix("event: ") {
+            events.push(name.to_string());
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            let data: Value = serde_json::from_str(data).unwrap();
+            if events.last().map(String::as_str) == Some("update") {
+                assert_eq!(data["epochs_from"], epochs_seen);
+                epochs_seen += data["epochs"].as_array().unwrap().len();
+            }
+            if data["status"] == "finished" {
+                assert!(data["test_accuracy"].as_f64().unwrap() > 0.5);
+                break;
+            }
+        }
+    }
+    assert_eq!(events[0], "progress");
+    assert!(events.len() >= 3, "{events:?}");
+    assert_eq!(epochs_seen, 20, "every epoch reached the stream once");
+    assert_eq!(
+        request(a, "DELETE", &format!("/api/train/{id}"), "localhost", b"").status,
+        204
+    );
+    assert_eq!(get(a, &format!("/api/train/{id}")).status, 404);
+    server.stop();
+}
+
+#[test]
+fn a_playground_run_scores_as_nabla_train_with_the_same_settings() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let spec = json!({"data": "spirals", "samples": 600, "hidden": [24, 24], "epochs": 40,
+                      "learning_rate": 0.01, "seed": 3});
+    let started = post(server.address, "/api/train", &spec);
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["id"].as_u64().unwrap();
+    let done = wait_for(server.address, id, |p| p["status"] != "running");
+    assert_eq!(done["status"], "finished", "{done}");
+    let command = done["command"].as_str().unwrap();
+    let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let cli = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(&words)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&cli.stdout);
+    let accuracy: f64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("test accuracy: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{report}"))
+        .parse()
+        .unwrap();
+    let playground = done["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.6, "{report}");
+    assert!(
+        (playground - accuracy).abs() < 1e-4,
+        "playground {playground}, `{command}` {accuracy}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_refused_pairing_gets_its_reason_fix_and_derivation() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let refused = post(
+        server.address,
+        "/api/train",
+        &json!({"output": "relu", "loss": "cross-entropy"}),
+    );
+    assert_eq!(refused.status, 400);
+    let body = refused.json();
+    assert!(body["error"].as_str().unwrap().contains("ReLU"), "{body}");
+    let refusal = &body["refusal"];
+    assert!(refusal["fix"].as_str().unwrap().contains("softmax"));
+    assert_eq!(refusal["sound_output"], "softmax");
+    let link = refusal["explain"].as_str().unwrap();
+    let page = get(server.address, link);
+    assert_eq!(page.status, 200);
+    assert!(page.headers.contains("text/html"));
+    let derivation = get(server.address, &link.replace("/explain", "/api/explain")).json();
+    assert_eq!(derivation["compatible"], false);
+    assert!(
+        derivation["gradient"]["latex"]
+            .as_str()
+            .unwrap()
+            .contains("frac")
+    );
+    assert_eq!(derivation["checked"]["points"], 1000);
+    // Bad names get the command line's errors.
+    let bad = post(
+        server.address,
+        "/api/train",
+        &json!({"activation": "relu7"}),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"].as_str().unwrap().contains("relu7"));
+    let unknown = post(server.address, "/api/train", &json!({"layers": 3}));
+    assert!(unknown.json()["error"].as_str().unwrap().contains("layers"));
+    let no_file = post(
+        server.address,
+        "/api/train",
+        &json!({"data": "/etc/passwd"}),
+    );
+    assert_eq!(no_file.status, 400);
+    server.stop();
+}
+
+#[test]
+fn a_foreign_host_is_refused() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let port = server.address.port();
+    for host in [
+        "evil.example",
+        &format!("evil.example:{port}"),
+        "localhost:1",
+    ] {
+        let reply = request(server.address, "GET", "/api/options", host, b"");
+        assert_eq!(reply.status, 403, "{host}");
+        assert!(reply.body.contains("DNS rebinding"), "{}", reply.body);
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        assert_eq!(
+            request(server.address, "GET", "/api/options", &host, b"").status,
+            200
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn an_oversized_body_is_refused() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let big = vec![b' '; MAX_BODY_BYTES + 1];
+    let reply = request(server.address, "POST", "/api/train", "localhost", &big);
+    assert_eq!(reply.status, 413);
+    server.stop();
+}
+
+#[test]
+fn only_a_few_trainings_run_at_once() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let too_big = post(
+        server.address,
+        "/api/train",
+        &json!({"samples": 10_000_000}),
+    );
+    assert_eq!(too_big.status, 400);
+    assert!(
+        too_big.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("samples")
+    );
+    for _ in 0..MAX_TRAININGS {
+        let started = post(server.address, "/api/train?paused=true", &json!({}));
+        assert_eq!(started.status, 201);
+    }
+    let refused = post(server.address, "/api/train?paused=true", &json!({}));
+    assert_eq!(refused.status, 429);
+    server.stop();
+}
+
+#[test]
+fn runs_are_read_as_they_grow_and_nothing_outside_runs_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    std::fs::write(dir.path().join("secret.jsonl"), "{\"epoch\": 1}\n").unwrap();
+    let trained = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args([
+            "train",
+            "--data",
+            "moons",
+            "--epochs",
+            "3",
+            "--threads",
+            "1",
+        ])
+        .arg("--metrics")
+        .arg(runs.join("moons.jsonl"))
+        .output()
+        .unwrap();
+    assert!(trained.status.success());
+    let server = server(&runs);
+    let listed = get(server.address, "/api/runs").json();
+    assert_eq!(listed["runs"][0]["name"], "moons.jsonl");
+    let run = get(server.address, "/api/run?name=moons.jsonl&from=1").json();
+    assert_eq!(run["next"], 3);
+    assert_eq!(run["records"][0]["epoch"], 2);
+    for name in [
+        "../secret.jsonl",
+        "%2E%2E%2Fsecret.jsonl",
+        "..%2Fsecret.jsonl",
+    ] {
+        let reply = get(server.address, &format!("/api/run?name={name}"));
+        assert_eq!(reply.status, 400, "{name}");
+        assert!(!reply.body.contains("\"records\""));
+    }
+    let absolute = dir.path().join("secret.jsonl");
+    let reply = get(
+        server.address,
+        &format!("/api/run?name={}", absolute.display()),
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(get(server.address, "/assets/../Cargo.toml").status, 404);
+    assert_eq!(get(server.address, "/assets/nabla.css").status, 200);
+    assert_eq!(
+        get(server.address, "/assets/vendor/katex/katex.min.js").status,
+        200
+    );
+    server.stop();
+}
+
+#[test]
+fn the_binary_prints_its_url_and_stops_within_a_second_of_sigint() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["serve", "--port", "0", "--runs"])
+        .arg(runs.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.split_whitespace().nth(2).unwrap();
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert_eq!(
+        post(address, "/api/train", &json!({"epochs": 5000})).status,
+        201
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(1), "still running");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status}");
+    let missing = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["serve", "--runs", "/no/such/folder"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such/folder"));
+}
