@@ -220,6 +220,15 @@ fn a_refused_pairing_gets_its_reason_fix_and_derivation() {
             .contains("frac")
     );
     assert_eq!(derivation["checked"]["points"], 1000);
+    let steps = derivation["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["check"]["against"], "nabla's loss");
+    assert_eq!(steps.last().unwrap()["check"]["against"], "the step before");
+    assert!(
+        steps.last().unwrap()["check"]["max_relative_difference"]
+            .as_f64()
+            .unwrap()
+            < 1e-9
+    );
     // Bad names get the command line's errors.
     let bad = post(
         server.address,

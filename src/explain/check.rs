@@ -19,6 +19,11 @@ pub struct CheckReport {
     pub points: usize,
     /// Largest relative difference between consecutive gradient steps.
     pub max_step_difference: f64,
+    /// Per step of the derivation: the largest relative difference from what it was checked
+    /// against over the points (the cost: nabla's loss; a later gradient step: the step before
+    /// it); `None` for a step with nothing before it to agree with (the chain rule's first form,
+    /// which the later steps and the finite differences check).
+    pub step_differences: Vec<Option<f64>>,
     /// Largest relative difference between the cost expression and nabla's loss.
     pub max_cost_difference: f64,
     /// Largest relative error of the final gradient against finite differences.
@@ -177,6 +182,7 @@ pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckR
     let mut report = CheckReport {
         points: 0,
         max_step_difference: 0.0,
+        step_differences: vec![None; derivation.steps.len()],
         max_cost_difference: 0.0,
         gradient_error: 0.0,
         bias_error: 0.0,
@@ -219,6 +225,8 @@ pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckR
                 ));
             }
             report.max_step_difference = report.max_step_difference.max(d);
+            let step = &mut report.step_differences[gradient_steps[n + 1]];
+            *step = Some(step.unwrap_or(0.0).max(d));
         }
         let cost = derivation.steps[0].expr.eval(&point);
         if let Some(engine) = engine_cost(derivation, &point) {
@@ -230,6 +238,8 @@ pub fn check(derivation: &Derivation, points: usize, seed: u64) -> Result<CheckR
                 ));
             }
             report.max_cost_difference = report.max_cost_difference.max(d);
+            let step = &mut report.step_differences[0];
+            *step = Some(step.unwrap_or(0.0).max(d));
         }
         report.points += 1;
     }

@@ -102,6 +102,12 @@ mod tests {
                         assert_eq!(report.points, 1000);
                         assert!(report.gradient_error <= GRADIENT_TOLERANCE);
                         assert!(report.bias_error <= GRADIENT_TOLERANCE);
+                        // Every step but the chain rule's first form has its own figure.
+                        let figures = &report.step_differences;
+                        assert_eq!(figures.len(), d.steps.len());
+                        let missing = figures.iter().filter(|f| f.is_none()).count();
+                        assert!(missing <= 2, "{activation} + {loss}: {figures:?}");
+                        assert!(figures.iter().flatten().all(|&f| f <= STEP_TOLERANCE));
                         checked += 1;
                     }
                 }

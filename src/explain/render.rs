@@ -218,16 +218,28 @@ pub(super) fn markdown(d: &Derivation, report: &Result<CheckReport, String>) -> 
 }
 
 /// The JSON form: {"activation", "loss", "from", "targets", "compatible", "probability_model",
-/// "setting", "steps": [{"text", "latex", "why"}], "gradient": {"text", "latex"}, "bias",
+/// "setting", "steps": [{"text", "latex", "why", "check": {"against", "max_relative_difference",
+/// "points"} or null}], "gradient": {"text", "latex"}, "bias",
 /// "undefined_where", "frameworks", "what_goes_wrong", "reverse", "advice", "region",
 /// "checked"}.
 pub fn json(d: &Derivation, report: &Result<CheckReport, String>) -> Value {
     let steps: Vec<Value> = d
         .steps
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(n, s)| {
             let (lhs, lhs_latex) = d.side(s.side);
-            json!({"text": format!("{lhs} = {}", s.expr.text()), "latex": format!("{lhs_latex} = {}", s.expr.latex()), "why": s.why})
+            let check = match report {
+                Ok(r) => r.step_differences.get(n).copied().flatten().map(|difference| {
+                    json!({
+                        "against": if n == 0 { "nabla's loss" } else { "the step before" },
+                        "max_relative_difference": difference,
+                        "points": r.points,
+                    })
+                }),
+                Err(_) => None,
+            };
+            json!({"text": format!("{lhs} = {}", s.expr.text()), "latex": format!("{lhs_latex} = {}", s.expr.latex()), "why": s.why, "check": check})
         })
         .collect();
     let side = |side: Side, expr: &super::expr::Expr| {

@@ -129,10 +129,12 @@ def main():
         wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#result .katex")) >= 1)
         steps = driver.find_elements(By.CSS_SELECTOR, "#steps li .katex")
         assert len(steps) >= 3, len(steps)
+        checks = driver.find_elements(By.CSS_SELECTOR, "#steps li .check")
+        assert len(checks) >= len(steps) - 1 and "random points" in checks[0].text, len(checks)
         result = driver.find_element(By.ID, "result").text
         assert "∂" in result or "partial" in result, result
         assert "ReLU" in driver.find_element(By.ID, "advice").text
-        print(f"  explain: {len(steps)} typeset steps; result rendered")
+        print(f"  explain: {len(steps)} typeset steps, {len(checks)} with their check; result rendered")
         screenshot(driver, "explain.png")
 
         # 5. The runs page overlays finished runs and follows one that `nabla train

@@ -43,7 +43,9 @@ async function explain() {
     element("ul", {}, ...data.setting.map(s => element("li", {}, s))),
     element("h3", {}, "Derivation"),
     element("ol", { id: "steps" }, ...data.steps.map(step =>
-      element("li", {}, math(step.latex), element("div", { class: "why" }, step.why)))),
+      element("li", {}, math(step.latex), element("div", { class: "why" }, step.why),
+        step.check ? element("div", { class: "check" },
+          `✓ agrees with ${step.check.against} at ${step.check.points} random points (largest relative difference ${fmt(step.check.max_relative_difference)})`) : null))),
     element("h3", {}, "Result"),
     element("div", { class: "result", id: "result" }, math(data.gradient.latex), math(data.bias.latex)),
     data.region ? element("p", {}, "Where it holds: " + data.region) : null,
