@@ -193,9 +193,72 @@ pub fn gather_rows<F: Copy + Send + Sync>(
     });
 }
 
+/// A gather of `rows` of `source` (rows of `width`) into `out` that threads share: each call
+/// of [`SharedGather::help`] copies rows, claimed four at a time, until none are left, so a
+/// thread that arrives late finds less to do and one that never arrives costs nothing.
+pub(crate) struct SharedGather<'a, F> {
+    source: &'a [F],
+    width: usize,
+    rows: &'a [usize],
+    out: Disjoint<F>,
+    claimed: std::sync::atomic::AtomicUsize,
+    _out: std::marker::PhantomData<&'a mut [F]>,
+}
+
+impl<'a, F: Copy + Send + Sync> SharedGather<'a, F> {
+    /// Rows claimed at a time.
+    const CLAIM: usize = 4;
+
+    pub(crate) fn new(source: &'a [F], width: usize, rows: &'a [usize], out: &'a mut [F]) -> Self {
+        assert!(out.len() >= rows.len() * width);
+        SharedGather {
+            source,
+            width,
+            rows,
+            out: Disjoint::new(&mut out[..rows.len() * width]),
+            claimed: std::sync::atomic::AtomicUsize::new(0),
+            _out: std::marker::PhantomData,
+        }
+    }
+
+    /// Copies rows until every row is claimed.
+    pub(crate) fn help(&self) {
+        let width = self.width;
+        loop {
+            let start = self
+                .claimed
+                .fetch_add(Self::CLAIM, std::sync::atomic::Ordering::Relaxed);
+            if start >= self.rows.len() {
+                return;
+            }
+            for i in start..(start + Self::CLAIM).min(self.rows.len()) {
+                let row = self.rows[i];
+                // SAFETY: row i was claimed by this call alone.
+                unsafe { self.out.range(i * width..(i + 1) * width) }
+                    .copy_from_slice(&self.source[row * width..(row + 1) * width]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_gather_copies_every_row_once_whoever_helps() {
+        let source: Vec<f32> = (0..50 * 3).map(|v| v as f32).collect();
+        let rows: Vec<usize> = (0..23).map(|i| (i * 7) % 50).collect();
+        let mut out = vec![-1.0f32; rows.len() * 3];
+        let gather = SharedGather::new(&source, 3, &rows, &mut out);
+        std::thread::scope(|scope| {
+            scope.spawn(|| gather.help());
+            gather.help();
+        });
+        for (i, &row) in rows.iter().enumerate() {
+            assert_eq!(out[i * 3..i * 3 + 3], source[row * 3..row * 3 + 3]);
+        }
+    }
 
     #[test]
     fn long_and_short_loops_give_the_same_result() {

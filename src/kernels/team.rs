@@ -104,6 +104,38 @@ pub fn on_every_thread(pieces: usize, f: &(dyn Fn() + Sync)) {
     }
 }
 
+/// Runs `main` on the caller while a helper runs `side`, then `side` on the caller too, and
+/// returns `main`'s result when all are done: for work the helper would otherwise wait through,
+/// such as gathering the next batch while the caller runs the small last layer. `side` may so
+/// run on two threads at once and must share its work between them (by claiming it piece by
+/// piece). Each runs on one thread (element-wise loops and products inside do not split). With
+/// no helper to be had (the team held by another caller), `side` runs first, then `main`, on
+/// the caller.
+pub fn alongside<R: Send>(side: &(dyn Fn() + Sync), main: impl FnOnce() -> R + Send) -> R {
+    let main = Mutex::new(Some(main));
+    let result = Mutex::new(None);
+    let ran = with_team(2, |team| {
+        team.run(2, &|piece| {
+            if piece == 0 {
+                let main = main.lock().map(|mut m| m.take()).ok().flatten();
+                let main = main.expect("piece 0 runs once");
+                let value = super::with_threads(1, main);
+                *result.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+                super::with_threads(1, side);
+            } else {
+                super::with_threads(1, side);
+            }
+        });
+    });
+    if !ran {
+        side();
+        let main = main.into_inner().ok().flatten().expect("main has not run");
+        return main();
+    }
+    let value = result.into_inner().unwrap_or_else(|p| p.into_inner());
+    value.expect("piece 0 ran on the caller")
+}
+
 /// Runs `work` with the team, grown to the helpers that `pieces` use, unless another caller
 /// holds it; returns whether it ran.
 fn with_team(pieces: usize, work: impl FnOnce(&mut Team)) -> bool {
@@ -371,6 +403,31 @@ mod tests {
         // Three distinct threads, unless another test held the team (then rayon's pool ran it).
         let count = threads.lock().unwrap().len();
         assert!(count >= 2, "{count}");
+    }
+
+    #[test]
+    fn alongside_runs_both_and_returns_the_callers_result() {
+        let side = AtomicU64::new(0);
+        let caller = std::thread::current().id();
+        for round in 0..200 {
+            let value = alongside(
+                &|| {
+                    side.fetch_add(1, Ordering::Relaxed);
+                },
+                || {
+                    assert_eq!(
+                        std::thread::current().id(),
+                        caller,
+                        "main runs on the caller"
+                    );
+                    assert_eq!(crate::kernels::threads(), 1);
+                    round * 2
+                },
+            );
+            assert_eq!(value, round * 2);
+        }
+        // Once on the helper (or on the caller in its place) and once on the caller.
+        assert_eq!(side.load(Ordering::Relaxed), 400);
     }
 
     #[test]

@@ -60,13 +60,16 @@ pub(super) fn run(
         // Rows trained in this process this epoch: a resumed epoch's throughput counts only
         // the steps it ran.
         let mut rows_run = 0usize;
-        for chunk in order.chunks(batch).skip(state.step) {
+        let mut chunks = order.chunks(batch).skip(state.step).peekable();
+        while let Some(chunk) = chunks.next() {
+            // The next step's rows, gathered while this step's last layer runs.
+            let next = chunks.peek().copied();
             // The first step is checked too: a fault there (NaN data, a huge rate) would
             // otherwise train on hidden behind ReLU, which maps NaN to 0.
             let due = config.stop_on_faults
                 && (state.global_step == 0
                     || (state.global_step + 1) % config.check_every as u64 == 0);
-            let (loss, fault) = match stepper.gradients_for(network, chunk) {
+            let (loss, fault) = match stepper.gradients_for_then(network, chunk, next) {
                 // Forward order: the first layer holding NaN/∞ is the most telling; the loss
                 // alone when the layers were not checked this step.
                 Ok(loss) => (

@@ -17,6 +17,10 @@ pub struct Stepper<'a> {
     workspace: Workspace<f32>,
     gradients: Gradients<f32>,
     batch_features: Array2<f32>,
+    /// The next batch's features, gathered during this step when the caller said which rows
+    /// come next, and the rows they are (empty: none).
+    prefetched: Array2<f32>,
+    prefetched_rows: Vec<usize>,
     /// Class targets of the batch (class data), or empty.
     batch_labels: Vec<i64>,
     /// Dense targets of the batch (multi-label, distribution, regression data), or 0 × 0.
@@ -50,6 +54,8 @@ impl<'a> Stepper<'a> {
             workspace: network.try_workspace(batch)?,
             gradients: network.zero_gradients(),
             batch_features: Array2::zeros((batch, data.feature_count())),
+            prefetched: Array2::zeros((batch, data.feature_count())),
+            prefetched_rows: Vec::with_capacity(batch),
             batch_labels: vec![0; labels],
             batch_targets: Array2::zeros(targets),
             rows: 0,
@@ -68,7 +74,17 @@ impl<'a> Stepper<'a> {
 
     /// One step on the rows `rows` of the data: returns the batch loss.
     pub fn step(&mut self, network: &mut Network<f32>, rows: &[usize]) -> Result<f64> {
-        let loss = self.gradients_for(network, rows)?;
+        self.step_then(network, rows, None)
+    }
+
+    /// [`Stepper::step`], told the next step's rows (see [`Stepper::gradients_for_then`]).
+    pub fn step_then(
+        &mut self,
+        network: &mut Network<f32>,
+        rows: &[usize],
+        next: Option<&[usize]>,
+    ) -> Result<f64> {
+        let loss = self.gradients_for_then(network, rows, next)?;
         self.apply(network, None);
         Ok(loss)
     }
@@ -76,6 +92,18 @@ impl<'a> Stepper<'a> {
     /// Forward and backward on the rows `rows`: the batch loss, with the gradients kept for
     /// [`Stepper::apply`].
     pub fn gradients_for(&mut self, network: &Network<f32>, rows: &[usize]) -> Result<f64> {
+        self.gradients_for_then(network, rows, None)
+    }
+
+    /// [`Stepper::gradients_for`], told the rows of the next step: a helper thread gathers
+    /// them while this step's small last layer runs (when there is a helper), and the next
+    /// call with those rows finds them gathered. The results are the same as without.
+    pub fn gradients_for_then(
+        &mut self,
+        network: &Network<f32>,
+        rows: &[usize],
+        next: Option<&[usize]>,
+    ) -> Result<f64> {
         let n = rows.len();
         let width = self.data.feature_count();
         let source = self
@@ -83,14 +111,19 @@ impl<'a> Stepper<'a> {
             .features
             .as_slice()
             .expect("data sets are kept in standard layout");
-        let batch = self
-            .batch_features
-            .as_slice_mut()
-            .expect("the batch buffer is standard layout");
         let threads = network.threads();
-        crate::kernels::with_threads(threads, || {
-            crate::kernels::elementwise::gather_rows(source, width, rows, batch)
-        });
+        if self.prefetched_rows == rows {
+            std::mem::swap(&mut self.batch_features, &mut self.prefetched);
+        } else {
+            let batch = self
+                .batch_features
+                .as_slice_mut()
+                .expect("the batch buffer is standard layout");
+            crate::kernels::with_threads(threads, || {
+                crate::kernels::elementwise::gather_rows(source, width, rows, batch)
+            });
+        }
+        self.prefetched_rows.clear();
         self.rows = n;
         let targets = match &self.data.labels {
             Labels::Classes { indices, .. } => {
@@ -114,14 +147,32 @@ impl<'a> Stepper<'a> {
             }
             Labels::None => unreachable!("refused by Stepper::new"),
         };
-        Ok(network
-            .loss_and_gradients(
+        // The next rows, gathered beside the last layer (at most a batch of them) when the
+        // network runs side work there; else each batch is gathered on every thread.
+        let next = next.filter(|next| {
+            next.len() <= self.prefetched.nrows() && network.runs_beside_last_layer(n)
+        });
+        let prefetched = self
+            .prefetched
+            .as_slice_mut()
+            .expect("the batch buffer is standard layout");
+        let gather = next.map(|next| {
+            crate::kernels::elementwise::SharedGather::new(source, width, next, prefetched)
+        });
+        let side = gather.as_ref().map(|g| move || g.help());
+        let loss = network.with_settings(|| {
+            network.loss_and_gradients_alongside(
                 self.batch_features.slice(s![..n, ..]),
                 &targets,
                 &mut self.workspace,
                 &mut self.gradients,
-            )?
-            .total())
+                side.as_ref().map(|f| f as &(dyn Fn() + Sync)),
+            )
+        })?;
+        if let Some(next) = next {
+            self.prefetched_rows.extend_from_slice(next);
+        }
+        Ok(loss.total())
     }
 
     /// Whether [`Stepper::correct`] counts anything for these targets.
@@ -205,5 +256,39 @@ impl<'a> Stepper<'a> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Synthetic, generate};
+    use crate::network::NetworkConfig;
+
+    /// Steps told the next rows (gathered beside the last layer on a helper), told wrong next
+    /// rows, or told nothing, end with the same weights, bit for bit.
+    #[test]
+    fn gathering_the_next_batch_beside_the_last_layer_changes_nothing() {
+        let data = generate(Synthetic::Spirals, 300, 0.2, 1).unwrap();
+        let order = crate::train::epoch_order(data.len(), 3, 0);
+        let batches: Vec<&[usize]> = order.chunks(32).collect();
+        let run = |told: &dyn Fn(usize) -> Option<&'static [usize]>, own: bool| {
+            let mut network = NetworkConfig::for_data(&data).hidden([24]).build(0).unwrap();
+            network.set_threads(2);
+            assert!(network.runs_beside_last_layer(32));
+            let optimizer = OptimizerConfig::default_for(crate::optim::OptimizerKind::Adam);
+            let mut stepper = Stepper::new(&network, &data, optimizer, 32).unwrap();
+            for (k, rows) in batches.iter().enumerate() {
+                let next = if own { batches.get(k + 1).copied() } else { told(k) };
+                stepper.step_then(&mut network, rows, next).unwrap();
+            }
+            network.layers().to_vec()
+        };
+        let plain = run(&|_| None, false);
+        let prefetched = run(&|_| None, true);
+        static WRONG: [usize; 5] = [0, 1, 2, 3, 4];
+        let wrong = run(&|_| Some(&WRONG), false);
+        assert_eq!(plain, prefetched);
+        assert_eq!(plain, wrong);
     }
 }

@@ -225,8 +225,9 @@ pub fn run(
     for order in &workload.orders[1..] {
         let started = Instant::now();
         let mut loss = f64::NAN;
-        for chunk in order.chunks(batch) {
-            loss = stepper.step(&mut network, chunk)?;
+        let mut chunks = order.chunks(batch).peekable();
+        while let Some(chunk) = chunks.next() {
+            loss = stepper.step_then(&mut network, chunk, chunks.peek().copied())?;
             steps += 1;
         }
         epoch_s.push(started.elapsed().as_secs_f64());
