@@ -120,13 +120,34 @@ impl TrainArgs {
             metrics: self.metrics.clone(),
             checkpoint: self.checkpoint.clone(),
             resume: self.resume.clone(),
+            ranks: None,
         })
     }
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let run = args.run()?;
+    #[allow(unused_mut)]
+    let mut run = args.run()?;
     catch_interrupts();
+    #[cfg(feature = "mpi")]
+    if let Some(ranks) = nabla::train::mpi::MpiRanks::from_launcher() {
+        use nabla::train::Ranks;
+        let rank = ranks.rank();
+        run.ranks = Some(std::sync::Arc::new(ranks));
+        if rank > 0 {
+            // Rank 0 alone prints and writes; the others train silently beside it.
+            run.save = None;
+            run.metrics = None;
+            run.checkpoint = None;
+            run.plot = None;
+            let outcome = run_training(&run, &mut nabla::workflow::Collect::default())?;
+            return Ok(if outcome.interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+    }
     let outcome = run_training(&run, &mut Progress::new())?;
     Ok(if outcome.interrupted {
         ExitCode::from(130)

@@ -13,6 +13,9 @@
 //! given thread count, so the same seed and thread count give the same run, bit for bit.
 
 mod config;
+#[cfg(feature = "mpi")]
+pub mod mpi;
+pub mod ranks;
 mod run;
 mod state;
 mod stepper;
@@ -22,6 +25,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
+pub use ranks::Ranks;
 pub use run::MAX_HISTORY;
 pub use state::{
     Anomaly, Checkpoint, EpochReport, Observer, Silent, TrainOutcome, TrainState, duration,
@@ -100,6 +104,7 @@ pub struct Trainer<'a> {
     validation: Option<&'a Dataset>,
     observer: Option<&'a mut dyn Observer>,
     resume: Option<Checkpoint>,
+    ranks: Option<&'a dyn Ranks>,
 }
 
 impl<'a> Trainer<'a> {
@@ -110,7 +115,15 @@ impl<'a> Trainer<'a> {
             validation: None,
             observer: None,
             resume: None,
+            ranks: None,
         }
+    }
+
+    /// Trains data-parallel with the other `ranks` (see [`ranks`]): each trains on its share
+    /// of every batch, and all apply the same update.
+    pub fn ranks(mut self, ranks: Option<&'a dyn Ranks>) -> Self {
+        self.ranks = ranks;
+        self
     }
 
     /// Rows to evaluate after each epoch (and to watch for early stopping).
@@ -190,6 +203,7 @@ impl<'a> Trainer<'a> {
             config,
             observer,
             self.resume,
+            self.ranks.filter(|r| r.size() > 1),
         )
     }
 }

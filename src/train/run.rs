@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
+use super::ranks::share;
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
-use super::{Stepper, TrainConfig, epoch_order};
+use super::{Ranks, Stepper, TrainConfig, epoch_order};
 
 /// The most epoch reports a run keeps in memory and in its checkpoints (the latest ones).
 pub const MAX_HISTORY: usize = 10_000;
@@ -24,6 +25,7 @@ pub(super) fn run(
     config: &TrainConfig,
     observer: &mut dyn Observer,
     resume: Option<Checkpoint>,
+    ranks: Option<&dyn Ranks>,
 ) -> Result<TrainOutcome> {
     let rows = train.len();
     let batch = config.batch_size.min(rows);
@@ -61,15 +63,28 @@ pub(super) fn run(
         // the steps it ran.
         let mut rows_run = 0usize;
         let mut chunks = order.chunks(batch).skip(state.step).peekable();
+        // This rank's rows of a batch (all of them in one process).
+        let own = |chunk: &'_ [usize]| -> std::ops::Range<usize> {
+            match ranks {
+                Some(r) => share(chunk.len(), r.rank(), r.size()),
+                None => 0..chunk.len(),
+            }
+        };
         while let Some(chunk) = chunks.next() {
+            let mine = &chunk[own(chunk)];
             // The next step's rows, gathered while this step's last layer runs.
-            let next = chunks.peek().copied();
+            let next = chunks.peek().map(|next| &next[own(next)]);
             // The first step is checked too: a fault there (NaN data, a huge rate) would
             // otherwise train on hidden behind ReLU, which maps NaN to 0.
             let due = config.stop_on_faults
                 && (state.global_step == 0
                     || (state.global_step + 1) % config.check_every as u64 == 0);
-            let (loss, fault) = match stepper.gradients_for_then(network, chunk, next) {
+            let computed = if mine.is_empty() {
+                Ok(0.0)
+            } else {
+                stepper.gradients_for_then(network, mine, next)
+            };
+            let (mut loss, mut fault) = match computed {
                 // Forward order: the first layer holding NaN/∞ is the most telling; the loss
                 // alone when the layers were not checked this step.
                 Ok(loss) => (
@@ -85,6 +100,33 @@ pub(super) fn run(
                     None => return Err(error),
                 },
             };
+            // Data-parallel: the batch's gradients, loss, correct rows and flags, from every
+            // rank's share, the same on every rank.
+            let mut combined = None;
+            if let Some(ranks) = ranks {
+                let weight = if summed {
+                    1.0
+                } else {
+                    mine.len() as f64 / chunk.len() as f64
+                };
+                let correct = if mine.is_empty() {
+                    0
+                } else {
+                    stepper.correct(network).unwrap_or(0)
+                };
+                let mut extras = [
+                    if mine.is_empty() { 0.0 } else { loss * weight },
+                    correct as f64,
+                    f64::from(u8::from(fault.is_some())),
+                    f64::from(u8::from(observer.stop_requested())),
+                ];
+                stepper.combine_across(ranks, mine.len(), weight, &mut extras);
+                loss = extras[0];
+                if extras[2] > 0.0 && fault.is_none() {
+                    fault = Some("NaN or ∞ on another rank".to_string());
+                }
+                combined = Some((extras[1] as usize, extras[3] > 0.0));
+            }
             if let Some(place) = fault {
                 observer.checkpoint(&good)?;
                 return Err(Error::Anomaly(Box::new(Anomaly {
@@ -104,7 +146,10 @@ pub(super) fn run(
                 stepper.optimizer().state_into(&mut good.optimizer);
                 good.best_layers.clone_from(&best_layers);
             }
-            let correct = stepper.correct(network);
+            let correct = match combined {
+                Some((correct, _)) => Some(correct),
+                None => stepper.correct(network),
+            };
             stepper.apply(network, config.clip_grad_norm);
             state.epoch_loss_total += if summed {
                 loss
@@ -116,7 +161,11 @@ pub(super) fn run(
             state.global_step += 1;
             rows_run += chunk.len();
             observer.batch_finished(loss, chunk.len());
-            let stop = observer.stop_requested();
+            // Every rank stops at the same step: when any asked before the combination.
+            let stop = match combined {
+                Some((_, stop)) => stop,
+                None => observer.stop_requested(),
+            };
             let mut latest = None;
             if stop
                 || config

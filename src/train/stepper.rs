@@ -26,6 +26,11 @@ pub struct Stepper<'a> {
     /// Dense targets of the batch (multi-label, distribution, regression data), or 0 × 0.
     batch_targets: Array2<f32>,
     rows: usize,
+    /// Data-parallel runs: this rank's weighted gradients and extras, flattened, and every
+    /// rank's (sized on first use).
+    outgoing: Vec<f32>,
+    gathered: Vec<f32>,
+    combined: Vec<f64>,
 }
 
 impl<'a> Stepper<'a> {
@@ -59,6 +64,9 @@ impl<'a> Stepper<'a> {
             batch_labels: vec![0; labels],
             batch_targets: Array2::zeros(targets),
             rows: 0,
+            outgoing: Vec::new(),
+            gathered: Vec::new(),
+            combined: Vec::new(),
         })
     }
 
@@ -238,6 +246,61 @@ impl<'a> Stepper<'a> {
         norm
     }
 
+    /// Data-parallel training: replaces this rank's gradients, computed on `own_rows` rows of
+    /// the batch and weighted by `weight` (nᵣ/B for mean reductions, 1 for sums), by the sum of
+    /// every rank's, added in f64 in rank order (see [`super::ranks`]); `extras` (the loss, the
+    /// count of correct rows, flags) are summed the same way. A rank with no rows adds zeros.
+    /// Each rank sends its weighted gradients as f32: the sum agrees with one process's to f32
+    /// rounding.
+    pub fn combine_across(
+        &mut self,
+        ranks: &dyn super::Ranks,
+        own_rows: usize,
+        weight: f64,
+        extras: &mut [f64],
+    ) {
+        let parameters: usize = self
+            .gradients
+            .layers
+            .iter()
+            .map(|l| l.weights.len() + l.bias.len())
+            .sum();
+        let total = parameters + extras.len();
+        self.outgoing.resize(total, 0.0);
+        self.gathered.resize(total * ranks.size(), 0.0);
+        self.combined.resize(total, 0.0);
+        let values = self
+            .gradients
+            .layers
+            .iter()
+            .flat_map(|l| l.weights.iter().chain(&l.bias));
+        for (slot, &g) in self.outgoing.iter_mut().zip(values) {
+            *slot = if own_rows == 0 {
+                0.0
+            } else {
+                (f64::from(g) * weight) as f32
+            };
+        }
+        for (slot, &extra) in self.outgoing[parameters..].iter_mut().zip(extras.iter()) {
+            *slot = extra as f32;
+        }
+        super::ranks::sum_in_rank_order(
+            ranks,
+            &self.outgoing,
+            &mut self.gathered,
+            &mut self.combined,
+        );
+        let values = self
+            .gradients
+            .layers
+            .iter_mut()
+            .flat_map(|l| l.weights.iter_mut().chain(l.bias.iter_mut()));
+        for (g, &sum) in values.zip(&self.combined) {
+            *g = sum as f32;
+        }
+        extras.copy_from_slice(&self.combined[parameters..]);
+    }
+
     /// The first place holding NaN or ∞ after [`Stepper::gradients_for`]: pre-activations and
     /// activations of each layer, then each layer's gradients.
     pub fn fault(&self, network: &Network<f32>) -> Option<String> {
@@ -273,13 +336,20 @@ mod tests {
         let order = crate::train::epoch_order(data.len(), 3, 0);
         let batches: Vec<&[usize]> = order.chunks(32).collect();
         let run = |told: &dyn Fn(usize) -> Option<&'static [usize]>, own: bool| {
-            let mut network = NetworkConfig::for_data(&data).hidden([24]).build(0).unwrap();
+            let mut network = NetworkConfig::for_data(&data)
+                .hidden([24])
+                .build(0)
+                .unwrap();
             network.set_threads(2);
             assert!(network.runs_beside_last_layer(32));
             let optimizer = OptimizerConfig::default_for(crate::optim::OptimizerKind::Adam);
             let mut stepper = Stepper::new(&network, &data, optimizer, 32).unwrap();
             for (k, rows) in batches.iter().enumerate() {
-                let next = if own { batches.get(k + 1).copied() } else { told(k) };
+                let next = if own {
+                    batches.get(k + 1).copied()
+                } else {
+                    told(k)
+                };
                 stepper.step_then(&mut network, rows, next).unwrap();
             }
             network.layers().to_vec()

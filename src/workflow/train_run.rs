@@ -79,6 +79,9 @@ pub struct TrainRun {
     pub checkpoint: Option<PathBuf>,
     /// Continue from this checkpoint.
     pub resume: Option<PathBuf>,
+    /// The other processes of a data-parallel run (see [`crate::train::ranks`]); `None`
+    /// trains in this process alone.
+    pub ranks: Option<std::sync::Arc<dyn crate::train::Ranks>>,
 }
 
 impl TrainRun {
@@ -97,6 +100,7 @@ impl TrainRun {
             metrics: None,
             checkpoint: None,
             resume: None,
+            ranks: None,
         }
     }
 
@@ -342,6 +346,14 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
             String::new()
         },
     ));
+    if let Some(ranks) = run.ranks.as_deref().filter(|r| r.size() > 1) {
+        reporter.line(&format!(
+            "data parallel: {} ranks, each training on its share of every batch of {} (rows \
+             ⌊r·B/N⌋ to ⌊(r+1)·B/N⌋ of it), gradients summed in rank order",
+            ranks.size(),
+            train.batch_size
+        ));
+    }
     let signature = run.signature(&prepared, &network, &train);
     let resume = match &run.resume {
         Some(path) => {
@@ -404,6 +416,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         .validation_if_any(prepared.validation.as_ref())
         .observer(&mut observer)
         .resume(resume)
+        .ranks(run.ranks.as_deref())
         .run(&mut network, &prepared.train);
     let RunObserver {
         reporter, metrics, ..
