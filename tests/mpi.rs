@@ -105,3 +105,119 @@ fn two_ranks_train_as_one_process_and_repeat_bit_for_bit() {
     eprintln!("largest weight difference, 2 ranks against 1 process: {largest:e}");
     assert!(largest < 1e-5, "the weights differ by {largest}");
 }
+
+/// A rank killed with SIGKILL ends the whole job within seconds, leaving no model file, only
+/// the last complete checkpoint; the run resumes from it with one process or with two ranks.
+#[test]
+fn a_killed_rank_ends_the_job_and_the_run_resumes_with_another_rank_count() {
+    if Command::new("mpirun").arg("--version").output().is_err() {
+        eprintln!("skipped: no mpirun on the PATH (install openmpi-bin)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("killed.safetensors");
+    let checkpoint = dir.path().join("killed.safetensors.ckpt");
+    let flags = |save: &Path| -> Vec<String> {
+        [
+            "train",
+            "--data",
+            "spirals",
+            "--samples",
+            "40000",
+            "--hidden",
+            "64",
+            "--epochs",
+            "12",
+            "--batch",
+            "128",
+            "--threads",
+            "1",
+            "--checkpoint-every",
+            "50",
+            "--save",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .chain([save.display().to_string()])
+        .collect()
+    };
+    let mut job = Command::new("mpirun")
+        .args(["--allow-run-as-root", "-np", "2", NABLA])
+        .args(flags(&model))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !checkpoint.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint was written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The ranks are the processes whose command line names this run's model.
+    let ranks = Command::new("pgrep")
+        .args(["-f", &format!("^{NABLA} train .*{}", model.display())])
+        .output()
+        .unwrap();
+    let pids: Vec<i32> = String::from_utf8_lossy(&ranks.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    let killed = std::time::Instant::now();
+    // SAFETY: a process of this test's own job.
+    unsafe { libc::kill(pids[1], libc::SIGKILL) };
+    let status = loop {
+        if let Some(status) = job.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < std::time::Duration::from_secs(10),
+            "the job went on"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    eprintln!(
+        "the job ended {:.2} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(!status.success());
+    assert!(!model.exists(), "a model was written by a killed job");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["killed.safetensors.ckpt"], "{leftovers:?}");
+    // Resumed by one process, and (from a copy) by two ranks: both finish and save.
+    let copy = dir.path().join("copy.safetensors.ckpt");
+    std::fs::copy(&checkpoint, &copy).unwrap();
+    for (ranks, checkpoint, save) in [
+        (1, &checkpoint, &model),
+        (2, &copy, &dir.path().join("copy.safetensors")),
+    ] {
+        let mut command = if ranks == 1 {
+            Command::new(NABLA)
+        } else {
+            let mut mpirun = Command::new("mpirun");
+            mpirun.args(["--allow-run-as-root", "-np", "2", NABLA]);
+            mpirun
+        };
+        let output = command
+            .args(flags(save))
+            .arg("--resume")
+            .arg(checkpoint)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{report}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(report.contains("resuming"), "{report}");
+        assert!(test_accuracy(&report) > 0.9, "{report}");
+        assert!(save.exists());
+    }
+}
