@@ -172,6 +172,7 @@ mod tests {
             learning_rate: 0.01,
             seconds: 0.1,
             samples_per_second: 1000.0,
+            combine_ms_per_step: None,
         }
     }
 

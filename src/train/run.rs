@@ -226,6 +226,7 @@ pub(super) fn run(
             learning_rate,
             seconds,
             samples_per_second: rows_run as f64 / seconds.max(1e-9),
+            combine_ms_per_step: stepper.take_combine_ms(),
         };
         observer.epoch_finished(&report);
         observer.epoch_network(network);

@@ -34,6 +34,10 @@ pub struct EpochReport {
     pub seconds: f64,
     /// Training rows per second.
     pub samples_per_second: f64,
+    /// Data-parallel runs: the mean time per step spent combining the ranks' gradients
+    /// (gathering them and summing), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine_ms_per_step: Option<f64>,
 }
 
 impl EpochReport {
@@ -70,6 +74,9 @@ impl EpochReport {
             duration(self.seconds),
             self.samples_per_second
         ));
+        if let Some(ms) = self.combine_ms_per_step {
+            line.push_str(&format!("  combining {ms:.3} ms/step"));
+        }
         line
     }
 }

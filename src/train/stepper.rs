@@ -31,6 +31,9 @@ pub struct Stepper<'a> {
     outgoing: Vec<f32>,
     gathered: Vec<f32>,
     combined: Vec<f64>,
+    /// Time spent in [`Stepper::combine_across`] and its calls, since last taken.
+    combine_time: std::time::Duration,
+    combines: u32,
 }
 
 impl<'a> Stepper<'a> {
@@ -67,6 +70,8 @@ impl<'a> Stepper<'a> {
             outgoing: Vec::new(),
             gathered: Vec::new(),
             combined: Vec::new(),
+            combine_time: std::time::Duration::ZERO,
+            combines: 0,
         })
     }
 
@@ -259,6 +264,7 @@ impl<'a> Stepper<'a> {
         weight: f64,
         extras: &mut [f64],
     ) {
+        let started = std::time::Instant::now();
         let parameters: usize = self
             .gradients
             .layers
@@ -299,6 +305,18 @@ impl<'a> Stepper<'a> {
             *g = sum as f32;
         }
         extras.copy_from_slice(&self.combined[parameters..]);
+        self.combine_time += started.elapsed();
+        self.combines += 1;
+    }
+
+    /// The mean time of [`Stepper::combine_across`] since the last call, in milliseconds
+    /// (`None` when it did not run), and starts counting again.
+    pub fn take_combine_ms(&mut self) -> Option<f64> {
+        let mean = (self.combines > 0)
+            .then(|| self.combine_time.as_secs_f64() * 1e3 / f64::from(self.combines));
+        self.combine_time = std::time::Duration::ZERO;
+        self.combines = 0;
+        mean
     }
 
     /// The first place holding NaN or ∞ after [`Stepper::gradients_for`]: pre-activations and
