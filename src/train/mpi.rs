@@ -1,7 +1,6 @@
 //! [`MpiRanks`]: the ranks of an `mpirun` job, over MPI (rsmpi, cargo feature `mpi`).
 
 use mpi::topology::{Communicator, SimpleCommunicator};
-use mpi::traits::*;
 
 use super::Ranks;
 
@@ -50,7 +49,9 @@ impl Ranks for MpiRanks {
         self.world.size() as usize
     }
 
-    fn all_gather(&self, local: &[f32], all: &mut [f32]) {
-        self.world.all_gather_into(local, all);
+    fn send_receive(&self, send: &[f32], to: usize, receive: &mut [f32], from: usize) {
+        let to = self.world.process_at_rank(to as i32);
+        let from = self.world.process_at_rank(from as i32);
+        mpi::point_to_point::send_receive_into(send, &to, receive, &from);
     }
 }

@@ -26,11 +26,10 @@ pub struct Stepper<'a> {
     /// Dense targets of the batch (multi-label, distribution, regression data), or 0 × 0.
     batch_targets: Array2<f32>,
     rows: usize,
-    /// Data-parallel runs: this rank's weighted gradients and extras, flattened, and every
-    /// rank's (sized on first use).
+    /// Data-parallel runs: this rank's weighted gradients and extras, flattened (summed in
+    /// place by the ring), and a chunk's worth of scratch (sized on first use).
     outgoing: Vec<f32>,
-    gathered: Vec<f32>,
-    combined: Vec<f64>,
+    incoming: Vec<f32>,
     /// Time spent in [`Stepper::combine_across`] and its calls, since last taken.
     combine_time: std::time::Duration,
     combines: u32,
@@ -68,8 +67,7 @@ impl<'a> Stepper<'a> {
             batch_targets: Array2::zeros(targets),
             rows: 0,
             outgoing: Vec::new(),
-            gathered: Vec::new(),
-            combined: Vec::new(),
+            incoming: Vec::new(),
             combine_time: std::time::Duration::ZERO,
             combines: 0,
         })
@@ -253,10 +251,10 @@ impl<'a> Stepper<'a> {
 
     /// Data-parallel training: replaces this rank's gradients, computed on `own_rows` rows of
     /// the batch and weighted by `weight` (nᵣ/B for mean reductions, 1 for sums), by the sum of
-    /// every rank's, added in f64 in rank order (see [`super::ranks`]); `extras` (the loss, the
-    /// count of correct rows, flags) are summed the same way. A rank with no rows adds zeros.
-    /// Each rank sends its weighted gradients as f32: the sum agrees with one process's to f32
-    /// rounding.
+    /// every rank's, the same bits on every rank (the ring of [`super::ranks::ring_sum`]);
+    /// `extras` (the loss, the count of correct rows, flags) are summed with them. A rank with
+    /// no rows adds zeros. The sums are of f32 values: they agree with one process's gradients
+    /// to f32 rounding.
     pub fn combine_across(
         &mut self,
         ranks: &dyn super::Ranks,
@@ -273,8 +271,7 @@ impl<'a> Stepper<'a> {
             .sum();
         let total = parameters + extras.len();
         self.outgoing.resize(total, 0.0);
-        self.gathered.resize(total * ranks.size(), 0.0);
-        self.combined.resize(total, 0.0);
+        self.incoming.resize(total / ranks.size().max(1) + 2, 0.0);
         let values = self
             .gradients
             .layers
@@ -290,21 +287,18 @@ impl<'a> Stepper<'a> {
         for (slot, &extra) in self.outgoing[parameters..].iter_mut().zip(extras.iter()) {
             *slot = extra as f32;
         }
-        super::ranks::sum_in_rank_order(
-            ranks,
-            &self.outgoing,
-            &mut self.gathered,
-            &mut self.combined,
-        );
+        super::ranks::ring_sum(ranks, &mut self.outgoing, &mut self.incoming);
         let values = self
             .gradients
             .layers
             .iter_mut()
             .flat_map(|l| l.weights.iter_mut().chain(l.bias.iter_mut()));
-        for (g, &sum) in values.zip(&self.combined) {
-            *g = sum as f32;
+        for (g, &sum) in values.zip(&self.outgoing) {
+            *g = sum;
         }
-        extras.copy_from_slice(&self.combined[parameters..]);
+        for (extra, &sum) in extras.iter_mut().zip(&self.outgoing[parameters..]) {
+            *extra = f64::from(sum);
+        }
         self.combine_time += started.elapsed();
         self.combines += 1;
     }

@@ -349,7 +349,7 @@ pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
     if let Some(ranks) = run.ranks.as_deref().filter(|r| r.size() > 1) {
         reporter.line(&format!(
             "data parallel: {} ranks, each training on its share of every batch of {} (rows \
-             ⌊r·B/N⌋ to ⌊(r+1)·B/N⌋ of it), gradients summed in rank order",
+             ⌊r·B/N⌋ to ⌊(r+1)·B/N⌋ of it), gradients summed by a ring in a fixed order",
             ranks.size(),
             train.batch_size
         ));
