@@ -536,8 +536,15 @@ impl Observer for Watcher<'_> {
                 });
             });
         }
-        if !self.delay.is_zero() && !self.shared.stop.load(Ordering::SeqCst) {
-            std::thread::sleep(self.delay);
+        if !self.delay.is_zero() {
+            // A pause that `stop` cuts short, so a stopped run ends at once.
+            let control = self.shared.control();
+            let _ = self
+                .shared
+                .wake
+                .wait_timeout_while(control, self.delay, |_| {
+                    !self.shared.stop.load(Ordering::SeqCst)
+                });
         }
     }
 
@@ -713,6 +720,28 @@ mod tests {
         assert_eq!(done.epochs.len(), 5);
         let losses: Vec<f64> = done.epochs.iter().map(|e| e.train_loss).collect();
         assert!(losses.iter().any(|l| l.is_nan()), "{losses:?}");
+    }
+
+    #[test]
+    fn a_stop_cuts_the_pause_after_an_epoch_short() {
+        let spec = PlaygroundSpec {
+            epochs: 100,
+            delay_ms: MAX_DELAY_MS,
+            ..PlaygroundSpec::default()
+        };
+        let run = Playground::start(&spec, false).unwrap();
+        while run.progress().epochs.is_empty() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let asked = std::time::Instant::now();
+        run.stop();
+        let done = run.wait();
+        assert_eq!(done.status, Status::Stopped);
+        assert!(
+            asked.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            asked.elapsed()
+        );
     }
 
     #[test]
