@@ -313,3 +313,70 @@ fn a_resumed_epochs_throughput_counts_the_rows_it_ran() {
     let second = &reports.0[1];
     assert!((second.samples_per_second * second.seconds - 300.0).abs() < 1e-6);
 }
+
+/// A rank of a data-parallel run whose ranks are threads of this process, each receiving
+/// from the one before it over a channel.
+struct ThreadRank {
+    rank: usize,
+    outboxes: Vec<std::sync::mpsc::Sender<Vec<f32>>>,
+    inbox: std::sync::Mutex<std::sync::mpsc::Receiver<Vec<f32>>>,
+}
+
+impl nabla::train::Ranks for ThreadRank {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.outboxes.len()
+    }
+    fn send_receive(&self, send: &[f32], to: usize, receive: &mut [f32], _from: usize) {
+        self.outboxes[to].send(send.to_vec()).unwrap();
+        receive.copy_from_slice(&self.inbox.lock().unwrap().recv().unwrap());
+    }
+}
+
+#[test]
+fn in_a_data_parallel_run_only_rank_0_reports_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outboxes, inboxes): (Vec<_>, Vec<_>) = (0..2).map(|_| std::sync::mpsc::channel()).unzip();
+    let reports: Vec<(TrainRun, Collect)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = inboxes
+            .into_iter()
+            .enumerate()
+            .map(|(rank, inbox)| {
+                let mut run = TrainRun::new(DataSource::new(DataSpec::parse("moons")));
+                run.train = run.train.epochs(2).threads(1);
+                run.save = Some(dir.path().join(format!("rank{rank}.safetensors")));
+                run.metrics = Some(dir.path().join(format!("rank{rank}.jsonl")));
+                run.ranks = Some(std::sync::Arc::new(ThreadRank {
+                    rank,
+                    outboxes: outboxes.clone(),
+                    inbox: std::sync::Mutex::new(inbox),
+                }));
+                scope.spawn(move || {
+                    let mut report = Collect::default();
+                    run_training(&run, &mut report).unwrap();
+                    (run, report)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (rank, (run, report)) in reports.iter().enumerate() {
+        let written = run.save.as_ref().unwrap().exists() || run.metrics.as_ref().unwrap().exists();
+        assert_eq!(written, rank == 0, "rank {rank}");
+        assert_eq!(
+            report.lines.is_empty(),
+            rank > 0,
+            "rank {rank}: {:?}",
+            report.lines
+        );
+    }
+    assert!(
+        reports[0]
+            .1
+            .lines
+            .iter()
+            .any(|l| l.starts_with("data parallel: 2 ranks"))
+    );
+}

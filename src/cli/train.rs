@@ -129,24 +129,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     #[allow(unused_mut)]
     let mut run = args.run()?;
     catch_interrupts();
+    // Under mpirun (a binary built with the feature mpi): data-parallel over its ranks.
     #[cfg(feature = "mpi")]
     if let Some(ranks) = nabla::train::mpi::MpiRanks::from_launcher() {
-        use nabla::train::Ranks;
-        let rank = ranks.rank();
         run.ranks = Some(std::sync::Arc::new(ranks));
-        if rank > 0 {
-            // Rank 0 alone prints and writes; the others train silently beside it.
-            run.save = None;
-            run.metrics = None;
-            run.checkpoint = None;
-            run.plot = None;
-            let outcome = run_training(&run, &mut nabla::workflow::Collect::default())?;
-            return Ok(if outcome.interrupted {
-                ExitCode::from(130)
-            } else {
-                ExitCode::SUCCESS
-            });
-        }
     }
     let outcome = run_training(&run, &mut Progress::new())?;
     Ok(if outcome.interrupted {

@@ -311,6 +311,37 @@ impl Observer for RunObserver<'_> {
 /// fault (the last good state saved to the checkpoint path when there is one), or a failed
 /// write. A metrics file that fails to write does not lose the model: it is saved first.
 pub fn run_training(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOutcome> {
+    // Data-parallel: rank 0 alone reports and writes; the other ranks train silently beside
+    // it (a stop request still reaches them).
+    if run.ranks.as_deref().is_some_and(|r| r.rank() > 0) {
+        let silent = TrainRun {
+            save: None,
+            metrics: None,
+            checkpoint: None,
+            plot: None,
+            ..run.clone()
+        };
+        return train_and_report(&silent, &mut Quiet(reporter));
+    }
+    train_and_report(run, reporter)
+}
+
+/// A reporter that passes on nothing but the stop requests of the one it wraps.
+struct Quiet<'r>(&'r mut dyn Reporter);
+
+impl Observer for Quiet<'_> {
+    fn stop_requested(&mut self) -> bool {
+        self.0.stop_requested()
+    }
+}
+
+impl Reporter for Quiet<'_> {
+    fn line(&mut self, _text: &str) {}
+    fn note(&mut self, _text: &str) {}
+}
+
+/// [`run_training`] on this process, reporting to `reporter`.
+fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOutcome> {
     run.check_outputs()?;
     let seed = run.train.seed;
     let prepared = prepare(&run.source, &run.split, seed, &mut |p| reporter.download(p))?;
