@@ -53,6 +53,7 @@ pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod optim;
+pub mod plane;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod prepare;

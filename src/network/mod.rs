@@ -371,18 +371,9 @@ impl<F: Scalar> Network<F> {
         workspace: &mut Workspace<F>,
         gradients: &mut Gradients<F>,
     ) -> Result<LossValue> {
-        self.with_settings(|| self.loss_and_gradients_here(inputs, targets, workspace, gradients))
-    }
-
-    /// [`Network::loss_and_gradients`] on the current thread setting.
-    fn loss_and_gradients_here(
-        &self,
-        inputs: ArrayView2<F>,
-        targets: &Targets<F>,
-        workspace: &mut Workspace<F>,
-        gradients: &mut Gradients<F>,
-    ) -> Result<LossValue> {
-        self.loss_and_gradients_alongside(inputs, targets, workspace, gradients, None)
+        self.with_settings(|| {
+            self.loss_and_gradients_alongside(inputs, targets, workspace, gradients, None)
+        })
     }
 
     /// The most multiply-adds (rows × weights) of a last layer's forward pass for `side` to run

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use ndarray::Array2;
 use plotters::prelude::*;
 
 use super::{colour, render};
@@ -11,6 +10,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::metrics::predicted_classes;
 use crate::model::Model;
+use crate::plane::{grid_centres, padded_range};
 
 /// Points per side of the grid the model is evaluated on.
 const GRID: usize = 200;
@@ -24,17 +24,6 @@ pub struct BoundaryLayout {
     pub y: (f64, f64),
     /// The legend: one entry per class, then how training and test points are marked.
     pub legend: Vec<String>,
-}
-
-/// The range of values on one axis, padded by a tenth, in f64 and inside f32's range: near
-/// ±3.4e38 the span of the data overflows f32, and an infinite axis never finishes drawing.
-fn range(values: impl Iterator<Item = f32>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-        (a.min(f64::from(p)), b.max(f64::from(p)))
-    });
-    let pad = (hi - lo).max(1e-3) * 0.1;
-    let limit = f64::from(f32::MAX);
-    ((lo - pad).max(-limit), (hi + pad).min(limit))
 }
 
 /// The layout for `train` and `test` rows (raw features) of a model with `names` classes.
@@ -58,8 +47,8 @@ pub fn boundary_layout(
         legend.push("test rows (hollow)".into());
     }
     BoundaryLayout {
-        x: range(all().map(|p| p.0)),
-        y: range(all().map(|p| p.1)),
+        x: padded_range(all().map(|p| p.0)),
+        y: padded_range(all().map(|p| p.1)),
         legend,
     }
 }
@@ -83,13 +72,7 @@ pub fn decision_boundary(
     let names = &model.label_names;
     let layout = boundary_layout(names, train, test);
     let ((x0, x1), (y0, y1)) = (layout.x, layout.y);
-    let mut points = Array2::<f32>::zeros((GRID * GRID, 2));
-    for i in 0..GRID {
-        for j in 0..GRID {
-            points[[i * GRID + j, 0]] = (x0 + (x1 - x0) * (j as f64 + 0.5) / GRID as f64) as f32;
-            points[[i * GRID + j, 1]] = (y0 + (y1 - y0) * (i as f64 + 0.5) / GRID as f64) as f32;
-        }
-    }
+    let points = grid_centres(layout.x, layout.y, GRID);
     let classes = predicted_classes(model.predict(&points)?.view());
     render(path, (760, 700), |area| {
         let mut chart = ChartBuilder::on(&area)

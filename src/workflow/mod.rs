@@ -10,6 +10,7 @@
 //! | `signature.rs` | [`RunSignature`]: what a run depends on, checked when it resumes |
 //! | `estimator.rs` | [`fit_estimator`]: scikit-learn's fit and partial_fit (the Python package) |
 //! | `playground.rs` | [`Playground`]: `nabla serve`'s 2-D training runs, paused, stepped, drawn per epoch |
+//! | `playground_spec.rs` | [`PlaygroundSpec`]: what a playground run is, its bounds, the `nabla train` run it stands for |
 //! | `runs.rs` | [`list_runs`], [`read_run`]: the `--metrics` files under a folder, read as they grow |
 //! | `bench.rs` | [`bench`](mod@bench): the speed workload shared with the PyTorch peer (`nabla bench`) |
 
@@ -18,6 +19,7 @@ mod compare_heads;
 mod estimator;
 mod model_data;
 mod playground;
+mod playground_spec;
 mod predictions;
 mod runs;
 mod signature;
@@ -29,9 +31,9 @@ pub use compare_heads::{
 };
 pub use estimator::{EstimatorSpec, Fitted, fit_estimator};
 pub use model_data::{Loaded, ModelData, Rows, load_model_and_rows};
-pub use playground::{
-    Boundary, GRID, MAX_DELAY_MS, MAX_EPOCHS, MAX_LAYERS, MAX_POINTS, MAX_UNITS, Playground,
-    PlaygroundSpec, Point, Progress, Status,
+pub use playground::{Boundary, GRID, Playground, Point, Progress, Status};
+pub use playground_spec::{
+    MAX_DELAY_MS, MAX_EPOCHS, MAX_LAYERS, MAX_POINTS, MAX_UNITS, PlaygroundSpec,
 };
 pub use predictions::Predictions;
 pub use runs::{MAX_RUN_BYTES, MAX_RUNS, RunFile, RunRecords, list_runs, read_run, run_path};

@@ -12,207 +12,19 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::train_run::{Reporter, TrainRun, run_training};
-use crate::activation::Activation;
-use crate::data::{DataSpec, Dataset, Synthetic};
+use super::playground_spec::PlaygroundSpec;
+use super::train_run::{Reporter, run_training};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::loss::{LossInput, LossKind};
-use crate::network::{Network, NetworkBuilder};
-use crate::optim::{OptimizerConfig, OptimizerKind};
-use crate::prepare::{DataSource, Prepared};
-use crate::train::{EpochReport, Observer, TrainConfig};
+use crate::network::Network;
+use crate::plane::{grid_centres, padded_range};
+use crate::prepare::Prepared;
+use crate::train::{EpochReport, Observer};
 
-/// The most points a playground set has.
-pub const MAX_POINTS: usize = 5000;
-/// The most hidden layers.
-pub const MAX_LAYERS: usize = 6;
-/// The most units in a hidden layer.
-pub const MAX_UNITS: usize = 64;
-/// The most epochs a playground run trains.
-pub const MAX_EPOCHS: usize = 5000;
-/// The longest pause after each epoch, in milliseconds (to watch a fast run learn).
-pub const MAX_DELAY_MS: u64 = 1000;
 /// Cells per side of the grid the classes are predicted on.
 pub const GRID: usize = 48;
-
-/// A playground run, as the page sends it (JSON; every field has a default). Names are read as
-/// the command line reads them, so a bad one gets the command line's error.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PlaygroundSpec {
-    /// The data set: spirals, moons, circles, xor or blobs.
-    pub data: String,
-    /// Points drawn (1 to [`MAX_POINTS`]).
-    pub samples: usize,
-    /// The generator's noise (its default when absent).
-    pub noise: Option<f64>,
-    /// Hidden layer sizes.
-    pub hidden: Vec<usize>,
-    /// The hidden activation.
-    pub activation: String,
-    /// The output activation (the task's default when absent).
-    pub output: Option<String>,
-    /// The loss (the output's default when absent).
-    pub loss: Option<String>,
-    /// What the loss reads: logits or probabilities (the pairing table's default when absent).
-    pub from: Option<String>,
-    /// The optimiser: sgd, momentum, adam, adamw.
-    pub optimizer: String,
-    /// Its learning rate (the optimiser's default when absent).
-    pub learning_rate: Option<f64>,
-    /// Rows per step.
-    pub batch: usize,
-    /// Epochs (1 to [`MAX_EPOCHS`]).
-    pub epochs: usize,
-    /// The seed of the data, the weights and the shuffles.
-    pub seed: u64,
-    /// Train a refused pairing anyway, clipped as Keras clips it.
-    pub allow_unsafe: bool,
-    /// A pause after each epoch, in milliseconds, to watch a fast run (not part of training).
-    pub delay_ms: u64,
-}
-
-impl Default for PlaygroundSpec {
-    /// Moons, 400 points, two hidden layers of 8 ReLU units, Adam, batch 32, 100 epochs.
-    fn default() -> Self {
-        PlaygroundSpec {
-            data: "moons".into(),
-            samples: 400,
-            noise: None,
-            hidden: vec![8, 8],
-            activation: "relu".into(),
-            output: None,
-            loss: None,
-            from: None,
-            optimizer: "adam".into(),
-            learning_rate: None,
-            batch: TrainConfig::default().batch_size,
-            epochs: 100,
-            seed: 0,
-            allow_unsafe: false,
-            delay_ms: 0,
-        }
-    }
-}
-
-impl PlaygroundSpec {
-    /// The `nabla train` run this is: the same data, network, optimiser, batch, epochs and
-    /// seed, one thread, nothing written.
-    ///
-    /// # Errors
-    /// A name the command line would refuse, a data set that is not one of the 2-D generators
-    /// (the playground reads no files), or a size beyond the playground's bounds.
-    pub fn train_run(&self) -> Result<TrainRun> {
-        let kind: Synthetic = self.data.parse()?;
-        let bounded = |field: &'static str, value: usize, max: usize| {
-            if value == 0 || value > max {
-                Err(Error::invalid(
-                    field,
-                    format!("{value} is outside the playground's 1 to {max}"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        bounded("samples", self.samples, MAX_POINTS)?;
-        bounded("epochs", self.epochs, MAX_EPOCHS)?;
-        bounded("batch", self.batch, MAX_POINTS)?;
-        if self.hidden.len() > MAX_LAYERS {
-            return Err(Error::invalid(
-                "hidden",
-                format!(
-                    "{} layers; the playground takes at most {MAX_LAYERS}",
-                    self.hidden.len()
-                ),
-            ));
-        }
-        for &units in &self.hidden {
-            bounded("hidden", units, MAX_UNITS)?;
-        }
-        if self.delay_ms > MAX_DELAY_MS {
-            return Err(Error::invalid(
-                "delay_ms",
-                format!("{} ms is longer than {MAX_DELAY_MS} ms", self.delay_ms),
-            ));
-        }
-        let mut source = DataSource::new(DataSpec::Synthetic(kind));
-        source.options.samples = self.samples;
-        source.options.noise = self.noise;
-        source.options.seed = self.seed;
-        let mut network = NetworkBuilder::default()
-            .hidden(self.hidden.iter().copied())
-            .hidden_activation(self.activation.parse::<Activation>()?)
-            .allow_unsafe(self.allow_unsafe);
-        if let Some(output) = &self.output {
-            network = network.output(output.parse::<Activation>()?);
-        }
-        if let Some(loss) = &self.loss {
-            network = network.loss(loss.parse::<LossKind>()?);
-        }
-        if let Some(from) = &self.from {
-            network = network.loss_input(from.parse::<LossInput>()?);
-        }
-        let base = OptimizerConfig::default_for(self.optimizer.parse::<OptimizerKind>()?);
-        let optimizer = OptimizerConfig {
-            learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
-            ..base
-        };
-        optimizer.validate()?;
-        let mut run = TrainRun::new(source);
-        run.network = network;
-        run.train = TrainConfig::default()
-            .optimizer(optimizer)
-            .batch_size(self.batch)
-            .epochs(self.epochs)
-            .seed(self.seed)
-            .threads(1)
-            // A refused pairing trained anyway goes on through NaN (as `compare-heads` does),
-            // so the page shows what happens; `nabla train` stops at the first fault.
-            .stop_on_faults(!self.allow_unsafe);
-        Ok(run)
-    }
-
-    /// The same run as a command line.
-    pub fn command_line(&self) -> String {
-        let mut words = vec![
-            format!("nabla train --data {}", self.data),
-            format!("--samples {}", self.samples),
-        ];
-        if let Some(noise) = self.noise {
-            words.push(format!("--noise {noise}"));
-        }
-        let hidden: Vec<String> = self.hidden.iter().map(ToString::to_string).collect();
-        words.push(format!("--hidden {}", none_if_empty(&hidden.join(","))));
-        words.push(format!("--activation {}", self.activation));
-        for (flag, value) in [
-            ("--output", &self.output),
-            ("--loss", &self.loss),
-            ("--from", &self.from),
-        ] {
-            if let Some(value) = value {
-                words.push(format!("{flag} {value}"));
-            }
-        }
-        words.push(format!("--optimizer {}", self.optimizer));
-        if let Some(rate) = self.learning_rate {
-            words.push(format!("--lr {rate}"));
-        }
-        words.push(format!(
-            "--batch {} --epochs {} --seed {} --threads 1",
-            self.batch, self.epochs, self.seed
-        ));
-        if self.allow_unsafe {
-            words.push("--allow-unsafe".into());
-        }
-        words.join(" ")
-    }
-}
-
-fn none_if_empty(text: &str) -> &str {
-    if text.is_empty() { "none" } else { text }
-}
 
 /// Where a playground run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -341,7 +153,7 @@ impl Playground {
         let run = spec.train_run()?;
         // The pairing and the sizes, checked now: on 2-D rows with this set's targets.
         let probe = crate::data::generate(spec.data.parse()?, 3, 0.0, 0)?;
-        run.network.clone().shape_of(&probe).build(spec.seed)?;
+        run.network.clone().shape_of(&probe).config()?;
         let shared = Arc::new(Shared {
             progress: Mutex::new(Progress {
                 status: if paused {
@@ -562,9 +374,9 @@ impl Reporter for Watcher<'_> {
             .chain(prepared.validation.iter().map(|v| (v, false)))
             .chain(prepared.test.iter().map(|t| (t, true)));
         let points: Vec<Point> = sets.flat_map(|(set, test)| points_of(set, test)).collect();
-        let x = padded(points.iter().map(|p| p.x[0]));
-        let y = padded(points.iter().map(|p| p.x[1]));
-        self.grid = Some(grid_points(x, y, GRID));
+        let x = padded_range(points.iter().map(|p| p.x[0]));
+        let y = padded_range(points.iter().map(|p| p.x[1]));
+        self.grid = Some(grid_centres(x, y, GRID));
         self.shared.update(|p| {
             p.points = points;
             p.x_range = x;
@@ -584,27 +396,6 @@ fn points_of(set: &Dataset, test: bool) -> Vec<Point> {
             test,
         })
         .collect()
-}
-
-/// The range of `values`, padded by a tenth of its span on each side.
-fn padded(values: impl Iterator<Item = f32>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(f64::from(v)), b.max(f64::from(v)))
-    });
-    if !lo.is_finite() || !hi.is_finite() {
-        return (-1.0, 1.0);
-    }
-    let pad = (hi - lo).max(1e-3) * 0.1;
-    (lo - pad, hi + pad)
-}
-
-/// The centres of an n × n grid over x × y, row by row from the bottom.
-fn grid_points(x: (f64, f64), y: (f64, f64), n: usize) -> Array2<f32> {
-    Array2::from_shape_fn((n * n, 2), |(cell, axis)| {
-        let (i, j) = (cell / n, cell % n);
-        let (range, k) = if axis == 0 { (x, j) } else { (y, i) };
-        (range.0 + (range.1 - range.0) * (k as f64 + 0.5) / n as f64) as f32
-    })
 }
 
 /// The class `network` predicts at each grid point and the output behind it.
@@ -637,61 +428,7 @@ fn classes_over(network: &Network<f32>, grid: &Array2<f32>) -> Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_run_is_the_command_lines() {
-        let spec = PlaygroundSpec {
-            data: "spirals".into(),
-            hidden: vec![16],
-            learning_rate: Some(0.01),
-            ..PlaygroundSpec::default()
-        };
-        let run = spec.train_run().unwrap();
-        assert_eq!(run.train.threads, 1);
-        assert_eq!(run.train.optimizer.learning_rate, 0.01);
-        assert_eq!(run.source.options.samples, 400);
-        assert_eq!(
-            spec.command_line(),
-            "nabla train --data spirals --samples 400 --hidden 16 --activation relu \
-             --optimizer adam --lr 0.01 --batch 32 --epochs 100 --seed 0 --threads 1"
-        );
-    }
-
-    #[test]
-    fn files_and_sizes_beyond_the_bounds_are_refused() {
-        let refused = |spec: PlaygroundSpec, field: &str| {
-            let message = spec.train_run().unwrap_err().to_string();
-            assert!(message.contains(field), "{message}");
-        };
-        refused(
-            PlaygroundSpec {
-                data: "/etc/passwd".into(),
-                ..PlaygroundSpec::default()
-            },
-            "synthetic data set",
-        );
-        refused(
-            PlaygroundSpec {
-                samples: MAX_POINTS + 1,
-                ..PlaygroundSpec::default()
-            },
-            "samples",
-        );
-        refused(
-            PlaygroundSpec {
-                hidden: vec![MAX_UNITS + 1],
-                ..PlaygroundSpec::default()
-            },
-            "hidden",
-        );
-        refused(
-            PlaygroundSpec {
-                activation: "relu6".into(),
-                ..PlaygroundSpec::default()
-            },
-            "relu6",
-        );
-    }
+    use crate::workflow::MAX_DELAY_MS;
 
     #[test]
     fn a_refused_pairing_is_refused_before_training() {
