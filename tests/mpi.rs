@@ -5,10 +5,33 @@
 
 #![cfg(feature = "mpi")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::test_accuracy;
+
 const NABLA: &str = env!("CARGO_BIN_EXE_nabla");
+
+/// `nabla` on `ranks` processes: itself for 1, under mpirun for more.
+fn nabla_on(ranks: usize) -> Command {
+    if ranks == 1 {
+        return Command::new(NABLA);
+    }
+    let mut mpirun = Command::new("mpirun");
+    mpirun.args(["--allow-run-as-root", "-np", &ranks.to_string(), NABLA]);
+    mpirun
+}
+
+/// Whether mpirun is missing (the tests then say so and check nothing).
+fn mpirun_missing() -> bool {
+    let missing = Command::new("mpirun").arg("--version").output().is_err();
+    if missing {
+        eprintln!("skipped: no mpirun on the PATH (install openmpi-bin)");
+    }
+    missing
+}
 
 /// Trains on the digits with `ranks` processes (1: no mpirun); returns the report.
 fn train(ranks: usize, save: &Path) -> String {
@@ -33,16 +56,7 @@ fn train(ranks: usize, save: &Path) -> String {
         "1",
         "--save",
     ];
-    let output = if ranks == 1 {
-        Command::new(NABLA).args(flags).arg(save).output()
-    } else {
-        Command::new("mpirun")
-            .args(["--allow-run-as-root", "-np", &ranks.to_string(), NABLA])
-            .args(flags)
-            .arg(save)
-            .output()
-    }
-    .unwrap();
+    let output = nabla_on(ranks).args(flags).arg(save).output().unwrap();
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -52,20 +66,9 @@ fn train(ranks: usize, save: &Path) -> String {
     report
 }
 
-fn test_accuracy(report: &str) -> f64 {
-    report
-        .lines()
-        .find_map(|l| l.strip_prefix("test accuracy: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{report}"))
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn two_ranks_train_as_one_process_and_repeat_bit_for_bit() {
-    if Command::new("mpirun").arg("--version").output().is_err() {
-        eprintln!("skipped: no mpirun on the PATH (install openmpi-bin)");
+    if mpirun_missing() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -110,8 +113,7 @@ fn two_ranks_train_as_one_process_and_repeat_bit_for_bit() {
 /// the last complete checkpoint; the run resumes from it with one process or with two ranks.
 #[test]
 fn a_killed_rank_ends_the_job_and_the_run_resumes_with_another_rank_count() {
-    if Command::new("mpirun").arg("--version").output().is_err() {
-        eprintln!("skipped: no mpirun on the PATH (install openmpi-bin)");
+    if mpirun_missing() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -141,8 +143,7 @@ fn a_killed_rank_ends_the_job_and_the_run_resumes_with_another_rank_count() {
         .chain([save.display().to_string()])
         .collect()
     };
-    let mut job = Command::new("mpirun")
-        .args(["--allow-run-as-root", "-np", "2", NABLA])
+    let mut job = nabla_on(2)
         .args(flags(&model))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -197,14 +198,7 @@ fn a_killed_rank_ends_the_job_and_the_run_resumes_with_another_rank_count() {
         (1, &checkpoint, &model),
         (2, &copy, &dir.path().join("copy.safetensors")),
     ] {
-        let mut command = if ranks == 1 {
-            Command::new(NABLA)
-        } else {
-            let mut mpirun = Command::new("mpirun");
-            mpirun.args(["--allow-run-as-root", "-np", "2", NABLA]);
-            mpirun
-        };
-        let output = command
+        let output = nabla_on(ranks)
             .args(flags(save))
             .arg("--resume")
             .arg(checkpoint)

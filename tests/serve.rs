@@ -3,11 +3,14 @@
 
 #![cfg(feature = "serve")]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::test_accuracy;
 use nabla::serve::{MAX_BODY_BYTES, MAX_TRAININGS, ServeConfig, Server, start};
 use serde_json::{Value, json};
 
@@ -176,13 +179,7 @@ fn a_playground_run_scores_as_nabla_train_with_the_same_settings() {
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&cli.stdout);
-    let accuracy: f64 = report
-        .lines()
-        .find_map(|l| l.strip_prefix("test accuracy: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{report}"))
-        .parse()
-        .unwrap();
+    let accuracy = test_accuracy(&report);
     let playground = done["test_accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.6, "{report}");
     assert!(

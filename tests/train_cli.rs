@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{npy_bytes, run, stderr, stdout};
+use common::{accuracy_of, npy_bytes, run, stderr, stdout};
 
 fn assert_refused(output: &Output, expected: &[&str]) {
     let err = stderr(output);
@@ -29,16 +29,6 @@ fn last_line(output: &Output) -> String {
         .last()
         .unwrap_or_default()
         .to_string()
-}
-
-/// "test accuracy: A  test loss: L" with A in [0, 1].
-fn accuracy_of(line: &str) -> f64 {
-    let parts: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(parts[..2], ["test", "accuracy:"], "{line}");
-    assert_eq!(parts[3..5], ["test", "loss:"], "{line}");
-    let accuracy: f64 = parts[2].parse().unwrap();
-    assert!((0.0..=1.0).contains(&accuracy));
-    accuracy
 }
 
 #[test]

@@ -86,3 +86,22 @@ pub fn npy_bytes(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
     bytes.extend(body);
     bytes
 }
+
+/// "test accuracy: A  test loss: L" with A in [0, 1].
+pub fn accuracy_of(line: &str) -> f64 {
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(parts[..2], ["test", "accuracy:"], "{line}");
+    assert_eq!(parts[3..5], ["test", "loss:"], "{line}");
+    let accuracy: f64 = parts[2].parse().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    accuracy
+}
+
+/// The test accuracy a `nabla train` report ends with (see [`accuracy_of`]).
+pub fn test_accuracy(report: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("test accuracy: "))
+        .unwrap_or_else(|| panic!("no test accuracy in: {report}"));
+    accuracy_of(line)
+}
