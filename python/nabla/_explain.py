@@ -29,7 +29,7 @@ class Derivation(dict):
         return self._render("latex")
 
 
-def explain(activation, loss=None, from_=None, targets="hard", points=1000):
+def explain(activation, loss=None, from_=None, targets="hard", points=_nabla.DEFAULT_CHECK_POINTS):
     """The machine-checked derivation of ∂C/∂w for an output ``activation`` ('relu', 'sigmoid',
     'softmax', 'identity', …) feeding ``loss`` ('binary-cross-entropy', 'cross-entropy', 'nll',
     'mse'; default: the pairing table's), the loss reading ``from_`` ('probabilities' or

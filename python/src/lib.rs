@@ -290,7 +290,7 @@ fn load(spec: &Bound<'_, PyDict>, path: PathBuf) -> PyResult<PyFitted> {
 /// The derivation of ∂C/∂w for an output activation and a loss, rendered as `format` (text,
 /// markdown, latex, json), every step checked.
 #[pyfunction]
-#[pyo3(signature = (activation, loss=None, from_=None, targets="hard", format="json", points=1000))]
+#[pyo3(signature = (activation, loss=None, from_=None, targets="hard", format="json", points=nabla::explain::DEFAULT_CHECK_POINTS))]
 fn explain(
     activation: &str,
     loss: Option<&str>,
@@ -353,5 +353,6 @@ fn _nabla(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(loss_case, m)?)?;
     m.add_function(wrap_pyfunction!(csv_to_npy, m)?)?;
+    m.add("DEFAULT_CHECK_POINTS", nabla::explain::DEFAULT_CHECK_POINTS)?;
     Ok(())
 }

@@ -48,7 +48,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "text")]
     pub format: String,
     /// Random points at which each step is checked against the one before it.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = nabla::explain::DEFAULT_CHECK_POINTS)]
     pub points: usize,
 }
 

@@ -42,6 +42,10 @@ pub use render::{check_sentence, json, title};
 /// The formats `nabla explain` prints.
 pub const FORMATS: [Format; 4] = [Format::Text, Format::Latex, Format::Markdown, Format::Json];
 
+/// The random points at which `nabla explain`, the Python package and `nabla serve` check
+/// each step unless told otherwise.
+pub const DEFAULT_CHECK_POINTS: usize = 1000;
+
 /// The seed of the points [`checked`] draws: the same points on every run, so a report is
 /// reproducible.
 const CHECK_SEED: u64 = 1;

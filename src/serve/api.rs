@@ -265,7 +265,7 @@ async fn explain(Query(query): Query<ExplainQuery>) -> Response {
     };
     let derived = tokio::task::spawn_blocking(move || {
         let derivation = derive_for(&question);
-        let report = checked(&derivation, 1000);
+        let report = checked(&derivation, crate::explain::DEFAULT_CHECK_POINTS);
         crate::explain::json(&derivation, &report)
     })
     .await;
