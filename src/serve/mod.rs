@@ -152,24 +152,11 @@ pub fn start(config: &ServeConfig) -> Result<Server> {
     let thread = std::thread::Builder::new()
         .name("nabla-serve".into())
         .spawn(move || {
-            let served = runtime().and_then(|runtime| {
-                runtime.block_on(async {
-                    let listener = bind(&config).await?;
-                    let address = listener
-                        .local_addr()
-                        .map_err(|e| Error::invalid("serve", e.to_string()))?;
-                    let _ = ready_tx.send(Ok(address));
-                    let app = router(&config, address.port());
-                    tokio::select! {
-                        _ = axum::serve(listener, app) => {}
-                        _ = stop_rx => {}
-                    }
-                    Ok(())
-                })?;
-                runtime.shutdown_timeout(Duration::from_millis(500));
-                Ok(())
-            });
-            if let Err(e) = served {
+            let bound = ready_tx.clone();
+            let stopped = async {
+                let _ = stop_rx.await;
+            };
+            if let Err(e) = serve_until(&config, |address| drop(bound.send(Ok(address))), stopped) {
                 let _ = ready_tx.send(Err(e));
             }
         })
@@ -191,6 +178,16 @@ pub fn start(config: &ServeConfig) -> Result<Server> {
 /// `--runs` is not a folder, or the address cannot be bound.
 pub fn serve_until_interrupted(config: &ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     check_runs(config)?;
+    serve_until(config, ready, interrupted())
+}
+
+/// Binds, tells `ready` the address, and serves until `until` completes; then the connections
+/// close and the trainings stop (the runtime is given half a second).
+fn serve_until(
+    config: &ServeConfig,
+    ready: impl FnOnce(SocketAddr),
+    until: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let listener = bind(config).await?;
@@ -201,7 +198,7 @@ pub fn serve_until_interrupted(config: &ServeConfig, ready: impl FnOnce(SocketAd
         let app = router(config, address.port());
         tokio::select! {
             _ = axum::serve(listener, app) => {}
-            _ = interrupted() => {}
+            _ = until => {}
         }
         Ok::<(), Error>(())
     })?;
