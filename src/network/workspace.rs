@@ -49,14 +49,31 @@ pub struct Gradients<F> {
 }
 
 impl<F: Scalar> Gradients<F> {
-    /// The global L2 norm ‖g‖ = √(Σ g²) over every weight and bias gradient.
-    pub fn norm(&self) -> f64 {
+    /// Every gradient, layer by layer: each layer's ∂C/∂W row by row, then its ∂C/∂b.
+    pub fn values(&self) -> impl Iterator<Item = &F> {
         self.layers
             .iter()
             .flat_map(|l| l.weights.iter().chain(&l.bias))
-            .map(|g| g.f64() * g.f64())
-            .sum::<f64>()
-            .sqrt()
+    }
+
+    /// How many values there are.
+    pub fn count(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weights.len() + l.bias.len())
+            .sum()
+    }
+
+    /// [`Gradients::values`], to write.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut F> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.weights.iter_mut().chain(l.bias.iter_mut()))
+    }
+
+    /// The global L2 norm ‖g‖ = √(Σ g²) over every weight and bias gradient.
+    pub fn norm(&self) -> f64 {
+        self.values().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt()
     }
 
     /// g ← factor · g.

@@ -263,21 +263,11 @@ impl<'a> Stepper<'a> {
         extras: &mut [f64],
     ) {
         let started = std::time::Instant::now();
-        let parameters: usize = self
-            .gradients
-            .layers
-            .iter()
-            .map(|l| l.weights.len() + l.bias.len())
-            .sum();
+        let parameters = self.gradients.count();
         let total = parameters + extras.len();
         self.outgoing.resize(total, 0.0);
         self.incoming.resize(total / ranks.size().max(1) + 2, 0.0);
-        let values = self
-            .gradients
-            .layers
-            .iter()
-            .flat_map(|l| l.weights.iter().chain(&l.bias));
-        for (slot, &g) in self.outgoing.iter_mut().zip(values) {
+        for (slot, &g) in self.outgoing.iter_mut().zip(self.gradients.values()) {
             *slot = if own_rows == 0 {
                 0.0
             } else {
@@ -288,12 +278,7 @@ impl<'a> Stepper<'a> {
             *slot = extra as f32;
         }
         super::ranks::ring_sum(ranks, &mut self.outgoing, &mut self.incoming);
-        let values = self
-            .gradients
-            .layers
-            .iter_mut()
-            .flat_map(|l| l.weights.iter_mut().chain(l.bias.iter_mut()));
-        for (g, &sum) in values.zip(&self.outgoing) {
+        for (g, &sum) in self.gradients.values_mut().zip(&self.outgoing) {
             *g = sum;
         }
         for (extra, &sum) in extras.iter_mut().zip(&self.outgoing[parameters..]) {
