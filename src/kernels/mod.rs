@@ -13,6 +13,7 @@
 //! | `frozen.rs` | weights packed once for a scope in which they cannot change (bf16 inference) |
 //! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
 //! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
+//! | `subnormals.rs` | flush-to-zero while training, on the caller and the helpers running its splits |
 //!
 //! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
 
@@ -22,6 +23,7 @@ mod frozen;
 mod microkernel;
 mod pack;
 mod sgemm;
+pub(crate) mod subnormals;
 pub(crate) mod team;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};

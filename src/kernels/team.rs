@@ -16,12 +16,14 @@
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+
+use super::subnormals;
 
 /// How long an idle helper spins before it parks.
 pub const SPIN: Duration = Duration::from_millis(5);
@@ -51,6 +53,9 @@ struct Shared {
     stop: AtomicBool,
     /// The epoch of the latest broadcast job (every helper runs it once, nobody claims pieces).
     broadcast_epoch: AtomicUsize,
+    /// The owner's floating-point mode ([`subnormals::mode`]), which helpers take before they
+    /// run its pieces; written before `epoch` is bumped.
+    mode: AtomicU32,
 }
 
 // SAFETY: `job` is written only by the owner while no helper reads it (between jobs, every
@@ -88,7 +93,10 @@ pub fn split_over(threads: usize, pieces: usize, f: &(dyn Fn(usize) + Sync)) {
     }
     let ran = with_team(threads.min(pieces), |team| team.run(pieces, f));
     if !ran {
-        (0..pieces).into_par_iter().for_each(f);
+        let mode = subnormals::mode();
+        (0..pieces)
+            .into_par_iter()
+            .for_each(|piece| in_mode(mode, || f(piece)));
     }
 }
 
@@ -99,7 +107,8 @@ pub fn split_over(threads: usize, pieces: usize, f: &(dyn Fn(usize) + Sync)) {
 pub fn on_every_thread(pieces: usize, f: &(dyn Fn() + Sync)) {
     let ran = with_team(pieces, |team| team.broadcast(f));
     if !ran {
-        rayon::broadcast(|_| f());
+        let mode = subnormals::mode();
+        rayon::broadcast(|_| in_mode(mode, f));
         f();
     }
 }
@@ -163,6 +172,7 @@ impl Team {
                 panicked: AtomicBool::new(false),
                 stop: AtomicBool::new(false),
                 broadcast_epoch: AtomicUsize::new(usize::MAX),
+                mode: AtomicU32::new(subnormals::mode()),
             }),
             helpers: Vec::new(),
         }
@@ -213,6 +223,7 @@ impl Team {
         let epoch = shared.epoch.load(Ordering::Relaxed).wrapping_add(1);
         shared.pieces.store(pieces, Ordering::Relaxed);
         shared.done.store(0, Ordering::Relaxed);
+        shared.mode.store(subnormals::mode(), Ordering::Relaxed);
         shared.next.store(tag(epoch) << 32 | 1, Ordering::SeqCst);
         shared.epoch.store(epoch, Ordering::SeqCst);
         for helper in &self.helpers {
@@ -269,6 +280,7 @@ impl Drop for Team {
 /// A helper's life: wait for a new epoch (spinning for [`SPIN`], then parked), claim and run
 /// pieces of that job while any are left, repeat.
 fn helper(shared: &Shared, parked: &AtomicBool, mut seen: usize) {
+    let mut mode = subnormals::mode();
     loop {
         let mut idle_since = Instant::now();
         let mut spins = 0u32;
@@ -297,6 +309,11 @@ fn helper(shared: &Shared, parked: &AtomicBool, mut seen: usize) {
             idle_since = Instant::now();
         }
         let pieces = shared.pieces.load(Ordering::Acquire);
+        let owners = shared.mode.load(Ordering::Relaxed);
+        if owners != mode {
+            subnormals::set_mode(owners);
+            mode = owners;
+        }
         if shared.broadcast_epoch.load(Ordering::Acquire) == seen {
             // SAFETY: a broadcast's job lives until every helper has run it (the owner waits
             // for all of them).
@@ -320,6 +337,19 @@ fn helper(shared: &Shared, parked: &AtomicBool, mut seen: usize) {
             shared.done.fetch_add(1, Ordering::Release);
         }
     }
+}
+
+/// Runs `f` in floating-point `mode` and restores this thread's own after (for pieces run by
+/// rayon's workers instead of the team's helpers).
+fn in_mode<R>(mode: u32, f: impl FnOnce() -> R) -> R {
+    let own = subnormals::mode();
+    if own == mode {
+        return f();
+    }
+    subnormals::set_mode(mode);
+    let result = f();
+    subnormals::set_mode(own);
+    result
 }
 
 /// The low 32 bits of an epoch, as kept in `Shared::next`.
