@@ -313,7 +313,7 @@ impl<F: Scalar> Model<F> {
                 ),
             ));
         }
-        self.normalization.apply(data.features.to_mut())?;
+        self.normalization.apply(data.features.to_mut()?)?;
         if data.is_labelled() {
             data.relabel(&self.label_names)
                 .map_err(|m| Error::invalid("labels", m))?;

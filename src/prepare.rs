@@ -358,11 +358,12 @@ fn part_size(what: &str, size: f64, rows: usize) -> Result<usize> {
     Ok(size as usize)
 }
 
-/// Splits `data` into (the rest, a part of `take` rows), stratified and seeded.
-fn split_off(data: Dataset, take: usize, seed: u64) -> (Dataset, Dataset) {
+/// Splits `data` into (the rest, a part of `take` rows), stratified and seeded. Each part keeps
+/// the rows' order, so a copy of rows that are not in memory reads them in one sequential pass.
+fn split_off(data: Dataset, take: usize, seed: u64) -> Result<(Dataset, Dataset)> {
     let fraction = take as f64 / data.len() as f64;
     let parts = stratified_split(&data.labels.strata(), &[fraction], seed);
-    (data.select(&parts[1]), data.select(&parts[0]))
+    Ok((data.select(&parts[1])?, data.select(&parts[0])?))
 }
 
 /// The three parts of a source before normalisation.
@@ -406,7 +407,7 @@ pub fn split_parts(
             if take == 0 {
                 (rows, None)
             } else {
-                let (rest, test) = split_off(rows, take, seed);
+                let (rest, test) = split_off(rows, take, seed)?;
                 (rest, Some(test))
             }
         }
@@ -424,7 +425,7 @@ pub fn split_parts(
         ));
     }
     let (train, validation) = if take > 0 {
-        let (rest, validation) = split_off(pool, take, seed.wrapping_add(1));
+        let (rest, validation) = split_off(pool, take, seed.wrapping_add(1))?;
         (rest, Some(validation))
     } else {
         (pool, None)
@@ -486,9 +487,29 @@ fn prepare_loaded(
         Normalize::Kind(kind) => kind,
     };
     let normalization = kind.fit(&train.features)?;
-    normalization.apply(train.features.to_mut())?;
+    normalization.apply(train.features.to_mut()?)?;
     for part in validation.iter_mut().chain(test.iter_mut()) {
-        normalization.apply(part.features.to_mut())?;
+        normalization.apply(part.features.to_mut()?)?;
+    }
+    let spilled: Vec<&str> = [
+        ("training", Some(&train)),
+        ("validation", validation.as_ref()),
+        ("test", test.as_ref()),
+    ]
+    .into_iter()
+    .filter(|(_, part)| part.is_some_and(|p| p.features.is_spilled()))
+    .map(|(name, _)| name)
+    .collect();
+    if !spilled.is_empty() {
+        notes.push(format!(
+            "the {} rows are kept in a temporary file (in {}): they do not fit the memory budget \
+             of {}; training shuffles them within windows of {} rows, read from the disk a \
+             window ahead",
+            spilled.join(", "),
+            std::env::temp_dir().display(),
+            crate::data::spill::size_text(crate::data::spill::memory_budget()),
+            crate::train::DEFAULT_WINDOW_ROWS
+        ));
     }
     let target_normalization = if split.normalize_targets {
         train.target_standardization()?
@@ -517,16 +538,24 @@ fn prepare_loaded(
 
 impl Prepared {
     /// The training rows as loaded, before normalisation (for pictures in the data's own units).
-    pub fn raw_train(&self) -> Dataset {
+    ///
+    /// # Errors
+    /// No room for the copy (see [`crate::data::Features::build`]).
+    pub fn raw_train(&self) -> Result<Dataset> {
         let mut raw = self.train.clone();
-        self.normalization.invert(raw.features.to_mut());
-        raw
+        self.normalization.invert(raw.features.to_mut()?);
+        Ok(raw)
     }
 
     /// The held-out test rows in their original units, when there are any.
-    pub fn raw_test(&self) -> Option<Dataset> {
-        let mut raw = self.test.clone()?;
-        self.normalization.invert(raw.features.to_mut());
-        Some(raw)
+    ///
+    /// # Errors
+    /// As [`Prepared::raw_train`].
+    pub fn raw_test(&self) -> Result<Option<Dataset>> {
+        let Some(mut raw) = self.test.clone() else {
+            return Ok(None);
+        };
+        self.normalization.invert(raw.features.to_mut()?);
+        Ok(Some(raw))
     }
 }

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{Array2, Axis, Zip};
+use ndarray::{ArrayRef2, Axis, Zip};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -191,7 +191,7 @@ impl Normalization {
     }
 
     /// Undoes [`Normalization::apply`] (up to rounding): the features in their own units.
-    pub fn invert(&self, features: &mut Array2<f32>) {
+    pub fn invert(&self, features: &mut ArrayRef2<f32>) {
         match self {
             Normalization::None => {}
             Normalization::Scale { factor } => features.mapv_inplace(|v| v * factor),
@@ -227,7 +227,7 @@ impl Normalization {
     ///
     /// # Errors
     /// A feature count that differs from the fitted one.
-    pub fn apply(&self, features: &mut Array2<f32>) -> Result<()> {
+    pub fn apply(&self, features: &mut ArrayRef2<f32>) -> Result<()> {
         if let Some(width) = self.width()
             && width != features.ncols()
         {

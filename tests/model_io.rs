@@ -10,7 +10,9 @@ fn a_reloaded_model_predicts_bit_identically() {
     let mut data = generate(Synthetic::Spirals, 300, 0.2, 1).unwrap();
     let normalization = NormalizationKind::Standardize.fit(&data.features).unwrap();
     let raw = data.features.clone().into_owned();
-    normalization.apply(data.features.to_mut()).unwrap();
+    normalization
+        .apply(data.features.to_mut().unwrap())
+        .unwrap();
     let mut network = NetworkConfig::for_data(&data)
         .hidden([32, 16])
         .hidden_activation(Activation::Tanh)

@@ -39,6 +39,11 @@ pub struct TrainArgs {
     /// optimiser state, losses and saved models stay f32).
     #[arg(long, default_value = "f32")]
     pub precision: String,
+    /// Shuffle each epoch within windows of this many rows (0: over every row) [default: over
+    /// every row when the training rows are in memory, in windows of 8192 rows when they are
+    /// not].
+    #[arg(long)]
+    pub shuffle_window: Option<usize>,
     /// Stop after this many epochs without a lower validation loss (keeping the best weights).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -94,6 +99,9 @@ impl TrainArgs {
             .precision(self.precision.parse()?);
         if let Some(threads) = self.threads {
             train = train.threads(threads);
+        }
+        if let Some(window) = self.shuffle_window {
+            train = train.shuffle_window(window);
         }
         if let Some(patience) = self.patience {
             train = train.patience(patience);

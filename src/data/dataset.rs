@@ -1,7 +1,7 @@
 //! [`Dataset`]: the in-memory table of examples (features) and what they are trained to
 //! predict ([`Labels`]).
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 
 use super::features::Features;
 
@@ -223,13 +223,22 @@ impl Dataset {
         !self.is_empty() && self.labels.len() == self.len()
     }
 
-    /// The rows at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Dataset {
-        Dataset {
-            features: self.features.select(Axis(0), indices).into(),
+    /// The rows at `indices`, in that order: a copy, in memory when it fits, else in a
+    /// temporary file ([`Features::build`]).
+    ///
+    /// # Errors
+    /// No room for the copy.
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset> {
+        let features = Features::build(indices.len(), self.feature_count(), |i, row| {
+            for (out, value) in row.iter_mut().zip(self.features.row(indices[i])) {
+                *out = *value;
+            }
+        })?;
+        Ok(Dataset {
+            features,
             labels: self.labels.select(indices),
             feature_names: self.feature_names.clone(),
-        }
+        })
     }
 
     /// How many rows carry each class (class targets), or each arg-max (distributions).

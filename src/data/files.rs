@@ -7,7 +7,7 @@ use ndarray::Array2;
 
 use super::label_columns::{LabelColumn, labels_from_columns};
 use super::source::{BUILT_IN, LoadOptions, Loaded, not_found};
-use super::{Dataset, Labels, read_csv, read_idx, read_npy, read_npy_as};
+use super::{Dataset, Features, Labels, read_csv, read_idx, read_npy_as, read_npy_features};
 use crate::error::{Error, Result};
 use crate::preprocess::NormalizationKind;
 
@@ -160,28 +160,45 @@ pub fn find_mnist_files(dir: &Path) -> Result<[PathBuf; 4]> {
 
 /// Rows × features from an array of shape (n, d₁, d₂, …) given as a flat row-major vector.
 fn rows_of(path: &Path, shape: &[usize], values: Vec<f32>) -> Result<Array2<f32>> {
-    let (&rows, rest) = shape
-        .split_first()
-        .ok_or_else(|| Error::data(path, None, "a 0-dimensional array holds no examples"))?;
-    let width = rest
+    let width = shape
         .iter()
+        .skip(1)
         .product::<usize>()
-        .max(usize::from(rest.is_empty()));
-    if rows == 0 || width == 0 {
+        .max(usize::from(shape.len() == 1));
+    let rows = shape.first().copied().unwrap_or(0);
+    let table = Array2::from_shape_vec((rows, width), values)
+        .map_err(|_| Error::data(path, None, "a 0-dimensional array holds no examples"))?;
+    check_rows(path, shape, &table)?;
+    Ok(table)
+}
+
+/// Refuses a table with no rows or no columns, or with a value that is not a finite number
+/// (naming its row and column).
+fn check_rows(path: &Path, shape: &[usize], table: &ndarray::ArrayRef2<f32>) -> Result<()> {
+    if shape.is_empty() {
+        return Err(Error::data(
+            path,
+            None,
+            "a 0-dimensional array holds no examples",
+        ));
+    }
+    if table.nrows() == 0 || table.ncols() == 0 {
         return Err(Error::data(
             path,
             None,
             format!("shape {shape:?} holds no data"),
         ));
     }
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::data(
-            path,
-            Some(format!("row {}, column {}", i / width, i % width)),
-            format!("{} is not a finite number", values[i]),
-        ));
+    for (r, row) in table.rows().into_iter().enumerate() {
+        if let Some(c) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::data(
+                path,
+                Some(format!("row {r}, column {c}")),
+                format!("{} is not a finite number", row[c]),
+            ));
+        }
     }
-    Ok(Array2::from_shape_vec((rows, width), values).expect("length = product of the shape"))
+    Ok(())
 }
 
 /// The targets in a labels array of shape (rows,) (one column) or (rows, k) (k columns).
@@ -259,13 +276,13 @@ fn npy_dataset(
     path: &Path,
     options: &LoadOptions,
 ) -> Result<((Dataset, Vec<String>), NormalizationKind)> {
-    let array = read_npy(path)?;
-    let normalization = if array.descr.ends_with("u1") {
+    let (shape, descr, mut features) = read_npy_features(path)?;
+    let normalization = if descr.ends_with("u1") {
         NormalizationKind::Scale(255.0)
     } else {
         NormalizationKind::Standardize
     };
-    let mut features = rows_of(path, &array.shape, array.values)?;
+    check_rows(path, &shape, &features)?;
     let (labels, notes) = match &options.labels {
         Some(labels_path) => {
             // f64: an f8 label such as 1.00000001 must not round to a class index.
@@ -298,7 +315,7 @@ fn npy_dataset(
                 .iter()
                 .map(|&v| f64::from(v))
                 .collect();
-            features = features.slice(ndarray::s![.., ..last]).to_owned();
+            features = Features::copy_of(features.slice(ndarray::s![.., ..last]))?;
             labels_from_columns(
                 vec![LabelColumn::Numbers(values)],
                 vec![last.to_string()],
@@ -308,6 +325,16 @@ fn npy_dataset(
             .map_err(|(i, m)| Error::data(path, Some(format!("row {i}, last column")), m))?
         }
     };
+    let mut notes = notes;
+    if features.is_shared() {
+        notes.push(format!(
+            "{}: read in place (memory-mapped): its {} of features do not fit the memory \
+             budget of {}",
+            path.display(),
+            super::spill::size_text((features.len() * std::mem::size_of::<f32>()) as u64),
+            super::spill::size_text(super::spill::memory_budget())
+        ));
+    }
     Ok((
         (Dataset::with_labels(features, labels)?, notes),
         normalization,

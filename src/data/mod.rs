@@ -33,6 +33,7 @@ mod label_columns;
 mod labels;
 mod npy;
 mod source;
+pub mod spill;
 mod split;
 mod synthetic;
 
@@ -46,7 +47,7 @@ pub use idx::{IdxArray, read_idx};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};
-pub use npy::{NpyArray, NpyValue, npy_header, read_npy, read_npy_as};
+pub use npy::{NpyArray, NpyValue, npy_header, read_npy, read_npy_as, read_npy_features};
 pub use source::{
     BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, TargetsChoice, load,
     load_reporting,

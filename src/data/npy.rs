@@ -12,10 +12,11 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
-use super::byte_size;
+use super::{Features, byte_size};
 use crate::error::{Error, Result};
 
 /// The header of a version 1.0 `.npy` file whose elements are `descr` (e.g. "<f4") laid out
@@ -94,6 +95,123 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
 
 /// Reads a `.npy` file as values of type `T` (f64 keeps every f8 and integer label exact).
 pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
+    let (mut file, header) = open(path)?;
+    let bytes = header.body_bytes();
+    super::check_data_size(path, header.shape.iter().product())?;
+    let mut body = vec![0u8; bytes];
+    file.read_exact(&mut body).map_err(|e| Error::io(path, e))?;
+    let values: Vec<T> = header.decode(&body).collect();
+    let values = if header.fortran && header.shape.len() > 1 {
+        let array =
+            ArrayD::from_shape_vec(IxDyn(&header.shape).f(), values).expect("length checked");
+        array.as_standard_layout().iter().copied().collect()
+    } else {
+        values
+    };
+    Ok(NpyArray {
+        shape: header.shape,
+        descr: header.descr,
+        values,
+    })
+}
+
+/// A `.npy` file's features as rows × (the product of the other dimensions): its shape, its
+/// type description and the table. The file is mapped into memory, never read whole: little-
+/// endian f4 rows that do not fit the memory budget ([`super::spill`]) are read in place from
+/// the mapping; anything else is converted row by row into a table in memory, or in a temporary
+/// file when it does not fit ([`Features::build`]).
+///
+/// # Errors
+/// What [`read_npy`] refuses, a 0-dimensional array, or no room for the table.
+pub fn read_npy_features(path: &Path) -> Result<(Vec<usize>, String, Features)> {
+    let (file, header) = open(path)?;
+    let Some((&rows, rest)) = header.shape.split_first() else {
+        return Err(Error::data(
+            path,
+            None,
+            "a 0-dimensional array holds no examples",
+        ));
+    };
+    let width = rest
+        .iter()
+        .product::<usize>()
+        .max(usize::from(rest.is_empty()));
+    if header.fortran && header.shape.len() > 1 {
+        // Column-major rows are scattered over the file: read and reorder it whole.
+        let array = read_npy_as::<f32>(path)?;
+        let table = ndarray::Array2::from_shape_vec((rows, width), array.values)
+            .expect("length = product of the shape");
+        return Ok((array.shape, array.descr, Features::from(table)));
+    }
+    // SAFETY: the file is mapped read-only; nabla never writes it. (Another program truncating
+    // it meanwhile would fault the process, as for any reader of a mapped file.)
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let start = header.body_start as usize;
+    let body = &map[start..start + header.body_bytes()];
+    let in_place = header.little
+        && header.kind == 'f'
+        && header.size == 4
+        && start.is_multiple_of(std::mem::align_of::<f32>())
+        && !super::spill::fits_in_memory(body.len() as u64);
+    if in_place {
+        let map = Arc::new(map);
+        // SAFETY: the body lies inside the mapping, is aligned for f32 (a page-aligned mapping,
+        // a multiple-of-4 offset) and holds rows × width little-endian f32 values on this
+        // little-endian machine, read as they are.
+        let features = unsafe {
+            let rows_view = ndarray::ArrayView2::from_shape_ptr(
+                (rows, width),
+                map.as_ptr().add(start).cast::<f32>(),
+            );
+            Features::mapped(rows_view, map.clone())
+        };
+        return Ok((header.shape, header.descr, features));
+    }
+    let row_bytes = width * header.size;
+    let features = Features::build(rows, width, |i, row| {
+        let bytes = &body[i * row_bytes..(i + 1) * row_bytes];
+        for (out, value) in row.iter_mut().zip(header.decode::<f32>(bytes)) {
+            *out = value;
+        }
+    })?;
+    Ok((header.shape, header.descr, features))
+}
+
+/// What a `.npy` header says about the body that follows it.
+struct Header {
+    shape: Vec<usize>,
+    descr: String,
+    fortran: bool,
+    little: bool,
+    kind: char,
+    size: usize,
+    /// The offset of the body in the file.
+    body_start: u64,
+}
+
+impl Header {
+    /// The body's length in bytes (checked against the file when the header was read).
+    fn body_bytes(&self) -> usize {
+        byte_size(&self.shape, self.size).expect("checked when the header was read")
+    }
+
+    /// The values of `body` (whole elements) as `T`, in file order.
+    fn decode<'b, T: NpyValue>(&self, body: &'b [u8]) -> impl Iterator<Item = T> + 'b {
+        let (kind, size, little) = (self.kind, self.size, self.little);
+        body.chunks_exact(size).map(move |chunk| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(chunk);
+            if !little {
+                b[..size].reverse();
+            }
+            T::decode(kind, size, b)
+        })
+    }
+}
+
+/// Opens a `.npy` file and reads its header, checking that the body has the declared length;
+/// the file is left at the body's start.
+fn open(path: &Path) -> Result<(File, Header)> {
     // Before opening: opening a FIFO for reading waits for a writer.
     let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !metadata.is_file() {
@@ -200,7 +318,6 @@ pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
     })?;
     let bytes = byte_size(&shape, size)
         .ok_or_else(|| fail(prefix, format!("shape {shape:?} overflows")))?;
-    super::check_data_size(path, shape.iter().product())?;
     let body_start = prefix + header_length;
     let present = length - body_start;
     if present != bytes as u64 {
@@ -216,30 +333,18 @@ pub fn read_npy_as<T: NpyValue>(path: &Path) -> Result<NpyArray<T>> {
             ),
         ));
     }
-    let mut body = vec![0u8; bytes];
-    file.read_exact(&mut body).map_err(|e| Error::io(path, e))?;
-    let values: Vec<T> = body
-        .chunks_exact(size)
-        .map(|chunk| {
-            let mut b = [0u8; 8];
-            b[..size].copy_from_slice(chunk);
-            if !little {
-                b[..size].reverse();
-            }
-            T::decode(kind, size, b)
-        })
-        .collect();
-    let values = if fortran && shape.len() > 1 {
-        let array = ArrayD::from_shape_vec(IxDyn(&shape).f(), values).expect("length checked");
-        array.as_standard_layout().iter().copied().collect()
-    } else {
-        values
-    };
-    Ok(NpyArray {
-        shape,
-        descr,
-        values,
-    })
+    Ok((
+        file,
+        Header {
+            shape,
+            descr,
+            fortran,
+            little,
+            kind,
+            size,
+            body_start,
+        },
+    ))
 }
 
 /// (little-endian, kind, size) of a descr such as "<f4", "|u1", ">i8".

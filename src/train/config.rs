@@ -61,6 +61,13 @@ pub struct TrainConfig {
     /// Shuffle the rows every epoch (seeded; on by default). Off, every epoch takes the rows in
     /// their order (scikit-learn's `shuffle=False`).
     pub shuffle: bool,
+    /// Shuffle within windows of this many rows ([`super::windowed_order`]) rather than over
+    /// every row: `None` (the default) does so with windows of
+    /// [`super::DEFAULT_WINDOW_ROWS`] when the training rows are not in memory (a temporary
+    /// file, or a `.npy` file read in place; [`crate::data::Features::is_in_memory`]) and
+    /// shuffles every row otherwise; `Some(0)` always shuffles every row.
+    #[serde(default)]
+    pub shuffle_window: Option<usize>,
     /// The precision of the matrix products (bf16: bf16 operands, f32 sums; weights, optimiser
     /// state and everything else stay f32).
     pub precision: crate::kernels::Precision,
@@ -81,6 +88,7 @@ impl Default for TrainConfig {
             checkpoint_every: None,
             stop_on_faults: true,
             shuffle: true,
+            shuffle_window: None,
             precision: crate::kernels::Precision::F32,
         }
     }
@@ -168,6 +176,13 @@ impl TrainConfig {
     /// Shuffles every epoch, or takes the rows in order.
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
+        self
+    }
+
+    /// Shuffles within windows of `rows` rows (0: over every row); see
+    /// [`TrainConfig::shuffle_window`].
+    pub fn shuffle_window(mut self, rows: usize) -> Self {
+        self.shuffle_window = Some(rows);
         self
     }
 

@@ -15,16 +15,14 @@
 mod config;
 #[cfg(feature = "mpi")]
 pub mod mpi;
+mod order;
 pub mod ranks;
 mod run;
 mod state;
 mod stepper;
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-
 pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
+pub use order::{BLOCK_ROWS, DEFAULT_WINDOW_ROWS, Window, epoch_order, windowed_order};
 pub use ranks::Ranks;
 pub use run::MAX_HISTORY;
 pub use state::{
@@ -36,18 +34,6 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::loss::Reduction;
 use crate::network::Network;
-
-/// Mixed into the seed of the shuffles so they never share a stream with the weights.
-const SHUFFLE_SALT: u64 = 0x5348_5546_464c_4521;
-
-/// The row order of epoch `epoch`: a seeded shuffle of 0..rows.
-pub fn epoch_order(rows: usize, seed: u64, epoch: usize) -> Vec<usize> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SHUFFLE_SALT);
-    rng.set_stream(epoch as u64);
-    let mut order: Vec<usize> = (0..rows).collect();
-    order.shuffle(&mut rng);
-    order
-}
 
 /// Trains `network` on `data` as `config` says, with no validation rows and no observer (see
 /// [`Trainer`] for those).

@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use super::order::DEFAULT_WINDOW_ROWS;
 use super::ranks::share;
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
-use super::{Ranks, Stepper, TrainConfig, epoch_order};
+use super::{Ranks, Stepper, TrainConfig, epoch_order, windowed_order};
 
 /// The most epoch reports a run keeps in memory and in its checkpoints (the latest ones).
 pub const MAX_HISTORY: usize = 10_000;
@@ -52,11 +53,18 @@ pub(super) fn run(
                 .schedule
                 .learning_rate(config.optimizer.learning_rate, epoch, config.epochs);
         stepper.optimizer_mut().set_learning_rate(learning_rate);
-        let order = if config.shuffle {
-            epoch_order(rows, config.seed, epoch)
-        } else {
-            (0..rows).collect()
+        let window = match config.shuffle_window {
+            Some(rows) => rows,
+            None if !train.features.is_in_memory() => DEFAULT_WINDOW_ROWS,
+            None => 0,
         };
+        let (order, windows) = match (config.shuffle, window) {
+            (false, _) => ((0..rows).collect(), Vec::new()),
+            (true, 0) => (epoch_order(rows, config.seed, epoch), Vec::new()),
+            (true, window) => windowed_order(rows, config.seed, epoch, window),
+        };
+        // Windows asked for from the disk so far (one ahead of the one being trained on).
+        let mut asked = 0;
         observer.epoch_started(epoch + 1, config.epochs, rows.div_ceil(batch));
         let started = Instant::now();
         // Rows trained in this process this epoch: a resumed epoch's throughput counts only
@@ -70,7 +78,16 @@ pub(super) fn run(
                 None => 0..chunk.len(),
             }
         };
+        let mut position = state.step * batch;
         while let Some(chunk) = chunks.next() {
+            let current = windows.partition_point(|w| w.start <= position);
+            while asked < windows.len() && asked <= current {
+                for block in &windows[asked].blocks {
+                    train.features.prefetch(block.clone());
+                }
+                asked += 1;
+            }
+            position += chunk.len();
             let mine = &chunk[own(chunk)];
             // The next step's rows, gathered while this step's last layer runs.
             let next = chunks.peek().map(|next| &next[own(next)]);

@@ -583,8 +583,8 @@ fn draw(
     reporter.line(&format!("wrote {}", path.display()));
     if prepared.train.feature_count() == 2 && model.task != Task::Regression {
         let boundary = TrainRun::boundary_path(path);
-        let test = prepared.raw_test();
-        crate::plot::decision_boundary(&boundary, model, &prepared.raw_train(), test.as_ref())?;
+        let test = prepared.raw_test()?;
+        crate::plot::decision_boundary(&boundary, model, &prepared.raw_train()?, test.as_ref())?;
         reporter.line(&format!("wrote {}", boundary.display()));
     }
     Ok(())

@@ -1,0 +1,96 @@
+//! Training rows that do not fit in memory: a `.npy` file read in place (memory-mapped), parts
+//! copied into temporary files, and the windowed shuffle. `NABLA_MEMORY_BUDGET` makes a small
+//! set "not fit" here; `bench/out_of_core.sh` measures a set twice a real memory limit.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{nabla, ok, stderr};
+
+/// `nabla train` on the embedded digits converted to `.npy`, in `dir`, with a memory budget
+/// (None: this machine's) and more flags; saves to `model`.
+fn train(dir: &Path, budget: Option<&str>, model: &str, flags: &[&str]) -> Output {
+    let mut command = nabla();
+    command.current_dir(dir).args([
+        "train",
+        "--data",
+        "d.npy",
+        "--labels",
+        "d.labels.npy",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+        "--save",
+        model,
+    ]);
+    command.args(flags).env_remove("NABLA_MEMORY_BUDGET");
+    if let Some(budget) = budget {
+        command.env("NABLA_MEMORY_BUDGET", budget);
+    }
+    command.output().expect("nabla runs")
+}
+
+fn digits_npy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/digits/digits.csv");
+    ok(&nabla()
+        .current_dir(dir.path())
+        .args(["convert", csv.to_str().unwrap(), "d.npy"])
+        .output()
+        .unwrap());
+    dir
+}
+
+fn bytes(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap()
+}
+
+/// Read in place and copied into temporary files, the rows train to the same bits as in
+/// memory when shuffled the same way; out of memory the default shuffle is the windowed one.
+#[test]
+fn rows_out_of_memory_train_as_rows_in_memory() {
+    let dir = digits_npy();
+    let d = dir.path();
+    let in_memory = train(d, None, "memory.safetensors", &[]);
+    let report = ok(&in_memory) + &stderr(&in_memory);
+    assert!(!report.contains("memory-mapped"), "{report}");
+
+    let out = train(d, Some("1K"), "out.safetensors", &["--shuffle-window", "0"]);
+    let report = ok(&out) + &stderr(&out);
+    assert!(
+        report.contains("d.npy: read in place (memory-mapped)")
+            && report.contains("the training, validation, test rows are kept in a temporary file")
+            && report.contains("budget of 1.0 KB"),
+        "{report}"
+    );
+    assert!(
+        bytes(d, "memory.safetensors") == bytes(d, "out.safetensors"),
+        "the same rows in the same order give the same model"
+    );
+
+    // Out of memory, nabla shuffles in windows of 8192 rows unless told otherwise: the model
+    // of an in-memory run told to do the same.
+    ok(&train(d, Some("1K"), "windows.safetensors", &[]));
+    ok(&train(
+        d,
+        None,
+        "memory-windows.safetensors",
+        &["--shuffle-window", "8192"],
+    ));
+    assert!(bytes(d, "windows.safetensors") == bytes(d, "memory-windows.safetensors"));
+    assert!(bytes(d, "windows.safetensors") != bytes(d, "memory.safetensors"));
+}
+
+/// A memory budget that is not a size is ignored (this machine's is used), never a failure.
+#[test]
+fn a_malformed_budget_falls_back_to_the_machines() {
+    let dir = digits_npy();
+    let output = train(dir.path(), Some("lots"), "m.safetensors", &[]);
+    let report = ok(&output) + &stderr(&output);
+    assert!(!report.contains("memory-mapped"), "{report}");
+}
