@@ -9,23 +9,15 @@ writes the 10000 test images, unshifted. Needs numpy.
 """
 
 import argparse
-import gzip
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from sklearn_compare import idx  # MNIST's IDX reader (numpy only), beside this script
+
 OFFSETS = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1)]
 TOKENS = np.array([f"{i}," for i in range(256)], dtype=object)
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def shifted(images, dy, dx):

@@ -1,4 +1,4 @@
-//! [`Dataset`]: the in-memory table of examples (features) and what they are trained to
+//! [`Dataset`]: the table of examples (features) and what they are trained to
 //! predict ([`Labels`]).
 
 use ndarray::Array2;

@@ -1,13 +1,16 @@
-//! Data sets: the in-memory table of examples, and the loaders that fill it.
+//! Data sets: the table of examples (in memory, or in a file mapped into memory when it does
+//! not fit), and the loaders that fill it.
 //!
 //! | source | file |
 //! |---|---|
 //! | the table of examples and its targets | `dataset.rs`, `labels.rs` |
-//! | its feature values, owned or read in place from a caller's memory | `features.rs` |
+//! | its feature values, owned or read in place from a caller's memory or a mapped file | `features.rs` |
+//! | the memory budget, and the temporary files of tables beyond it | `spill.rs` |
+//! | 2 MB pages for large tables in memory | `huge_pages.rs` |
 //! | CSV with a header (label column by name or index) | `csv.rs` |
 //! | a CSV table of any size streamed into `.npy` features and labels | `convert.rs` |
 //! | MNIST IDX files, plain or gzip, any IDX element type | `idx.rs` |
-//! | NumPy `.npy` arrays (f32, f64, u8 and integer types) | `npy.rs` |
+//! | NumPy `.npy` arrays (f32, f64, u8 and integer types), mapped, never read whole | `npy.rs` |
 //! | the 8×8 digits set compiled into the binary | `digits.rs` |
 //! | spirals, moons, circles, XOR, Gaussian blobs | `synthetic.rs` |
 //! | stratified, seeded splits | `split.rs` |
