@@ -503,8 +503,8 @@ fn prepare_loaded(
     if !spilled.is_empty() {
         notes.push(format!(
             "the {} rows are kept in a temporary file (in {}): they do not fit the memory budget \
-             of {}; training shuffles them within windows of {} rows, read from the disk a \
-             window ahead",
+             of {}; by default, training shuffles them within windows of {} rows, read from \
+             the disk a window ahead (--shuffle-window)",
             spilled.join(", "),
             std::env::temp_dir().display(),
             crate::data::spill::size_text(crate::data::spill::memory_budget()),

@@ -86,6 +86,95 @@ fn rows_out_of_memory_train_as_rows_in_memory() {
     assert!(bytes(d, "windows.safetensors") != bytes(d, "memory.safetensors"));
 }
 
+/// An IDX images file (gzip) whose features do not fit streams into a temporary file, and
+/// trains as it does from memory.
+#[test]
+fn idx_rows_out_of_memory_train_as_rows_in_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (rows, width) = (600usize, 20usize);
+    let mut images = vec![0, 0, 0x08, 2];
+    images.extend((rows as u32).to_be_bytes());
+    images.extend((width as u32).to_be_bytes());
+    images.extend((0..rows * width).map(|k| {
+        let (i, j) = (k / width, k % width);
+        ((i % 3) * 60 + (i * 7 + j * 13) % 50) as u8
+    }));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&images).unwrap();
+    std::fs::write(d.join("images.gz"), encoder.finish().unwrap()).unwrap();
+    let mut labels = vec![0, 0, 0x08, 1];
+    labels.extend((rows as u32).to_be_bytes());
+    labels.extend((0..rows).map(|i| (i % 3) as u8));
+    std::fs::write(d.join("labels"), labels).unwrap();
+    let run = |budget: Option<&str>, model: &str| {
+        let mut command = nabla();
+        command
+            .current_dir(d)
+            .env_remove("NABLA_MEMORY_BUDGET")
+            .args([
+                "train",
+                "--data",
+                "images.gz",
+                "--labels",
+                "labels",
+                "--hidden",
+                "8",
+                "--epochs",
+                "2",
+                "--threads",
+                "1",
+                "--shuffle-window",
+                "0",
+                "--save",
+                model,
+            ]);
+        if let Some(budget) = budget {
+            command.env("NABLA_MEMORY_BUDGET", budget);
+        }
+        let output = command.output().unwrap();
+        ok(&output) + &stderr(&output)
+    };
+    let report = run(Some("1K"), "out.safetensors");
+    assert!(
+        report.contains("images.gz: its 47 KB of features are kept in a temporary file"),
+        "{report}"
+    );
+    let report = run(None, "memory.safetensors");
+    assert!(!report.contains("temporary file"), "{report}");
+    assert!(bytes(d, "out.safetensors") == bytes(d, "memory.safetensors"));
+
+    // Cut short or too long, a streamed file is refused as one read whole is.
+    for (name, body) in [
+        ("short.gz", &images[..images.len() - 100]),
+        ("long.gz", &[&images[..], &[7u8; 30][..]].concat()[..]),
+    ] {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(body).unwrap();
+        std::fs::write(d.join(name), encoder.finish().unwrap()).unwrap();
+        let output = nabla()
+            .current_dir(d)
+            .env("NABLA_MEMORY_BUDGET", "1K")
+            .args([
+                "train", "--data", name, "--labels", "labels", "--epochs", "1",
+            ])
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{message}");
+        let expected = if name == "short.gz" {
+            "truncated"
+        } else {
+            "too long"
+        };
+        assert!(
+            message.contains(name) && message.contains(expected),
+            "{message}"
+        );
+    }
+}
+
 /// A memory budget that is not a size is ignored (this machine's is used), never a failure.
 #[test]
 fn a_malformed_budget_falls_back_to_the_machines() {

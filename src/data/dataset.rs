@@ -233,6 +233,7 @@ impl Dataset {
             for (out, value) in row.iter_mut().zip(self.features.row(indices[i])) {
                 *out = *value;
             }
+            Ok(())
         })?;
         Ok(Dataset {
             features,

@@ -157,11 +157,12 @@ impl Features {
     /// memory backed by 2 MB pages when it fits the memory budget, else in a temporary file.
     ///
     /// # Errors
-    /// A temporary file that cannot be made (no room on the disk of `TMPDIR`).
+    /// The first error of `fill` (no later row is filled), or a temporary file that cannot be
+    /// made (no room on the disk of `TMPDIR`).
     pub fn build(
         rows: usize,
         columns: usize,
-        mut fill: impl FnMut(usize, &mut [f32]),
+        mut fill: impl FnMut(usize, &mut [f32]) -> Result<()>,
     ) -> Result<Features> {
         let len = rows * columns;
         if !spill::fits_in_memory((len * std::mem::size_of::<f32>()) as u64) {
@@ -170,7 +171,7 @@ impl Features {
         let mut values = super::huge_pages::vec_with_capacity(len);
         values.resize(len, 0.0);
         for (i, row) in values.chunks_exact_mut(columns.max(1)).enumerate() {
-            fill(i, row);
+            fill(i, row)?;
         }
         let array = Array2::from_shape_vec((rows, columns), values).expect("rows × columns");
         Ok(Features(Storage::Owned(array)))
@@ -180,7 +181,7 @@ impl Features {
     fn spilled(
         rows: usize,
         columns: usize,
-        fill: &mut dyn FnMut(usize, &mut [f32]),
+        fill: &mut dyn FnMut(usize, &mut [f32]) -> Result<()>,
     ) -> Result<Features> {
         let mut map = spill::spilled_rows(rows, columns, fill)?;
         let pointer = map.as_mut_ptr().cast::<f32>();
@@ -202,6 +203,7 @@ impl Features {
             for (o, v) in out.iter_mut().zip(rows.row(i)) {
                 *o = *v;
             }
+            Ok(())
         })
     }
 
@@ -306,7 +308,8 @@ mod tests {
     fn spilled_rows_read_write_and_copy_as_owned_ones() {
         let expected = Array2::from_shape_fn((300, 7), |(i, j)| (i * 7 + j) as f32);
         let mut spilled = Features::spilled(300, 7, &mut |i, row| {
-            row.copy_from_slice(&expected.row(i).to_vec())
+            row.copy_from_slice(&expected.row(i).to_vec());
+            Ok(())
         })
         .unwrap();
         assert!(spilled.is_spilled() && !spilled.is_in_memory() && !spilled.is_shared());
@@ -321,7 +324,7 @@ mod tests {
             "a clone is a copy"
         );
         assert_eq!(spilled.clone().into_owned()[[299, 6]], -1.0);
-        let empty = Features::spilled(0, 3, &mut |_, _| {}).unwrap();
+        let empty = Features::spilled(0, 3, &mut |_, _| Ok(())).unwrap();
         assert_eq!(empty.dim(), (0, 3));
     }
 

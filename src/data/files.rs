@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
-
 use super::label_columns::{LabelColumn, labels_from_columns};
 use super::source::{BUILT_IN, LoadOptions, Loaded, not_found};
-use super::{Dataset, Features, Labels, read_csv, read_idx, read_npy_as, read_npy_features};
+use super::{
+    Dataset, Features, Labels, read_csv, read_idx, read_idx_features, read_npy_as,
+    read_npy_features,
+};
 use crate::error::{Error, Result};
 use crate::preprocess::NormalizationKind;
 
@@ -159,19 +160,6 @@ pub fn find_mnist_files(dir: &Path) -> Result<[PathBuf; 4]> {
 }
 
 /// Rows × features from an array of shape (n, d₁, d₂, …) given as a flat row-major vector.
-fn rows_of(path: &Path, shape: &[usize], values: Vec<f32>) -> Result<Array2<f32>> {
-    let width = shape
-        .iter()
-        .skip(1)
-        .product::<usize>()
-        .max(usize::from(shape.len() == 1));
-    let rows = shape.first().copied().unwrap_or(0);
-    let table = Array2::from_shape_vec((rows, width), values)
-        .map_err(|_| Error::data(path, None, "a 0-dimensional array holds no examples"))?;
-    check_rows(path, shape, &table)?;
-    Ok(table)
-}
-
 /// Refuses a table with no rows or no columns, or with a value that is not a finite number
 /// (naming its row and column).
 fn check_rows(path: &Path, shape: &[usize], table: &ndarray::ArrayRef2<f32>) -> Result<()> {
@@ -246,9 +234,9 @@ fn idx_dataset(
     labels: Option<&Path>,
     options: &LoadOptions,
 ) -> Result<(Dataset, Vec<String>)> {
-    let array = read_idx(images)?;
-    let features = rows_of(images, &array.dims, array.to_f32())?;
-    let (labels, notes) = match labels {
+    let (dims, features) = read_idx_features(images)?;
+    check_rows(images, &dims, &features)?;
+    let (labels, mut notes) = match labels {
         Some(labels_path) => {
             let labels = read_idx(labels_path)?;
             labels_from(
@@ -269,6 +257,16 @@ fn idx_dataset(
         }
         None => (Labels::None, Vec::new()),
     };
+    if features.is_spilled() {
+        notes.push(format!(
+            "{}: its {} of features are kept in a temporary file (in {}): they do not fit the \
+             memory budget of {}",
+            images.display(),
+            super::spill::size_text((features.len() * std::mem::size_of::<f32>()) as u64),
+            std::env::temp_dir().display(),
+            super::spill::size_text(super::spill::memory_budget())
+        ));
+    }
     Ok((Dataset::with_labels(features, labels)?, notes))
 }
 

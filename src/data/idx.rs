@@ -17,7 +17,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use super::byte_size;
+use super::{Features, byte_size};
 use crate::error::{Error, Result};
 
 /// The elements of an IDX file, in the file's own type.
@@ -79,6 +79,57 @@ impl IdxArray {
 
 /// Reads an IDX file, decompressing it when it starts with the gzip magic bytes.
 pub fn read_idx(path: &Path) -> Result<IdxArray> {
+    let (reader, file_length) = open(path)?;
+    parse(reader, path, file_length)
+}
+
+/// An IDX file's features as rows × (the product of the other dimensions): its dimensions and
+/// the table. A table that fits the memory budget ([`super::spill`]) is read as [`read_idx`]
+/// reads it; a larger one streams, row by row, into a temporary file ([`Features::build`]), so
+/// the file is never held whole in memory.
+///
+/// # Errors
+/// What [`read_idx`] refuses, or no room for the table.
+pub fn read_idx_features(path: &Path) -> Result<(Vec<usize>, Features)> {
+    let (mut reader, file_length) = open(path)?;
+    let header = parse_header(&mut reader, path, file_length)?;
+    let rows = header.dims[0];
+    let width = header.dims[1..].iter().product::<usize>();
+    if super::spill::fits_in_memory((rows * width * std::mem::size_of::<f32>()) as u64) {
+        let array = parse_body(reader, path, file_length, header)?;
+        let values = array.to_f32();
+        let table = ndarray::Array2::from_shape_vec((rows, width), values)
+            .expect("length = product of the dimensions");
+        return Ok((array.dims, Features::from(table)));
+    }
+    let read_error = read_error(path, file_length);
+    let size = header.element_size;
+    let mut bytes = vec![0u8; width * size];
+    let features = Features::build(rows, width, |i, row| {
+        if !read_fully(&mut reader, &mut bytes).map_err(&read_error)? {
+            return Err(truncated(path, &header, i * width * size));
+        }
+        for (out, chunk) in row.iter_mut().zip(bytes.chunks_exact(size)) {
+            *out = decode(header.code, chunk);
+        }
+        Ok(())
+    })?;
+    if read_fully(&mut reader, &mut [0u8]).map_err(&read_error)? {
+        return Err(Error::data(
+            path,
+            Some(format!("byte {}", header.length)),
+            format!(
+                "too long: the header declares {} but more data follows",
+                header.declared
+            ),
+        ));
+    }
+    Ok((header.dims, features))
+}
+
+/// The file at `path` as a stream (decompressed when it starts with the gzip magic bytes), and
+/// its length when the stream is the file itself.
+fn open(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
     // Before opening: opening a FIFO for reading waits for a writer.
     let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !metadata.is_file() {
@@ -99,17 +150,30 @@ pub fn read_idx(path: &Path) -> Result<IdxArray> {
         }
         magic == [0x1f, 0x8b]
     };
-    if gzip {
-        parse(MultiGzDecoder::new(reader), path, None)
+    Ok(if gzip {
+        (Box::new(MultiGzDecoder::new(reader)), None)
     } else {
-        parse(reader, path, Some(file_length))
-    }
+        (Box::new(reader), Some(file_length))
+    })
 }
 
-fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Result<IdxArray> {
-    let fail =
-        |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
-    let read_error = |e: std::io::Error| match e.kind() {
+/// What an IDX header declares.
+struct Header {
+    dims: Vec<usize>,
+    /// The element type's code (0x08 …).
+    code: u8,
+    element_size: usize,
+    /// The header's length in bytes.
+    length: u64,
+    /// The body's length in bytes.
+    bytes: usize,
+    /// "dims of type (bytes)", for messages.
+    declared: String,
+}
+
+/// A read error of the IDX stream of `path` as nabla reports it.
+fn read_error(path: &Path, file_length: Option<u64>) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
             Error::data(path, None, format!("the gzip stream is corrupt: {e}"))
         }
@@ -119,10 +183,47 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
             format!("the gzip stream is truncated ({e}): the file was cut short"),
         ),
         _ => Error::io(path, e),
-    };
+    }
+}
+
+/// The error of a body that ends after `present` bytes.
+fn truncated(path: &Path, header: &Header, present: usize) -> Error {
+    Error::data(
+        path,
+        Some(format!("byte {}", header.length)),
+        format!(
+            "truncated: the header declares {} but the data has {present} bytes",
+            header.declared
+        ),
+    )
+}
+
+/// One big-endian element of type `code` as f32.
+fn decode(code: u8, bytes: &[u8]) -> f32 {
+    match code {
+        0x08 => f32::from(bytes[0]),
+        0x09 => f32::from(bytes[0] as i8),
+        0x0B => f32::from(i16::from_be_bytes([bytes[0], bytes[1]])),
+        0x0C => i32::from_be_bytes(bytes.try_into().expect("4 bytes")) as f32,
+        0x0D => f32::from_be_bytes(bytes.try_into().expect("4 bytes")),
+        _ => f64::from_be_bytes(bytes.try_into().expect("8 bytes")) as f32,
+    }
+}
+
+fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Result<IdxArray> {
+    let header = parse_header(&mut reader, path, file_length)?;
+    parse_body(reader, path, file_length, header)
+}
+
+/// Reads and checks the header, up to the body (and, for a file read as it is, the body's
+/// length against the file's).
+fn parse_header<R: Read>(reader: &mut R, path: &Path, file_length: Option<u64>) -> Result<Header> {
+    let fail =
+        |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
+    let read_error = read_error(path, file_length);
     let mut header = [0u8; 4];
-    read_fully(&mut reader, &mut header)
-        .map_err(read_error)?
+    read_fully(reader, &mut header)
+        .map_err(&read_error)?
         .then_some(())
         .ok_or_else(|| {
             fail(
@@ -165,7 +266,7 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
     let mut dims = Vec::with_capacity(rank);
     for d in 0..rank {
         let mut size = [0u8; 4];
-        if !read_fully(&mut reader, &mut size).map_err(read_error)? {
+        if !read_fully(reader, &mut size).map_err(&read_error)? {
             return Err(fail(
                 4 + 4 * d as u64,
                 format!(
@@ -194,6 +295,34 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
             ));
         }
     }
+    Ok(Header {
+        dims,
+        code: header[2],
+        element_size,
+        length: header_length,
+        bytes,
+        declared,
+    })
+}
+
+/// Reads the body `header` declares.
+fn parse_body<R: Read>(
+    reader: R,
+    path: &Path,
+    file_length: Option<u64>,
+    header: Header,
+) -> Result<IdxArray> {
+    let fail =
+        |offset: u64, message: String| Error::data(path, Some(format!("byte {offset}")), message);
+    let read_error = read_error(path, file_length);
+    let Header {
+        dims,
+        code,
+        length: header_length,
+        bytes,
+        declared,
+        ..
+    } = header;
     // Grows with the data actually read, never with the declared size alone.
     let mut body = Vec::new();
     reader
@@ -214,7 +343,7 @@ fn parse<R: Read>(mut reader: R, path: &Path, file_length: Option<u64>) -> Resul
             ),
         ));
     }
-    let data = match header[2] {
+    let data = match code {
         0x08 => IdxData::U8(body),
         0x09 => IdxData::I8(body.into_iter().map(|b| b as i8).collect()),
         0x0B => IdxData::I16(

@@ -46,7 +46,7 @@ pub use dataset::Dataset;
 pub use digits::digits;
 pub use features::Features;
 pub use files::{FASHION_MNIST_CLASSES, MNIST_FILES, find_mnist_files};
-pub use idx::{IdxArray, read_idx};
+pub use idx::{IdxArray, read_idx, read_idx_features};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};

@@ -173,6 +173,7 @@ pub fn read_npy_features(path: &Path) -> Result<(Vec<usize>, String, Features)> 
         for (out, value) in row.iter_mut().zip(header.decode::<f32>(bytes)) {
             *out = value;
         }
+        Ok(())
     })?;
     Ok((header.shape, header.descr, features))
 }

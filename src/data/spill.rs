@@ -137,13 +137,13 @@ fn cgroup_room_in(root: &Path, membership: &str) -> Option<u64> {
 }
 
 /// A `rows` × `columns` table of f32 in a temporary file mapped read-write, row i written by
-/// `fill(i, row)` (the row starts at 0). The rows go through the file in one sequential pass,
+/// `fill(i, row)` (the row starts at 0; its first error ends the table, and is returned). The rows go through the file in one sequential pass,
 /// then the file is mapped: writing through a fresh mapping would fault on, and zero, every
 /// page first. The file is unlinked at once; the mapping keeps it until dropped.
 pub(crate) fn spilled_rows(
     rows: usize,
     columns: usize,
-    fill: &mut dyn FnMut(usize, &mut [f32]),
+    fill: &mut dyn FnMut(usize, &mut [f32]) -> Result<()>,
 ) -> Result<MmapMut> {
     let folder = std::env::temp_dir();
     let fail = |e: std::io::Error| {
@@ -163,7 +163,7 @@ pub(crate) fn spilled_rows(
     let mut bytes = Vec::with_capacity(columns * 4);
     for i in 0..rows {
         row.fill(0.0);
-        fill(i, &mut row);
+        fill(i, &mut row)?;
         bytes.clear();
         bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
         writer.write_all(&bytes).map_err(fail)?;
@@ -234,7 +234,11 @@ mod tests {
 
     #[test]
     fn spilled_rows_are_the_ones_written() {
-        let map = spilled_rows(250, 4, &mut |i, row| row[i % 4] = i as f32).unwrap();
+        let map = spilled_rows(250, 4, &mut |i, row| {
+            row[i % 4] = i as f32;
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(map.len(), 4000);
         let read: Vec<f32> = map
             .chunks_exact(4)
@@ -245,6 +249,6 @@ mod tests {
             expected[i % 4] = i as f32;
             assert_eq!(row, expected);
         }
-        assert_eq!(spilled_rows(0, 3, &mut |_, _| {}).unwrap().len(), 4);
+        assert_eq!(spilled_rows(0, 3, &mut |_, _| Ok(())).unwrap().len(), 4);
     }
 }
