@@ -127,24 +127,25 @@ impl Features {
     /// not in memory (nothing otherwise): the reads are sequential and happen while the caller
     /// goes on, so that gathering those rows later finds them in memory.
     pub fn prefetch(&self, rows: std::ops::Range<usize>) {
-        let row_bytes = self.ncols() * std::mem::size_of::<f32>();
-        let advise = |base: *const u8, view_start: *const f32, advise: &dyn Fn(usize, usize)| {
-            let offset = view_start as usize - base as usize + rows.start * row_bytes;
+        // The rows' bytes as an offset into the mapping (from its first whole page) and a length.
+        let span = |mapping: *const u8| {
+            let row_bytes = self.ncols() * std::mem::size_of::<f32>();
+            let offset = self.as_ptr() as usize - mapping as usize + rows.start * row_bytes;
             let page_start = offset / 4096 * 4096;
-            advise(page_start, offset + rows.len() * row_bytes - page_start);
+            (page_start, offset + rows.len() * row_bytes - page_start)
         };
         // A refused hint changes nothing but speed.
-        match &self.0 {
-            Storage::Mapped { rows: view, map } => advise(map.as_ptr(), view.as_ptr(), &|o, l| {
-                let _ = map.advise_range(Advice::WillNeed, o, l);
-            }),
-            Storage::Spilled { rows: view, _map } => {
-                advise(_map.as_ptr(), view.as_ptr(), &|o, l| {
-                    let _ = _map.advise_range(Advice::WillNeed, o, l);
-                })
+        let _ = match &self.0 {
+            Storage::Mapped { map, .. } => {
+                let (offset, len) = span(map.as_ptr());
+                map.advise_range(Advice::WillNeed, offset, len)
             }
-            Storage::Owned(_) | Storage::Shared { .. } => {}
-        }
+            Storage::Spilled { _map, .. } => {
+                let (offset, len) = span(_map.as_ptr());
+                _map.advise_range(Advice::WillNeed, offset, len)
+            }
+            Storage::Owned(_) | Storage::Shared { .. } => Ok(()),
+        };
     }
 
     /// Whether the rows are in a temporary file mapped into memory, because they did not fit

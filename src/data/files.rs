@@ -160,16 +160,33 @@ pub fn find_mnist_files(dir: &Path) -> Result<[PathBuf; 4]> {
 }
 
 /// Rows × features from an array of shape (n, d₁, d₂, …) given as a flat row-major vector.
+/// What to tell the user when the features of `path` are not in memory: read in place from
+/// the file, or kept in a temporary file, because they do not fit the memory budget.
+fn out_of_memory_note(path: &Path, features: &Features) -> Option<String> {
+    if features.is_in_memory() {
+        return None;
+    }
+    let size = super::spill::size_text((features.len() * std::mem::size_of::<f32>()) as u64);
+    let budget = super::spill::size_text(super::spill::memory_budget());
+    Some(if features.is_spilled() {
+        format!(
+            "{}: its {size} of features are kept in a temporary file (in {}): they do not fit \
+             the memory budget of {budget}",
+            path.display(),
+            std::env::temp_dir().display()
+        )
+    } else {
+        format!(
+            "{}: read in place (memory-mapped): its {size} of features do not fit the memory \
+             budget of {budget}",
+            path.display()
+        )
+    })
+}
+
 /// Refuses a table with no rows or no columns, or with a value that is not a finite number
 /// (naming its row and column).
 fn check_rows(path: &Path, shape: &[usize], table: &ndarray::ArrayRef2<f32>) -> Result<()> {
-    if shape.is_empty() {
-        return Err(Error::data(
-            path,
-            None,
-            "a 0-dimensional array holds no examples",
-        ));
-    }
     if table.nrows() == 0 || table.ncols() == 0 {
         return Err(Error::data(
             path,
@@ -257,16 +274,7 @@ fn idx_dataset(
         }
         None => (Labels::None, Vec::new()),
     };
-    if features.is_spilled() {
-        notes.push(format!(
-            "{}: its {} of features are kept in a temporary file (in {}): they do not fit the \
-             memory budget of {}",
-            images.display(),
-            super::spill::size_text((features.len() * std::mem::size_of::<f32>()) as u64),
-            std::env::temp_dir().display(),
-            super::spill::size_text(super::spill::memory_budget())
-        ));
-    }
+    notes.extend(out_of_memory_note(images, &features));
     Ok((Dataset::with_labels(features, labels)?, notes))
 }
 
@@ -324,15 +332,7 @@ fn npy_dataset(
         }
     };
     let mut notes = notes;
-    if features.is_shared() {
-        notes.push(format!(
-            "{}: read in place (memory-mapped): its {} of features do not fit the memory \
-             budget of {}",
-            path.display(),
-            super::spill::size_text((features.len() * std::mem::size_of::<f32>()) as u64),
-            super::spill::size_text(super::spill::memory_budget())
-        ));
-    }
+    notes.extend(out_of_memory_note(path, &features));
     Ok((
         (Dataset::with_labels(features, labels)?, notes),
         normalization,

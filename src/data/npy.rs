@@ -154,16 +154,15 @@ pub fn read_npy_features(path: &Path) -> Result<(Vec<usize>, String, Features)> 
         && start.is_multiple_of(std::mem::align_of::<f32>())
         && !super::spill::fits_in_memory(body.len() as u64);
     if in_place {
-        let map = Arc::new(map);
         // SAFETY: the body lies inside the mapping, is aligned for f32 (a page-aligned mapping,
         // a multiple-of-4 offset) and holds rows × width little-endian f32 values on this
-        // little-endian machine, read as they are.
+        // little-endian machine, read as they are; the mapping moves into the table with it.
         let features = unsafe {
             let rows_view = ndarray::ArrayView2::from_shape_ptr(
                 (rows, width),
                 map.as_ptr().add(start).cast::<f32>(),
             );
-            Features::mapped(rows_view, map.clone())
+            Features::mapped(rows_view, Arc::new(map))
         };
         return Ok((header.shape, header.descr, features));
     }
