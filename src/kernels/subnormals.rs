@@ -49,6 +49,19 @@ pub(crate) fn set_mode(mode: u32) {
     let _ = mode;
 }
 
+/// Runs `f` in floating-point `mode` and restores this thread's own after (for a split's
+/// pieces run by threads other than the team's helpers).
+pub(crate) fn in_mode<R>(mode: u32, f: impl FnOnce() -> R) -> R {
+    let own = self::mode();
+    if own == mode {
+        return f();
+    }
+    set_mode(mode);
+    let result = f();
+    set_mode(own);
+    result
+}
+
 /// Subnormal results and operands are 0 on this thread (and on the helpers running its
 /// splits) until this is dropped.
 pub(crate) struct FlushSubnormals {

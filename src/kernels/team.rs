@@ -96,7 +96,7 @@ pub fn split_over(threads: usize, pieces: usize, f: &(dyn Fn(usize) + Sync)) {
         let mode = subnormals::mode();
         (0..pieces)
             .into_par_iter()
-            .for_each(|piece| in_mode(mode, || f(piece)));
+            .for_each(|piece| subnormals::in_mode(mode, || f(piece)));
     }
 }
 
@@ -108,7 +108,7 @@ pub fn on_every_thread(pieces: usize, f: &(dyn Fn() + Sync)) {
     let ran = with_team(pieces, |team| team.broadcast(f));
     if !ran {
         let mode = subnormals::mode();
-        rayon::broadcast(|_| in_mode(mode, f));
+        rayon::broadcast(|_| subnormals::in_mode(mode, f));
         f();
     }
 }
@@ -337,19 +337,6 @@ fn helper(shared: &Shared, parked: &AtomicBool, mut seen: usize) {
             shared.done.fetch_add(1, Ordering::Release);
         }
     }
-}
-
-/// Runs `f` in floating-point `mode` and restores this thread's own after (for pieces run by
-/// rayon's workers instead of the team's helpers).
-fn in_mode<R>(mode: u32, f: impl FnOnce() -> R) -> R {
-    let own = subnormals::mode();
-    if own == mode {
-        return f();
-    }
-    subnormals::set_mode(mode);
-    let result = f();
-    subnormals::set_mode(own);
-    result
 }
 
 /// The low 32 bits of an epoch, as kept in `Shared::next`.

@@ -36,6 +36,23 @@ pub fn epoch_order(rows: usize, seed: u64, epoch: usize) -> Vec<usize> {
     order
 }
 
+/// The rows of epoch `epoch` in the order it visits them, and its windows: in file order
+/// without `shuffle`; else a shuffle of every row when `window` is 0, or within windows of
+/// about `window` rows ([`windowed_order`]; the only case with windows).
+pub fn epoch_plan(
+    rows: usize,
+    shuffle: bool,
+    seed: u64,
+    epoch: usize,
+    window: usize,
+) -> (Vec<usize>, Vec<Window>) {
+    match (shuffle, window) {
+        (false, _) => ((0..rows).collect(), Vec::new()),
+        (true, 0) => (epoch_order(rows, seed, epoch), Vec::new()),
+        (true, window) => windowed_order(rows, seed, epoch, window),
+    }
+}
+
 /// One window of a windowed order: where it starts in the order, and the row ranges (blocks)
 /// whose rows it visits.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use super::order::DEFAULT_WINDOW_ROWS;
+use super::order::{DEFAULT_WINDOW_ROWS, epoch_plan};
 use super::ranks::share;
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
-use super::{Ranks, Stepper, TrainConfig, epoch_order, windowed_order};
+use super::{Ranks, Stepper, TrainConfig};
 
 /// The most epoch reports a run keeps in memory and in its checkpoints (the latest ones).
 pub const MAX_HISTORY: usize = 10_000;
@@ -46,6 +46,12 @@ pub(super) fn run(
     // The last state known to be free of NaN/∞, written out if a fault stops the run.
     let mut good = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
     let mut stopped_early = false;
+    // Rows not in memory are shuffled within windows unless the config says otherwise.
+    let window = match config.shuffle_window {
+        Some(rows) => rows,
+        None if !train.features.is_in_memory() => DEFAULT_WINDOW_ROWS,
+        None => 0,
+    };
     while state.epoch < config.epochs {
         let epoch = state.epoch;
         let learning_rate =
@@ -53,16 +59,7 @@ pub(super) fn run(
                 .schedule
                 .learning_rate(config.optimizer.learning_rate, epoch, config.epochs);
         stepper.optimizer_mut().set_learning_rate(learning_rate);
-        let window = match config.shuffle_window {
-            Some(rows) => rows,
-            None if !train.features.is_in_memory() => DEFAULT_WINDOW_ROWS,
-            None => 0,
-        };
-        let (order, windows) = match (config.shuffle, window) {
-            (false, _) => ((0..rows).collect(), Vec::new()),
-            (true, 0) => (epoch_order(rows, config.seed, epoch), Vec::new()),
-            (true, window) => windowed_order(rows, config.seed, epoch, window),
-        };
+        let (order, windows) = epoch_plan(rows, config.shuffle, config.seed, epoch, window);
         // Windows asked for from the disk so far (one ahead of the one being trained on).
         let mut asked = 0;
         observer.epoch_started(epoch + 1, config.epochs, rows.div_ceil(batch));
