@@ -443,8 +443,10 @@ mod tests {
             );
             assert_eq!(value, round * 2);
         }
-        // Once on the helper (or on the caller in its place) and once on the caller.
-        assert_eq!(side.load(Ordering::Relaxed), 400);
+        // Once on the helper (or on the caller in its place) and once on the caller; once
+        // only in a round where another test held the team (then `side` runs, then `main`).
+        let runs = side.load(Ordering::Relaxed);
+        assert!((200..=400).contains(&runs), "{runs}");
     }
 
     #[test]
