@@ -33,8 +33,9 @@ fn mpirun_missing() -> bool {
     missing
 }
 
-/// Trains on the digits with `ranks` processes (1: no mpirun); returns the report.
-fn train(ranks: usize, save: &Path) -> String {
+/// Trains on the digits with `ranks` processes (1: no mpirun), their gradients summed as
+/// `allreduce` says; returns the report.
+fn train(ranks: usize, allreduce: &str, save: &Path) -> String {
     let flags = [
         "train",
         "--data",
@@ -56,7 +57,12 @@ fn train(ranks: usize, save: &Path) -> String {
         "1",
         "--save",
     ];
-    let output = nabla_on(ranks).args(flags).arg(save).output().unwrap();
+    let output = nabla_on(ranks)
+        .args(flags)
+        .arg(save)
+        .args(["--allreduce", allreduce])
+        .output()
+        .unwrap();
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -72,14 +78,25 @@ fn two_ranks_train_as_one_process_and_repeat_bit_for_bit() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (one, two, again) = (
+    let (one, two, again, blocked) = (
         dir.path().join("one.safetensors"),
         dir.path().join("two.safetensors"),
         dir.path().join("again.safetensors"),
+        dir.path().join("blocked.safetensors"),
     );
-    let single = train(1, &one);
-    let parallel = train(2, &two);
-    train(2, &again);
+    let single = train(1, "auto", &one);
+    let parallel = train(2, "overlapped", &two);
+    train(2, "overlapped", &again);
+    // Each layer's sum on a communication thread gives the same bits as one sum after the
+    // backward pass: with two ranks each value is the same sum of the same two values.
+    let blocking = train(2, "blocking", &blocked);
+    assert!(parallel.contains("on a communication thread"), "{parallel}");
+    assert!(blocking.contains("after the backward pass"), "{blocking}");
+    assert_eq!(
+        std::fs::read(&two).unwrap(),
+        std::fs::read(&blocked).unwrap(),
+        "the overlapped and blocking sums wrote different models"
+    );
     // Rank 0 alone reports, and says how the batch is shared.
     assert_eq!(parallel.matches("test accuracy: ").count(), 1, "{parallel}");
     assert!(parallel.contains("data parallel: 2 ranks"), "{parallel}");

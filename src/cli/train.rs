@@ -44,6 +44,11 @@ pub struct TrainArgs {
     /// not].
     #[arg(long)]
     pub shuffle_window: Option<usize>,
+    /// Under mpirun: how the ranks' gradients are summed: overlapped (each layer's on a
+    /// communication thread while the backward pass goes on), blocking (all of them after it),
+    /// or auto (overlapped when the rank has a core beyond its --threads)
+    #[arg(long, default_value = "auto")]
+    pub allreduce: String,
     /// Stop after this many epochs without a lower validation loss (keeping the best weights).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -96,7 +101,8 @@ impl TrainArgs {
             .batch_size(self.batch)
             .epochs(self.epochs)
             .seed(self.seed)
-            .precision(self.precision.parse()?);
+            .precision(self.precision.parse()?)
+            .allreduce(self.allreduce.parse()?);
         if let Some(threads) = self.threads {
             train = train.threads(threads);
         }

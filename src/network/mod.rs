@@ -44,6 +44,9 @@ pub struct Network<F> {
     precision: crate::kernels::Precision,
 }
 
+/// Told as each layer's gradients are final in a backward pass: (layer, its gradients).
+pub(crate) type LayerDone<'a, F> = &'a dyn Fn(usize, &crate::layer::DenseGradients<F>);
+
 impl<F: Scalar> Network<F> {
     /// Builds the network and draws its weights from `seed`.
     pub fn new(config: NetworkConfig, seed: u64) -> Result<Self> {
@@ -372,7 +375,7 @@ impl<F: Scalar> Network<F> {
         gradients: &mut Gradients<F>,
     ) -> Result<LossValue> {
         self.with_settings(|| {
-            self.loss_and_gradients_alongside(inputs, targets, workspace, gradients, None)
+            self.loss_and_gradients_alongside(inputs, targets, workspace, gradients, None, None)
         })
     }
 
@@ -395,6 +398,8 @@ impl<F: Scalar> Network<F> {
     /// the small last layer and the head on one thread (the other layers take every thread):
     /// the time a helper would otherwise spend waiting. Without a helper (one thread), a large
     /// last layer or a single layer, `side` runs first. The results are the same either way.
+    /// `layer_done(l, g)` runs on the caller as soon as layer l's gradients g are final, from
+    /// the last layer down (data-parallel training sends them on while the layers below run).
     pub(crate) fn loss_and_gradients_alongside(
         &self,
         inputs: ArrayView2<F>,
@@ -402,7 +407,13 @@ impl<F: Scalar> Network<F> {
         workspace: &mut Workspace<F>,
         gradients: &mut Gradients<F>,
         side: Option<&(dyn Fn() + Sync)>,
+        layer_done: Option<LayerDone<'_, F>>,
     ) -> Result<LossValue> {
+        let done = |l: usize, gradients: &Gradients<F>| {
+            if let Some(layer_done) = layer_done {
+                layer_done(l, &gradients.layers[l]);
+            }
+        };
         self.check_batch(&inputs, workspace);
         let rows = inputs.nrows();
         let last = self.layers.len() - 1;
@@ -430,8 +441,10 @@ impl<F: Scalar> Network<F> {
             }
             None => last_layer_and_head(self.threads)?,
         };
+        done(last, gradients);
         for l in (0..last).rev() {
             self.backward_layer(l, inputs, workspace, gradients, self.threads);
+            done(l, gradients);
         }
         Ok(loss)
     }

@@ -71,6 +71,9 @@ pub struct TrainConfig {
     /// The precision of the matrix products (bf16: bf16 operands, f32 sums; weights, optimiser
     /// state and everything else stay f32).
     pub precision: crate::kernels::Precision,
+    /// Data-parallel runs: how the ranks' gradients are summed (see [`super::Allreduce`]).
+    #[serde(default)]
+    pub allreduce: super::Allreduce,
 }
 
 impl Default for TrainConfig {
@@ -90,6 +93,7 @@ impl Default for TrainConfig {
             shuffle: true,
             shuffle_window: None,
             precision: crate::kernels::Precision::F32,
+            allreduce: super::Allreduce::default(),
         }
     }
 }
@@ -183,6 +187,12 @@ impl TrainConfig {
     /// [`TrainConfig::shuffle_window`].
     pub fn shuffle_window(mut self, rows: usize) -> Self {
         self.shuffle_window = Some(rows);
+        self
+    }
+
+    /// How data-parallel runs sum the ranks' gradients ([`TrainConfig::allreduce`]).
+    pub fn allreduce(mut self, allreduce: super::Allreduce) -> Self {
+        self.allreduce = allreduce;
         self
     }
 

@@ -16,6 +16,7 @@ mod config;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 mod order;
+pub mod overlap;
 pub mod ranks;
 mod run;
 mod state;
@@ -23,6 +24,7 @@ mod stepper;
 
 pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
 pub use order::{BLOCK_ROWS, DEFAULT_WINDOW_ROWS, Window, epoch_order, windowed_order};
+pub use overlap::Allreduce;
 pub use ranks::Ranks;
 pub use run::MAX_HISTORY;
 pub use state::{

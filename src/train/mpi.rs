@@ -1,19 +1,28 @@
 //! [`MpiRanks`]: the ranks of an `mpirun` job, over MPI (rsmpi, cargo feature `mpi`).
 
+use mpi::Threading;
 use mpi::topology::{Communicator, SimpleCommunicator};
 
 use super::Ranks;
 
-/// The ranks of the MPI job this process belongs to (MPI initialised with one thread calling
-/// it: training calls it from the thread that created this).
+/// The ranks of the MPI job this process belongs to (MPI initialised for one thread calling it
+/// at a time: the training thread, or the communication thread of an overlapped all-reduce
+/// while the training thread computes).
 pub struct MpiRanks {
     world: SimpleCommunicator,
+    /// This process's rank and the job's size, asked once (so that asking never calls MPI).
+    rank: usize,
+    size: usize,
+    /// Whether MPI allows calls from any thread, one at a time (`MPI_THREAD_SERIALIZED`).
+    serialized: bool,
     // Finalises MPI when dropped, after the communicator.
     _universe: mpi::environment::Universe,
 }
 
-// SAFETY: MPI is called only by the thread that runs training, which is the thread that
-// initialised it (the command line's main thread); the value is shared, never used concurrently.
+// SAFETY: MPI is initialised at MPI_THREAD_SERIALIZED (or, where the library offers less,
+// `concurrent` is false and only the training thread calls it), and never called by two
+// threads at once: the communication thread runs only while the training thread waits or
+// computes without MPI.
 unsafe impl Send for MpiRanks {}
 // SAFETY: as above.
 unsafe impl Sync for MpiRanks {}
@@ -32,9 +41,15 @@ impl MpiRanks {
         if size < 2 {
             return None;
         }
-        let universe = mpi::initialize()?;
+        // A communication thread sums each layer while the backward pass goes on; it and the
+        // training thread never call MPI at the same time.
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)?;
+        let world = universe.world();
         Some(MpiRanks {
-            world: universe.world(),
+            rank: world.rank() as usize,
+            size: world.size() as usize,
+            serialized: threading >= Threading::Serialized,
+            world,
             _universe: universe,
         })
     }
@@ -42,11 +57,15 @@ impl MpiRanks {
 
 impl Ranks for MpiRanks {
     fn rank(&self) -> usize {
-        self.world.rank() as usize
+        self.rank
     }
 
     fn size(&self) -> usize {
-        self.world.size() as usize
+        self.size
+    }
+
+    fn concurrent(&self) -> bool {
+        self.serialized
     }
 
     fn send_receive(&self, send: &[f32], to: usize, receive: &mut [f32], from: usize) {

@@ -17,6 +17,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::layer::DenseGradients;
+
 /// The ranks of a data-parallel run, as training needs them.
 pub trait Ranks: Send + Sync {
     /// This process's rank, 0 ≤ rank < size.
@@ -25,12 +27,60 @@ pub trait Ranks: Send + Sync {
     fn size(&self) -> usize;
     /// Sends `send` to rank `to` while receiving `receive.len()` values from rank `from`.
     fn send_receive(&self, send: &[f32], to: usize, receive: &mut [f32], from: usize);
+    /// Whether [`Ranks::send_receive`] may be called from a thread other than the one that
+    /// made these ranks (one thread at a time), so that a communication thread can sum each
+    /// layer's gradients during the backward pass ([`super::Allreduce::Overlapped`]). By
+    /// default not.
+    fn concurrent(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for dyn Ranks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "rank {} of {}", self.rank(), self.size())
     }
+}
+
+/// A layer's gradients as a rank sends them: out = (f32)(g·weight) over its weights, then its
+/// bias; zeros for `None` (a rank with no rows in the step). `out` holds the layer's values.
+pub(crate) fn weighted_into(gradients: Option<&DenseGradients<f32>>, weight: f64, out: &mut [f32]) {
+    let Some(g) = gradients else {
+        out.fill(0.0);
+        return;
+    };
+    let (weights, bias) = (
+        g.weights.as_slice().expect("gradients are standard layout"),
+        g.bias.as_slice().expect("gradients are standard layout"),
+    );
+    assert_eq!(out.len(), weights.len() + bias.len(), "the layer's values");
+    let (to_weights, to_bias) = out.split_at_mut(weights.len());
+    for (to, from) in [(to_weights, weights), (to_bias, bias)] {
+        crate::kernels::elementwise::vectorised(
+            #[inline(always)]
+            || {
+                for (slot, &g) in to.iter_mut().zip(from) {
+                    *slot = (f64::from(g) * weight) as f32;
+                }
+            },
+        );
+    }
+}
+
+/// A layer's gradients ← the summed values (its weights, then its bias).
+pub(crate) fn sums_into(values: &[f32], gradients: &mut DenseGradients<f32>) {
+    let weights = gradients
+        .weights
+        .as_slice_mut()
+        .expect("gradients are standard layout");
+    let count = weights.len();
+    weights.copy_from_slice(&values[..count]);
+    let bias = gradients
+        .bias
+        .as_slice_mut()
+        .expect("gradients are standard layout");
+    let end = count + bias.len();
+    bias.copy_from_slice(&values[count..end]);
 }
 
 /// Rank `rank`'s share of a batch of `rows` rows split over `size` ranks.

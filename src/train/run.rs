@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::order::{DEFAULT_WINDOW_ROWS, epoch_plan};
+use super::overlap::{Allreduce, LayerReducer};
 use super::ranks::share;
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
 use super::{Ranks, Stepper, TrainConfig};
@@ -27,6 +28,72 @@ pub(super) fn run(
     observer: &mut dyn Observer,
     resume: Option<Checkpoint>,
     ranks: Option<&dyn Ranks>,
+) -> Result<TrainOutcome> {
+    let overlapped =
+        ranks.filter(|r| config.allreduce.on(*r, config.threads) == Allreduce::Overlapped);
+    let Some(ranks) = overlapped else {
+        return epochs(
+            network, train, validation, config, observer, resume, ranks, None,
+        );
+    };
+    // Each layer's all-reduce on a thread of its own, in the caller's floating-point mode, for
+    // the whole run.
+    let sizes: Vec<usize> = network
+        .layers()
+        .iter()
+        .map(|l| l.weights.len() + l.bias.len())
+        .collect();
+    let reducer = LayerReducer::new(&sizes, EXTRAS);
+    let mode = crate::kernels::subnormals::mode();
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("nabla-allreduce".into())
+            .spawn_scoped(scope, || {
+                crate::kernels::subnormals::in_mode(mode, || reducer.serve(ranks))
+            })
+            .map_err(|e| {
+                Error::invalid(
+                    "threads",
+                    format!("could not start the all-reduce thread: {e}"),
+                )
+            })?;
+        let outcome = epochs(
+            network,
+            train,
+            validation,
+            config,
+            observer,
+            resume,
+            Some(ranks),
+            Some(&reducer),
+        );
+        reducer.stop();
+        if thread.join().is_err() {
+            return Err(Error::invalid(
+                "allreduce",
+                "the all-reduce thread panicked",
+            ));
+        }
+        outcome
+    })
+}
+
+/// The values summed beside the gradients in a data-parallel step: the loss, the correct rows,
+/// a fault flag and a stop flag.
+const EXTRAS: usize = 4;
+
+/// [`run`]'s epochs; `reducer`: the communication thread that sums each layer's gradients
+/// while the backward pass goes on (data-parallel runs whose ranks allow it).
+#[allow(clippy::too_many_arguments)]
+fn epochs(
+    network: &mut Network<f32>,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &TrainConfig,
+    observer: &mut dyn Observer,
+    resume: Option<Checkpoint>,
+    ranks: Option<&dyn Ranks>,
+    reducer: Option<&LayerReducer>,
 ) -> Result<TrainOutcome> {
     let rows = train.len();
     let batch = config.batch_size.min(rows);
@@ -93,10 +160,16 @@ pub(super) fn run(
             let due = config.stop_on_faults
                 && (state.global_step == 0
                     || (state.global_step + 1) % config.check_every as u64 == 0);
+            // Each rank's gradients count nᵣ/B of a mean (1 of a sum).
+            let weight = if summed {
+                1.0
+            } else {
+                mine.len() as f64 / chunk.len() as f64
+            };
             let computed = if mine.is_empty() {
                 Ok(0.0)
             } else {
-                stepper.gradients_for_then(network, mine, next)
+                stepper.gradients_sending(network, mine, next, reducer.map(|r| (r, weight)))
             };
             let (mut loss, mut fault) = match computed {
                 // Forward order: the first layer holding NaN/∞ is the most telling; the loss
@@ -118,11 +191,6 @@ pub(super) fn run(
             // rank's share, the same on every rank.
             let mut combined = None;
             if let Some(ranks) = ranks {
-                let weight = if summed {
-                    1.0
-                } else {
-                    mine.len() as f64 / chunk.len() as f64
-                };
                 let correct = if mine.is_empty() {
                     0
                 } else {
@@ -134,7 +202,12 @@ pub(super) fn run(
                     f64::from(u8::from(fault.is_some())),
                     f64::from(u8::from(observer.stop_requested())),
                 ];
-                stepper.combine_across(ranks, mine.len(), weight, &mut extras);
+                match reducer {
+                    Some(reducer) => {
+                        stepper.combine_through(reducer, mine.len(), weight, &mut extras)
+                    }
+                    None => stepper.combine_across(ranks, mine.len(), weight, &mut extras),
+                }
                 loss = extras[0];
                 if extras[2] > 0.0 && fault.is_none() {
                     fault = Some("NaN or ∞ on another rank".to_string());

@@ -115,6 +115,20 @@ impl<'a> Stepper<'a> {
         rows: &[usize],
         next: Option<&[usize]>,
     ) -> Result<f64> {
+        self.gradients_sending(network, rows, next, None)
+    }
+
+    /// [`Stepper::gradients_for_then`], handing each layer but the first over to `sending`'s
+    /// reducer (weighted by its weight, nᵣ/B or 1) as soon as the backward pass has finished
+    /// it, so that the ranks sum it while the layers below run; [`Stepper::combine_through`]
+    /// then sends the first layer and waits for the sums.
+    pub(crate) fn gradients_sending(
+        &mut self,
+        network: &Network<f32>,
+        rows: &[usize],
+        next: Option<&[usize]>,
+        sending: Option<(&super::overlap::LayerReducer, f64)>,
+    ) -> Result<f64> {
         let n = rows.len();
         let width = self.data.feature_count();
         let source = self
@@ -178,6 +192,17 @@ impl<'a> Stepper<'a> {
                 &mut self.workspace,
                 &mut self.gradients,
                 side.as_ref().map(|f| f as &(dyn Fn() + Sync)),
+                sending
+                    .as_ref()
+                    .map(|(reducer, weight)| {
+                        move |layer: usize, g: &crate::layer::DenseGradients<f32>| {
+                            if layer > 0 {
+                                reducer.hand_over(layer, Some(g), *weight);
+                            }
+                        }
+                    })
+                    .as_ref()
+                    .map(|f| f as &dyn Fn(usize, &crate::layer::DenseGradients<f32>)),
             )
         })?;
         if let Some(next) = next {
@@ -267,23 +292,46 @@ impl<'a> Stepper<'a> {
         let total = parameters + extras.len();
         self.outgoing.resize(total, 0.0);
         self.incoming.resize(total / ranks.size().max(1) + 2, 0.0);
-        for (slot, &g) in self.outgoing.iter_mut().zip(self.gradients.values()) {
-            *slot = if own_rows == 0 {
-                0.0
-            } else {
-                (f64::from(g) * weight) as f32
-            };
+        let mut start = 0;
+        for layer in &self.gradients.layers {
+            let end = start + layer.weights.len() + layer.bias.len();
+            let gradients = (own_rows > 0).then_some(layer);
+            super::ranks::weighted_into(gradients, weight, &mut self.outgoing[start..end]);
+            start = end;
         }
         for (slot, &extra) in self.outgoing[parameters..].iter_mut().zip(extras.iter()) {
             *slot = extra as f32;
         }
         super::ranks::ring_sum(ranks, &mut self.outgoing, &mut self.incoming);
-        for (g, &sum) in self.gradients.values_mut().zip(&self.outgoing) {
-            *g = sum;
+        let mut start = 0;
+        for layer in &mut self.gradients.layers {
+            super::ranks::sums_into(&self.outgoing[start..], layer);
+            start += layer.weights.len() + layer.bias.len();
         }
         for (extra, &sum) in extras.iter_mut().zip(&self.outgoing[parameters..]) {
             *extra = f64::from(sum);
         }
+        self.combine_time += started.elapsed();
+        self.combines += 1;
+    }
+
+    /// [`Stepper::combine_across`] through the communication thread of `reducer`: hands over
+    /// the layers not yet handed over by [`Stepper::gradients_sending`] (all of them when this
+    /// rank computed none, as zeros), the first layer with `extras`, and waits for the sums.
+    pub(crate) fn combine_through(
+        &mut self,
+        reducer: &super::overlap::LayerReducer,
+        own_rows: usize,
+        weight: f64,
+        extras: &mut [f64],
+    ) {
+        let started = std::time::Instant::now();
+        let layers = self.gradients.layers.len();
+        for layer in (0..layers - reducer.handed()).rev() {
+            let gradients = (own_rows > 0).then(|| &self.gradients.layers[layer]);
+            reducer.hand_over(layer, gradients, weight);
+        }
+        reducer.finish(&mut self.gradients.layers, extras);
         self.combine_time += started.elapsed();
         self.combines += 1;
     }

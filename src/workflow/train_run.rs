@@ -380,9 +380,15 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
     if let Some(ranks) = run.ranks.as_deref().filter(|r| r.size() > 1) {
         reporter.line(&format!(
             "data parallel: {} ranks, each training on its share of every batch of {} (rows \
-             ⌊r·B/N⌋ to ⌊(r+1)·B/N⌋ of it), gradients summed by a ring in a fixed order",
+             ⌊r·B/N⌋ to ⌊(r+1)·B/N⌋ of it), gradients summed by a ring in a fixed order{}",
             ranks.size(),
-            train.batch_size
+            train.batch_size,
+            match train.allreduce.on(ranks, train.threads) {
+                crate::train::Allreduce::Overlapped => {
+                    ", each layer's on a communication thread while the layers below compute"
+                }
+                _ => ", after the backward pass",
+            }
         ));
     }
     let signature = run.signature(&prepared, &network, &train);

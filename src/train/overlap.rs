@@ -1,0 +1,286 @@
+//! The all-reduce of a data-parallel step overlapped with its backward pass: each layer's
+//! gradients are summed over the ranks on a communication thread of their own as soon as the
+//! backward pass has finished them, while the caller computes the layers below.
+//!
+//! ```text
+//! caller:  backward L−1 │ backward L−2 │ … │ backward 0 │ hand over 0 + extras │ wait
+//! thread:               │ ring(L−1)    │ ring(L−2) …               │ ring(0 + extras)
+//! ```
+//! Each layer's segment is summed by the same fixed-order ring as the blocking sum
+//! ([`super::ranks::ring_sum`]), one segment after the other, so a run does not depend on
+//! timing. With two ranks every value is the same sum of the same two values as the blocking
+//! sum gives (addition commutes): the same bits. With more, the ring starts each segment's
+//! chunks on other ranks than the whole buffer's, so values may differ from the blocking sum's
+//! by f32 rounding; runs with the same ranks stay bit-identical. The step's extras (its loss,
+//! correct rows and flags) travel with the first layer's segment, the last one sent.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use super::ranks::{Ranks, ring_sum, sums_into, weighted_into};
+use crate::layer::DenseGradients;
+
+/// How the ranks' gradients are summed in a data-parallel step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Allreduce {
+    /// Overlapped where this process has a core beyond its training threads for the
+    /// communication thread, else blocking: on a core of its own, a communication thread that
+    /// polls the network competes with the training thread (measured in docs/SCALE.md).
+    #[default]
+    Auto,
+    /// Every layer's gradients in one ring after the backward pass.
+    Blocking,
+    /// Each layer's gradients in a ring of their own on a communication thread, overlapping
+    /// the backward pass of the layers below (where the ranks allow a second thread to
+    /// communicate, [`Ranks::concurrent`]; else blocking).
+    Overlapped,
+}
+
+impl Allreduce {
+    /// What runs on `ranks` for a rank training on `threads` threads: [`Allreduce::resolve`]
+    /// with this process's cores (those it may run on: under `mpirun`, the ones it is bound
+    /// to).
+    pub fn on(self, ranks: &dyn Ranks, threads: usize) -> Allreduce {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.resolve(ranks.concurrent(), threads, cores)
+    }
+
+    /// Blocking or overlapped: overlapped when asked for, or for `Auto` when `cores` exceed
+    /// the training `threads`, and only where the ranks allow a communication thread
+    /// (`concurrent`).
+    pub fn resolve(self, concurrent: bool, threads: usize, cores: usize) -> Allreduce {
+        let overlap = match self {
+            Allreduce::Blocking => false,
+            Allreduce::Overlapped => true,
+            Allreduce::Auto => cores > threads,
+        };
+        if overlap && concurrent {
+            Allreduce::Overlapped
+        } else {
+            Allreduce::Blocking
+        }
+    }
+}
+
+impl std::str::FromStr for Allreduce {
+    type Err = crate::Error;
+
+    fn from_str(text: &str) -> crate::Result<Self> {
+        match text {
+            "auto" => Ok(Allreduce::Auto),
+            "blocking" => Ok(Allreduce::Blocking),
+            "overlapped" => Ok(Allreduce::Overlapped),
+            _ => Err(crate::Error::invalid(
+                "allreduce",
+                format!("expected auto, blocking or overlapped, got {text:?}"),
+            )),
+        }
+    }
+}
+
+/// The segments of one step's all-reduce and the communication thread's progress through them.
+/// The caller hands layers over from the last down ([`LayerReducer::hand_over`]); the thread
+/// running [`LayerReducer::serve`] sums them in that order.
+pub struct LayerReducer {
+    /// Segment s holds layer L − 1 − s (weights, then bias); the last also the extras.
+    segments: Vec<Mutex<Vec<f32>>>,
+    /// Values per layer.
+    sizes: Vec<usize>,
+    extras: usize,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+}
+
+/// How far a step's all-reduce has come.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Segments handed over by the caller.
+    handed: usize,
+    /// Segments summed by the thread.
+    summed: usize,
+    /// The run ends: the thread returns.
+    stop: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LayerReducer {
+    /// Segments for layers of `sizes[l]` values each, and `extras` values beside the first
+    /// layer's.
+    pub fn new(sizes: &[usize], extras: usize) -> LayerReducer {
+        let layers = sizes.len();
+        let segments = (0..layers)
+            .map(|s| {
+                let layer = layers - 1 - s;
+                let extra = if layer == 0 { extras } else { 0 };
+                Mutex::new(vec![0.0; sizes[layer] + extra])
+            })
+            .collect();
+        LayerReducer {
+            segments,
+            sizes: sizes.to_vec(),
+            extras,
+            progress: Mutex::new(Progress::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// The communication thread: sums each segment over `ranks` as it is handed over, until
+    /// [`LayerReducer::stop`].
+    pub fn serve(&self, ranks: &dyn Ranks) {
+        let largest = self.segments.iter().map(|s| lock(s).len()).max();
+        let mut incoming = vec![0.0; largest.unwrap_or(0) / ranks.size().max(1) + 2];
+        loop {
+            let next = {
+                let mut progress = lock(&self.progress);
+                while progress.handed == progress.summed && !progress.stop {
+                    progress = self
+                        .changed
+                        .wait(progress)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                if progress.stop {
+                    return;
+                }
+                progress.summed
+            };
+            ring_sum(ranks, &mut lock(&self.segments[next]), &mut incoming);
+            lock(&self.progress).summed += 1;
+            self.changed.notify_all();
+        }
+    }
+
+    /// Ends [`LayerReducer::serve`] (at once if it waits; after the segment it sums if not).
+    pub fn stop(&self) {
+        lock(&self.progress).stop = true;
+        self.changed.notify_all();
+    }
+
+    /// How many layers have been handed over this step.
+    pub fn handed(&self) -> usize {
+        lock(&self.progress).handed
+    }
+
+    /// Hands layer `layer`'s gradients over, each multiplied by `weight` (zeros for `None`: a
+    /// rank with no rows in the step); layers go from the last down, the first one with the
+    /// step's `extras`.
+    ///
+    /// # Panics
+    /// When `layer` is not the next one down, or the sizes differ from the reducer's.
+    pub fn hand_over(&self, layer: usize, gradients: Option<&DenseGradients<f32>>, weight: f64) {
+        let segment = self.sizes.len() - 1 - layer;
+        assert_eq!(
+            self.handed(),
+            segment,
+            "layers are handed over from the last down"
+        );
+        weighted_into(
+            gradients,
+            weight,
+            &mut lock(&self.segments[segment])[..self.sizes[layer]],
+        );
+        if layer > 0 {
+            self.mark_handed();
+        }
+    }
+
+    /// Hands the first layer's segment over with the step's extras (after
+    /// [`LayerReducer::hand_over`] of layer 0), waits for every segment's sum, and writes the
+    /// sums into `gradients` and `extras`; the next step starts afresh.
+    pub fn finish(&self, gradients: &mut [DenseGradients<f32>], extras: &mut [f64]) {
+        assert_eq!(extras.len(), self.extras, "the step's extras");
+        {
+            let last = self.segments.len() - 1;
+            let mut values = lock(&self.segments[last]);
+            let start = values.len() - self.extras;
+            for (slot, &extra) in values[start..].iter_mut().zip(extras.iter()) {
+                *slot = extra as f32;
+            }
+        }
+        self.mark_handed();
+        let mut progress = lock(&self.progress);
+        while progress.summed < self.segments.len() {
+            progress = self
+                .changed
+                .wait(progress)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        progress.handed = 0;
+        progress.summed = 0;
+        drop(progress);
+        for (layer, g) in gradients.iter_mut().enumerate() {
+            let values = lock(&self.segments[self.sizes.len() - 1 - layer]);
+            sums_into(&values, g);
+            if layer == 0 {
+                let start = values.len() - self.extras;
+                for (extra, &sum) in extras.iter_mut().zip(&values[start..]) {
+                    *extra = f64::from(sum);
+                }
+            }
+        }
+    }
+
+    fn mark_handed(&self) {
+        lock(&self.progress).handed += 1;
+        self.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_parses_and_falls_back_to_blocking_where_ranks_allow_no_thread() {
+        assert_eq!(
+            "blocking".parse::<Allreduce>().unwrap(),
+            Allreduce::Blocking
+        );
+        assert_eq!(
+            "overlapped".parse::<Allreduce>().unwrap(),
+            Allreduce::Overlapped
+        );
+        assert_eq!("auto".parse::<Allreduce>().unwrap(), Allreduce::default());
+        let error = "async".parse::<Allreduce>().unwrap_err().to_string();
+        assert!(error.contains("auto, blocking or overlapped"), "{error}");
+        // Auto overlaps only with a core to spare beyond the training threads.
+        assert_eq!(Allreduce::Auto.resolve(true, 1, 2), Allreduce::Overlapped);
+        assert_eq!(Allreduce::Auto.resolve(true, 2, 2), Allreduce::Blocking);
+        assert_eq!(Allreduce::Auto.resolve(false, 1, 8), Allreduce::Blocking);
+        assert_eq!(
+            Allreduce::Overlapped.resolve(true, 4, 1),
+            Allreduce::Overlapped
+        );
+        struct One(bool);
+        impl Ranks for One {
+            fn rank(&self) -> usize {
+                0
+            }
+            fn size(&self) -> usize {
+                2
+            }
+            fn send_receive(&self, _: &[f32], _: usize, _: &mut [f32], _: usize) {}
+            fn concurrent(&self) -> bool {
+                self.0
+            }
+        }
+        assert_eq!(
+            Allreduce::Overlapped.on(&One(true), 1),
+            Allreduce::Overlapped
+        );
+        assert_eq!(
+            Allreduce::Overlapped.on(&One(false), 1),
+            Allreduce::Blocking
+        );
+        assert_eq!(Allreduce::Blocking.on(&One(true), 1), Allreduce::Blocking);
+    }
+
+    #[test]
+    #[should_panic(expected = "from the last down")]
+    fn layers_must_be_handed_over_from_the_last_down() {
+        let reducer = LayerReducer::new(&[3, 2], 1);
+        reducer.hand_over(0, None, 1.0);
+    }
+}
