@@ -4,6 +4,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `train_run.rs` | [`TrainRun`], [`run_training`]: prepare, build, resume, train, save, draw, score |
+//! | `run_products.rs` | what a run leaves: the model with the record of its training data, the `--plot` pictures |
 //! | `compare_heads.rs` | [`CompareHeads`]: the same network with each output, measured over seeds |
 //! | `model_data.rs` | [`ModelData`], [`load_model_and_rows`]: a saved model and its rows (the held-out ones by default) |
 //! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
@@ -21,6 +22,7 @@ mod model_data;
 mod playground;
 mod playground_spec;
 mod predictions;
+mod run_products;
 mod runs;
 mod signature;
 mod train_run;

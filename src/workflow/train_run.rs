@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::run_products::{draw, trained_model};
 use super::signature::RunSignature;
 use crate::data::{DataSpec, LoadProgress, Task};
 use crate::error::{Error, Result};
@@ -13,7 +14,7 @@ use crate::io::{
     save_model_as,
 };
 use crate::metrics::{EvaluateOptions, Evaluation};
-use crate::model::{Model, TrainingData};
+use crate::model::Model;
 use crate::network::{Network, NetworkBuilder};
 use crate::prepare::{DataSource, Prepared, SplitConfig, prepare};
 use crate::train::{Checkpoint, EpochReport, Observer, TrainConfig, TrainOutcome, Trainer};
@@ -500,32 +501,7 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
             "{why}kept the weights of epoch {best} (lowest validation loss)"
         ));
     }
-    let mut model = Model::new(network, prepared.normalization.clone(), &prepared.train);
-    model.target_normalization = prepared.target_normalization.clone();
-    model.training = Some(TrainingData {
-        data: run.source.spec.to_string(),
-        test: run.source.test.as_ref().map(ToString::to_string),
-        test_labels: run
-            .source
-            .test_labels
-            .as_ref()
-            .map(|p| p.display().to_string()),
-        label_columns: run.source.options.label_columns.clone(),
-        labels: run
-            .source
-            .options
-            .labels
-            .as_ref()
-            .map(|p| p.display().to_string()),
-        labels_as: run.source.options.labels_as,
-        header: run.source.options.header,
-        samples: matches!(run.source.spec, DataSpec::Synthetic(_))
-            .then_some(run.source.options.samples),
-        noise: run.source.options.noise,
-        split: run.split.clone(),
-        seed,
-        fingerprint: prepared.fingerprint.clone(),
-    });
+    let model = trained_model(run, network, &prepared);
     if let Some(path) = &run.save {
         save_model_as(&model, path, run.save_dtype)?;
         reporter.line(&format!("saved {}", path.display()));
@@ -571,38 +547,4 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         interrupted: outcome.interrupted,
         checkpoint: checkpoint_path,
     })
-}
-
-/// The learning curves, and the decision boundary of 2-D class data.
-#[cfg(feature = "plot")]
-fn draw(
-    run: &TrainRun,
-    history: &[EpochReport],
-    model: &Model,
-    prepared: &Prepared,
-    reporter: &mut dyn Reporter,
-) -> Result<()> {
-    let Some(path) = &run.plot else {
-        return Ok(());
-    };
-    crate::plot::learning_curves(path, history)?;
-    reporter.line(&format!("wrote {}", path.display()));
-    if prepared.train.feature_count() == 2 && model.task != Task::Regression {
-        let boundary = TrainRun::boundary_path(path);
-        let test = prepared.raw_test()?;
-        crate::plot::decision_boundary(&boundary, model, &prepared.raw_train()?, test.as_ref())?;
-        reporter.line(&format!("wrote {}", boundary.display()));
-    }
-    Ok(())
-}
-
-#[cfg(not(feature = "plot"))]
-fn draw(
-    _run: &TrainRun,
-    _history: &[EpochReport],
-    _model: &Model,
-    _prepared: &Prepared,
-    _reporter: &mut dyn Reporter,
-) -> Result<()> {
-    Ok(())
 }
