@@ -13,6 +13,8 @@ use cli::allocations::CountingAllocator;
 static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn main() -> ExitCode {
+    // A file read in place that another program truncates meanwhile: an error naming it, exit 2.
+    nabla::data::report_truncated_files();
     let args = cli::Args::parse();
     match cli::run(args) {
         Ok(code) => code,

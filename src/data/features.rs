@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use memmap2::{Advice, Mmap, MmapMut};
+use memmap2::{Advice, MmapMut};
 use ndarray::{Array2, ArrayRef2, ArrayView2, ArrayViewMut2};
 
 use super::spill;
@@ -45,7 +45,7 @@ enum Storage {
     Mapped {
         /// Points into `map`, which clones share.
         rows: ArrayView2<'static, f32>,
-        map: Arc<Mmap>,
+        map: Arc<super::MappedFile>,
     },
     /// Rows in a temporary file mapped read-write, which only this value uses.
     Spilled {
@@ -105,7 +105,10 @@ impl Features {
     /// # Safety
     /// `rows` must lie inside `map`, aligned for f32, and the file must not change while any
     /// clone of the returned value lives.
-    pub(crate) unsafe fn mapped(rows: ArrayView2<'_, f32>, map: Arc<Mmap>) -> Features {
+    pub(crate) unsafe fn mapped(
+        rows: ArrayView2<'_, f32>,
+        map: Arc<super::MappedFile>,
+    ) -> Features {
         // SAFETY: as the caller promises; `map` is stored with the view.
         let rows = unsafe { ArrayView2::from_shape_ptr(rows.raw_dim(), rows.as_ptr()) };
         Features(Storage::Mapped { rows, map })

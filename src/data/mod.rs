@@ -11,6 +11,7 @@
 //! | a CSV table of any size streamed into `.npy` features and labels | `convert.rs` |
 //! | MNIST IDX files, plain or gzip, any IDX element type | `idx.rs` |
 //! | NumPy `.npy` arrays (f32, f64, u8 and integer types), mapped, never read whole | `npy.rs` |
+//! | mapped files named to a SIGBUS handler: a file truncated meanwhile is an error, not a crash | `mapped_files.rs` |
 //! | the 8×8 digits set compiled into the binary | `digits.rs` |
 //! | spirals, moons, circles, XOR, Gaussian blobs | `synthetic.rs` |
 //! | stratified, seeded splits | `split.rs` |
@@ -34,6 +35,7 @@ pub mod huge_pages;
 mod idx;
 mod label_columns;
 mod labels;
+mod mapped_files;
 mod npy;
 mod source;
 pub mod spill;
@@ -50,6 +52,7 @@ pub use idx::{IdxArray, read_idx, read_idx_features};
 pub use label_columns::{LabelsAs, MAX_CLASSES};
 pub(crate) use labels::arg_max;
 pub use labels::{DISTRIBUTION_TOLERANCE, Labels, Task};
+pub use mapped_files::{MappedFile, report_truncated_files};
 pub use npy::{NpyArray, NpyValue, npy_header, read_npy, read_npy_as, read_npy_features};
 pub use source::{
     BUILT_IN, DataSpec, Header, LoadOptions, LoadProgress, Loaded, TargetsChoice, load,

@@ -144,8 +144,10 @@ pub fn read_npy_features(path: &Path) -> Result<(Vec<usize>, String, Features)> 
         return Ok((array.shape, array.descr, Features::from(table)));
     }
     // SAFETY: the file is mapped read-only; nabla never writes it. (Another program truncating
-    // it meanwhile would fault the process, as for any reader of a mapped file.)
+    // it meanwhile faults the process, as for any reader of a mapped file: the mapping is
+    // named, so the `nabla` command says which file changed and exits with status 2.)
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let map = super::MappedFile::new(path, map);
     let start = header.body_start as usize;
     let body = &map[start..start + header.body_bytes()];
     let in_place = header.little
