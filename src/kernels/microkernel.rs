@@ -354,33 +354,65 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bf16")]
     pub unsafe fn avx512_bf16(k: usize, a: *const f32, b: *const f32, tile: Tile) {
         // SAFETY: as the caller's.
-        unsafe { by_rows!(avx512_bf16_rows, k, a, b, tile) }
+        unsafe {
+            if tile.cols <= 16 {
+                // A tile of at most 16 columns (a 10-class output layer): half the products.
+                match tile.rows {
+                    0..=4 => avx512_bf16_rows::<4, 1>(k, a, b, tile),
+                    5..=8 => avx512_bf16_rows::<8, 1>(k, a, b, tile),
+                    _ => avx512_bf16_rows::<12, 1>(k, a, b, tile),
+                }
+            } else {
+                match tile.rows {
+                    0..=4 => avx512_bf16_rows::<4, 2>(k, a, b, tile),
+                    5..=8 => avx512_bf16_rows::<8, 2>(k, a, b, tile),
+                    _ => avx512_bf16_rows::<12, 2>(k, a, b, tile),
+                }
+            }
+        }
     }
 
-    /// [`avx512_bf16`] on the first `R` rows of the 12-row panel of A.
+    /// [`avx512_bf16`] on the first `R` rows of the 12-row panel of A and the first `V`
+    /// vectors of 16 columns of B's panel (the columns past them are stored as 0 and never
+    /// reach C).
     ///
     /// # Safety
     /// As [`avx512_bf16`].
     #[target_feature(enable = "avx512f,avx512bf16")]
-    unsafe fn avx512_bf16_rows<const R: usize>(k: usize, a: *const f32, b: *const f32, tile: Tile) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    unsafe fn avx512_bf16_rows<const R: usize, const V: usize>(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        tile: Tile,
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); V]; R];
         let (a, b) = (a.cast::<u32>(), b.cast::<u32>());
         for p in 0..k {
             // SAFETY: the packed panels hold k·12 and k·32 pairs.
             unsafe {
-                let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(p * 32).cast()));
-                let b1: __m512bh =
-                    std::mem::transmute(_mm512_loadu_si512(b.add(p * 32 + 16).cast()));
+                let columns: [__m512bh; V] = std::array::from_fn(|v| {
+                    std::mem::transmute(_mm512_loadu_si512(b.add(p * 32 + 16 * v).cast()))
+                });
                 let ap = a.add(p * 12);
-                for (r, pair) in acc.iter_mut().enumerate() {
+                for (r, row) in acc.iter_mut().enumerate() {
                     let left: __m512bh = std::mem::transmute(_mm512_set1_epi32(*ap.add(r) as i32));
-                    pair[0] = _mm512_dpbf16_ps(pair[0], left, b0);
-                    pair[1] = _mm512_dpbf16_ps(pair[1], left, b1);
+                    for (sum, &column) in row.iter_mut().zip(&columns) {
+                        *sum = _mm512_dpbf16_ps(*sum, left, column);
+                    }
                 }
             }
         }
+        let pairs: [[__m512; 2]; R] = std::array::from_fn(|r| {
+            std::array::from_fn(|v| {
+                if v < V {
+                    acc[r][v]
+                } else {
+                    _mm512_setzero_ps()
+                }
+            })
+        });
         // SAFETY: passed through from the caller.
-        unsafe { store_avx512(acc, tile) }
+        unsafe { store_avx512(pairs, tile) }
     }
 
     /// 12 × 32 with AVX-512 on unpacked operands: A's missing rows repeat its last valid row
