@@ -183,3 +183,50 @@ fn a_malformed_budget_falls_back_to_the_machines() {
     let report = ok(&output) + &stderr(&output);
     assert!(!report.contains("memory-mapped"), "{report}");
 }
+
+/// A run started out of memory (windowed shuffle by default) and resumed where the rows fit in
+/// memory keeps its window, so it ends with the model of an uninterrupted run.
+#[test]
+fn a_resumed_run_keeps_its_shuffle_window() {
+    let dir = digits_npy();
+    let d = dir.path();
+    let run = |budget: Option<&str>, epochs: &str, model: &str, more: &[&str]| {
+        let mut command = nabla();
+        command
+            .current_dir(d)
+            .env_remove("NABLA_MEMORY_BUDGET")
+            .args([
+                "train",
+                "--data",
+                "d.npy",
+                "--labels",
+                "d.labels.npy",
+                "--hidden",
+                "16",
+                "--epochs",
+                epochs,
+                "--threads",
+                "1",
+                "--save",
+                model,
+            ]);
+        if let Some(budget) = budget {
+            command.env("NABLA_MEMORY_BUDGET", budget);
+        }
+        let output = command.args(more).output().unwrap();
+        ok(&output) + &stderr(&output)
+    };
+    run(Some("1K"), "2", "whole.safetensors", &[]);
+    run(
+        Some("1K"),
+        "1",
+        "first.safetensors",
+        &["--checkpoint", "run.ckpt", "--checkpoint-every", "20"],
+    );
+    let report = run(None, "2", "resumed.safetensors", &["--resume", "run.ckpt"]);
+    assert!(!report.contains("temporary file"), "{report}");
+    assert!(
+        bytes(d, "resumed.safetensors") == bytes(d, "whole.safetensors"),
+        "the resumed run took its rows in another order: {report}"
+    );
+}

@@ -65,7 +65,8 @@ pub struct TrainConfig {
     /// every row: `None` (the default) does so with windows of
     /// [`super::DEFAULT_WINDOW_ROWS`] when the training rows are not in memory (a temporary
     /// file, or a `.npy` file read in place; [`crate::data::Features::is_in_memory`]) and
-    /// shuffles every row otherwise; `Some(0)` always shuffles every row.
+    /// shuffles every row otherwise; `Some(0)` always shuffles every row. A resumed run keeps
+    /// the window its checkpoint started with unless this gives one.
     #[serde(default)]
     pub shuffle_window: Option<usize>,
     /// The precision of the matrix products (bf16: bf16 operands, f32 sums; weights, optimiser

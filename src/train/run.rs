@@ -113,12 +113,15 @@ fn epochs(
     // The last state known to be free of NaN/∞, written out if a fault stops the run.
     let mut good = Checkpoint::of(&state, network, stepper.optimizer(), &best_layers);
     let mut stopped_early = false;
-    // Rows not in memory are shuffled within windows unless the config says otherwise.
-    let window = match config.shuffle_window {
-        Some(rows) => rows,
-        None if !train.features.is_in_memory() => DEFAULT_WINDOW_ROWS,
-        None => 0,
+    // Rows not in memory are shuffled within windows unless the config says otherwise; a
+    // resumed run keeps the window it started with.
+    let window = match (config.shuffle_window, state.shuffle_window) {
+        (Some(rows), _) | (None, Some(rows)) => rows,
+        (None, None) if !train.features.is_in_memory() => DEFAULT_WINDOW_ROWS,
+        (None, None) => 0,
     };
+    state.shuffle_window = Some(window);
+    good.state.shuffle_window = Some(window);
     while state.epoch < config.epochs {
         let epoch = state.epoch;
         let learning_rate =

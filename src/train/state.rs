@@ -130,6 +130,12 @@ pub struct TrainState {
     pub history: Vec<EpochReport>,
     /// Lowest validation loss so far and its epoch (early stopping).
     pub best: Option<(f64, usize)>,
+    /// The shuffle window the run took its rows in (0: every row; see
+    /// [`super::TrainConfig::shuffle_window`]), once it has started: a resumed run keeps it
+    /// where its config leaves the choice to nabla, even on a machine where the rows would
+    /// otherwise be placed elsewhere, so that it continues the same order.
+    #[serde(default)]
+    pub shuffle_window: Option<usize>,
 }
 
 /// Everything needed to continue a run exactly where it stood.
