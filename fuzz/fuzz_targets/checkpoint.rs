@@ -78,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
             epoch_correct: usize::from(input.byte()),
             history: Vec::new(),
             best: None,
+            shuffle_window: (input.byte() % 2 == 1).then(|| usize::from(input.byte()) * 512),
         },
         layers,
         optimizer: OptimizerState {
