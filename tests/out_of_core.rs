@@ -9,9 +9,20 @@ use std::process::Output;
 
 use common::{nabla, ok, stderr};
 
-/// `nabla train` on the embedded digits converted to `.npy`, in `dir`, with a memory budget
-/// (None: this machine's) and more flags; saves to `model`.
+/// `nabla train` for 2 epochs on the embedded digits converted to `.npy`, in `dir`, with a
+/// memory budget (None: this machine's) and more flags; saves to `model`.
 fn train(dir: &Path, budget: Option<&str>, model: &str, flags: &[&str]) -> Output {
+    train_for("2", dir, budget, model, flags)
+}
+
+/// [`train`] for `epochs` epochs.
+fn train_for(
+    epochs: &str,
+    dir: &Path,
+    budget: Option<&str>,
+    model: &str,
+    flags: &[&str],
+) -> Output {
     let mut command = nabla();
     command.current_dir(dir).args([
         "train",
@@ -22,7 +33,7 @@ fn train(dir: &Path, budget: Option<&str>, model: &str, flags: &[&str]) -> Outpu
         "--hidden",
         "16",
         "--epochs",
-        "2",
+        epochs,
         "--threads",
         "1",
         "--save",
@@ -191,29 +202,7 @@ fn a_resumed_run_keeps_its_shuffle_window() {
     let dir = digits_npy();
     let d = dir.path();
     let run = |budget: Option<&str>, epochs: &str, model: &str, more: &[&str]| {
-        let mut command = nabla();
-        command
-            .current_dir(d)
-            .env_remove("NABLA_MEMORY_BUDGET")
-            .args([
-                "train",
-                "--data",
-                "d.npy",
-                "--labels",
-                "d.labels.npy",
-                "--hidden",
-                "16",
-                "--epochs",
-                epochs,
-                "--threads",
-                "1",
-                "--save",
-                model,
-            ]);
-        if let Some(budget) = budget {
-            command.env("NABLA_MEMORY_BUDGET", budget);
-        }
-        let output = command.args(more).output().unwrap();
+        let output = train_for(epochs, d, budget, model, more);
         ok(&output) + &stderr(&output)
     };
     run(Some("1K"), "2", "whole.safetensors", &[]);

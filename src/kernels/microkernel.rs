@@ -402,17 +402,8 @@ mod x86 {
                 }
             }
         }
-        let pairs: [[__m512; 2]; R] = std::array::from_fn(|r| {
-            std::array::from_fn(|v| {
-                if v < V {
-                    acc[r][v]
-                } else {
-                    _mm512_setzero_ps()
-                }
-            })
-        });
         // SAFETY: passed through from the caller.
-        unsafe { store_avx512(pairs, tile) }
+        unsafe { store_avx512(widened(acc), tile) }
     }
 
     /// 12 × 32 with AVX-512 on unpacked operands: A's missing rows repeat its last valid row
@@ -466,17 +457,24 @@ mod x86 {
                 }
             }
         }
-        let pairs: [[__m512; 2]; R] = std::array::from_fn(|r| {
+        // SAFETY: passed through from the caller.
+        unsafe { store_avx512(widened(acc), tile) }
+    }
+
+    /// A tile's `V` accumulator vectors per row as the two of a 32-column tile, the second 0
+    /// when `V` is 1 (those columns are never stored into C).
+    #[inline(always)]
+    fn widened<const R: usize, const V: usize>(acc: [[__m512; V]; R]) -> [[__m512; 2]; R] {
+        // SAFETY: AVX-512F is enabled in every microkernel this is inlined into.
+        std::array::from_fn(|r| {
             std::array::from_fn(|v| {
                 if v < V {
                     acc[r][v]
                 } else {
-                    _mm512_setzero_ps()
+                    unsafe { _mm512_setzero_ps() }
                 }
             })
-        });
-        // SAFETY: passed through from the caller.
-        unsafe { store_avx512(pairs, tile) }
+        })
     }
 
     /// Writes or adds a finished 12 × 32 tile into C: vector stores when the tile is whole and
