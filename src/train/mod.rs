@@ -22,9 +22,8 @@ mod run;
 mod state;
 mod stepper;
 
-pub use config::{DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
+pub use config::{Allreduce, DEFAULT_CHECK_EVERY, MAX_THREADS, TrainConfig, available_threads};
 pub use order::{BLOCK_ROWS, DEFAULT_WINDOW_ROWS, Window, epoch_order, windowed_order};
-pub use overlap::Allreduce;
 pub use ranks::Ranks;
 pub use run::MAX_HISTORY;
 pub use state::{

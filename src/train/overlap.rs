@@ -19,65 +19,6 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use super::ranks::{Ranks, ring_sum, sums_into, weighted_into};
 use crate::layer::DenseGradients;
 
-/// How the ranks' gradients are summed in a data-parallel step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Allreduce {
-    /// Overlapped where this process has a core beyond its training threads for the
-    /// communication thread, else blocking: on a core of its own, a communication thread that
-    /// polls the network competes with the training thread (measured in docs/SCALE.md).
-    #[default]
-    Auto,
-    /// Every layer's gradients in one ring after the backward pass.
-    Blocking,
-    /// Each layer's gradients in a ring of their own on a communication thread, overlapping
-    /// the backward pass of the layers below (where the ranks allow a second thread to
-    /// communicate, [`Ranks::concurrent`]; else blocking).
-    Overlapped,
-}
-
-impl Allreduce {
-    /// What runs on `ranks` for a rank training on `threads` threads: [`Allreduce::resolve`]
-    /// with this process's cores (those it may run on: under `mpirun`, the ones it is bound
-    /// to).
-    pub fn on(self, ranks: &dyn Ranks, threads: usize) -> Allreduce {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        self.resolve(ranks.concurrent(), threads, cores)
-    }
-
-    /// Blocking or overlapped: overlapped when asked for, or for `Auto` when `cores` exceed
-    /// the training `threads`, and only where the ranks allow a communication thread
-    /// (`concurrent`).
-    pub fn resolve(self, concurrent: bool, threads: usize, cores: usize) -> Allreduce {
-        let overlap = match self {
-            Allreduce::Blocking => false,
-            Allreduce::Overlapped => true,
-            Allreduce::Auto => cores > threads,
-        };
-        if overlap && concurrent {
-            Allreduce::Overlapped
-        } else {
-            Allreduce::Blocking
-        }
-    }
-}
-
-impl std::str::FromStr for Allreduce {
-    type Err = crate::Error;
-
-    fn from_str(text: &str) -> crate::Result<Self> {
-        match text {
-            "auto" => Ok(Allreduce::Auto),
-            "blocking" => Ok(Allreduce::Blocking),
-            "overlapped" => Ok(Allreduce::Overlapped),
-            _ => Err(crate::Error::invalid(
-                "allreduce",
-                format!("expected auto, blocking or overlapped, got {text:?}"),
-            )),
-        }
-    }
-}
-
 /// The segments of one step's all-reduce and the communication thread's progress through them.
 /// The caller hands layers over from the last down ([`LayerReducer::hand_over`]); the thread
 /// running [`LayerReducer::serve`] sums them in that order.
@@ -231,51 +172,6 @@ impl LayerReducer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_mode_parses_and_falls_back_to_blocking_where_ranks_allow_no_thread() {
-        assert_eq!(
-            "blocking".parse::<Allreduce>().unwrap(),
-            Allreduce::Blocking
-        );
-        assert_eq!(
-            "overlapped".parse::<Allreduce>().unwrap(),
-            Allreduce::Overlapped
-        );
-        assert_eq!("auto".parse::<Allreduce>().unwrap(), Allreduce::default());
-        let error = "async".parse::<Allreduce>().unwrap_err().to_string();
-        assert!(error.contains("auto, blocking or overlapped"), "{error}");
-        // Auto overlaps only with a core to spare beyond the training threads.
-        assert_eq!(Allreduce::Auto.resolve(true, 1, 2), Allreduce::Overlapped);
-        assert_eq!(Allreduce::Auto.resolve(true, 2, 2), Allreduce::Blocking);
-        assert_eq!(Allreduce::Auto.resolve(false, 1, 8), Allreduce::Blocking);
-        assert_eq!(
-            Allreduce::Overlapped.resolve(true, 4, 1),
-            Allreduce::Overlapped
-        );
-        struct One(bool);
-        impl Ranks for One {
-            fn rank(&self) -> usize {
-                0
-            }
-            fn size(&self) -> usize {
-                2
-            }
-            fn send_receive(&self, _: &[f32], _: usize, _: &mut [f32], _: usize) {}
-            fn concurrent(&self) -> bool {
-                self.0
-            }
-        }
-        assert_eq!(
-            Allreduce::Overlapped.on(&One(true), 1),
-            Allreduce::Overlapped
-        );
-        assert_eq!(
-            Allreduce::Overlapped.on(&One(false), 1),
-            Allreduce::Blocking
-        );
-        assert_eq!(Allreduce::Blocking.on(&One(true), 1), Allreduce::Blocking);
-    }
 
     #[test]
     #[should_panic(expected = "from the last down")]

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
+use super::config::Allreduce;
 use super::order::{DEFAULT_WINDOW_ROWS, epoch_plan};
-use super::overlap::{Allreduce, LayerReducer};
+use super::overlap::LayerReducer;
 use super::ranks::share;
 use super::state::{Anomaly, Checkpoint, EpochReport, Observer, TrainOutcome, TrainState};
 use super::{Ranks, Stepper, TrainConfig};
