@@ -10,7 +10,8 @@ use std::thread::ThreadId;
 
 use nabla::data::{Synthetic, generate};
 use nabla::train::{Allreduce, Ranks};
-use nabla::{Dense, NetworkConfig, TrainConfig, Trainer};
+use nabla::train::{epoch_order, ranks::share};
+use nabla::{Dataset, Dense, NetworkConfig, TrainConfig, Trainer};
 
 /// A rank whose peers are threads, each receiving from the one before it over a channel;
 /// `concurrent`: whether it lets a communication thread call it.
@@ -52,6 +53,17 @@ fn train(
     concurrent: bool,
     expect_overlap: bool,
 ) -> (Vec<Dense<f32>>, Vec<f64>) {
+    train_on(size, allreduce, concurrent, expect_overlap, &|_, _| {})
+}
+
+/// [`train`], each rank's copy of the data first changed by `alter(rank, data)`.
+fn train_on(
+    size: usize,
+    allreduce: Allreduce,
+    concurrent: bool,
+    expect_overlap: bool,
+    alter: &(dyn Fn(usize, &mut Dataset) + Sync),
+) -> (Vec<Dense<f32>>, Vec<f64>) {
     let data = generate(Synthetic::Moons, 401, 0.1, 0).unwrap();
     let config = TrainConfig::default()
         .epochs(3)
@@ -65,8 +77,11 @@ fn train(
             .enumerate()
             .map(|(rank, inbox)| {
                 let outboxes = outboxes.clone();
-                let (data, config) = (&data, &config);
+                let mut data = data.clone();
+                alter(rank, &mut data);
+                let config = &config;
                 scope.spawn(move || {
+                    let data = &data;
                     let ranks = ThreadRank {
                         rank,
                         outboxes,
@@ -139,5 +154,45 @@ fn three_ranks_overlapped_repeat_bit_for_bit_and_agree_with_blocking() {
             (o - b).abs() < 1e-4 * (1.0 + b.abs()),
             "loss {o} against {b}"
         );
+    }
+}
+
+/// Each rank reads only the rows of its shares of the batches: with every other row of its
+/// copy of the data made NaN (which would stop the run as a numerical fault if it were read),
+/// the ranks train as on clean data.
+#[test]
+fn each_rank_reads_only_its_shares_of_the_batches() {
+    let clean = train(2, Allreduce::Overlapped, true, true);
+    for allreduce in [Allreduce::Overlapped, Allreduce::Blocking] {
+        let poisoned = train_on(
+            2,
+            allreduce,
+            true,
+            allreduce == Allreduce::Overlapped,
+            &|rank, data| {
+                let rows = data.len();
+                let mut needed = vec![false; rows];
+                for epoch in 0..3 {
+                    for batch in epoch_order(rows, 0, epoch).chunks(50) {
+                        for &row in &batch[share(batch.len(), rank, 2)] {
+                            needed[row] = true;
+                        }
+                    }
+                }
+                let features = data.features.to_mut().unwrap();
+                let mut poisoned = 0;
+                for (row, needed) in needed.iter().enumerate() {
+                    if !needed {
+                        features.row_mut(row).fill(f32::NAN);
+                        poisoned += 1;
+                    }
+                }
+                assert!(
+                    poisoned > 0,
+                    "rank {rank} needs every row: the test shows nothing"
+                );
+            },
+        );
+        assert_eq!(poisoned, clean, "{allreduce:?}");
     }
 }
