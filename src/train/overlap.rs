@@ -41,6 +41,8 @@ struct Progress {
     summed: usize,
     /// The run ends: the thread returns.
     stop: bool,
+    /// The thread panicked (a transport that failed): no sum will come.
+    failed: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,6 +73,17 @@ impl LayerReducer {
     /// The communication thread: sums each segment over `ranks` as it is handed over, until
     /// [`LayerReducer::stop`].
     pub fn serve(&self, ranks: &dyn Ranks) {
+        // If the transport panics, the caller waiting for a sum is told instead of waiting on.
+        struct Failed<'a>(&'a LayerReducer);
+        impl Drop for Failed<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    lock(&self.0.progress).failed = true;
+                    self.0.changed.notify_all();
+                }
+            }
+        }
+        let _failed = Failed(self);
         let largest = self.segments.iter().map(|s| lock(s).len()).max();
         let mut incoming = vec![0.0; largest.unwrap_or(0) / ranks.size().max(1) + 2];
         loop {
@@ -143,6 +156,7 @@ impl LayerReducer {
         self.mark_handed();
         let mut progress = lock(&self.progress);
         while progress.summed < self.segments.len() {
+            assert!(!progress.failed, "the all-reduce thread failed");
             progress = self
                 .changed
                 .wait(progress)
@@ -172,6 +186,47 @@ impl LayerReducer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A transport that panics ends the step with a panic on the caller, not a wait forever.
+    #[test]
+    #[should_panic(expected = "the all-reduce thread failed")]
+    fn a_failed_transport_is_not_waited_for() {
+        struct Broken;
+        impl Ranks for Broken {
+            fn rank(&self) -> usize {
+                0
+            }
+            fn size(&self) -> usize {
+                2
+            }
+            fn send_receive(&self, _: &[f32], _: usize, _: &mut [f32], _: usize) {
+                panic!("the link is down");
+            }
+        }
+        let reducer = LayerReducer::new(&[3, 2], 1);
+        std::thread::scope(|scope| {
+            let thread = scope.spawn(|| reducer.serve(&Broken));
+            reducer.hand_over(1, None, 1.0);
+            reducer.hand_over(0, None, 1.0);
+            let mut layers = vec![
+                DenseGradients {
+                    weights: ndarray::Array2::zeros((1, 2)),
+                    bias: ndarray::Array1::zeros(1),
+                },
+                DenseGradients {
+                    weights: ndarray::Array2::zeros((1, 1)),
+                    bias: ndarray::Array1::zeros(1),
+                },
+            ];
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reducer.finish(&mut layers, &mut [0.0])
+            }));
+            assert!(thread.join().is_err(), "the transport panicked");
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        });
+    }
 
     #[test]
     #[should_panic(expected = "from the last down")]

@@ -200,7 +200,7 @@ fn epochs(
                 } else {
                     stepper.correct(network).unwrap_or(0)
                 };
-                let mut extras = [
+                let mut extras: [f64; EXTRAS] = [
                     if mine.is_empty() { 0.0 } else { loss * weight },
                     correct as f64,
                     f64::from(u8::from(fault.is_some())),
