@@ -30,6 +30,13 @@ pub struct DenseGradients<F> {
     pub bias: Array1<F>,
 }
 
+impl<F> DenseGradients<F> {
+    /// How many values there are: ∂C/∂W's, then ∂C/∂b's.
+    pub fn count(&self) -> usize {
+        self.weights.len() + self.bias.len()
+    }
+}
+
 impl<F: Scalar> Dense<F> {
     /// Number of inputs (columns of W).
     pub fn inputs(&self) -> usize {

@@ -58,17 +58,7 @@ impl<F: Scalar> Gradients<F> {
 
     /// How many values there are.
     pub fn count(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| l.weights.len() + l.bias.len())
-            .sum()
-    }
-
-    /// [`Gradients::values`], to write.
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut F> {
-        self.layers
-            .iter_mut()
-            .flat_map(|l| l.weights.iter_mut().chain(l.bias.iter_mut()))
+        self.layers.iter().map(DenseGradients::count).sum()
     }
 
     /// The global L2 norm ‖g‖ = √(Σ g²) over every weight and bias gradient.

@@ -53,7 +53,7 @@ pub(crate) fn weighted_into(gradients: Option<&DenseGradients<f32>>, weight: f64
         g.weights.as_slice().expect("gradients are standard layout"),
         g.bias.as_slice().expect("gradients are standard layout"),
     );
-    assert_eq!(out.len(), weights.len() + bias.len(), "the layer's values");
+    assert_eq!(out.len(), g.count(), "the layer's values");
     let (to_weights, to_bias) = out.split_at_mut(weights.len());
     for (to, from) in [(to_weights, weights), (to_bias, bias)] {
         crate::kernels::elementwise::vectorised(

@@ -5,7 +5,7 @@ use ndarray::{Array2, s};
 use crate::data::{Dataset, Labels};
 use crate::error::{Error, Result};
 use crate::loss::Targets;
-use crate::network::{Gradients, Network, Workspace};
+use crate::network::{Gradients, LayerDone, Network, Workspace};
 use crate::optim::{Optimizer, OptimizerConfig};
 
 /// One optimisation step at a time over rows of a data set: the rows are gathered into a
@@ -185,6 +185,15 @@ impl<'a> Stepper<'a> {
             crate::kernels::elementwise::SharedGather::new(source, width, next, prefetched)
         });
         let side = gather.as_ref().map(|g| move || g.help());
+        // Each layer but the first to the reducer as soon as it is final (the first goes with
+        // the step's extras, in `combine_through`).
+        let hand_over = |layer: usize, g: &crate::layer::DenseGradients<f32>| {
+            if let Some((reducer, weight)) = sending
+                && layer > 0
+            {
+                reducer.hand_over(layer, Some(g), weight);
+            }
+        };
         let loss = network.with_settings(|| {
             network.loss_and_gradients_alongside(
                 self.batch_features.slice(s![..n, ..]),
@@ -193,16 +202,8 @@ impl<'a> Stepper<'a> {
                 &mut self.gradients,
                 side.as_ref().map(|f| f as &(dyn Fn() + Sync)),
                 sending
-                    .as_ref()
-                    .map(|(reducer, weight)| {
-                        move |layer: usize, g: &crate::layer::DenseGradients<f32>| {
-                            if layer > 0 {
-                                reducer.hand_over(layer, Some(g), *weight);
-                            }
-                        }
-                    })
-                    .as_ref()
-                    .map(|f| f as &dyn Fn(usize, &crate::layer::DenseGradients<f32>)),
+                    .is_some()
+                    .then_some(&hand_over as LayerDone<'_, f32>),
             )
         })?;
         if let Some(next) = next {
@@ -294,7 +295,7 @@ impl<'a> Stepper<'a> {
         self.incoming.resize(total / ranks.size().max(1) + 2, 0.0);
         let mut start = 0;
         for layer in &self.gradients.layers {
-            let end = start + layer.weights.len() + layer.bias.len();
+            let end = start + layer.count();
             let gradients = (own_rows > 0).then_some(layer);
             super::ranks::weighted_into(gradients, weight, &mut self.outgoing[start..end]);
             start = end;
@@ -306,7 +307,7 @@ impl<'a> Stepper<'a> {
         let mut start = 0;
         for layer in &mut self.gradients.layers {
             super::ranks::sums_into(&self.outgoing[start..], layer);
-            start += layer.weights.len() + layer.bias.len();
+            start += layer.count();
         }
         for (extra, &sum) in extras.iter_mut().zip(&self.outgoing[parameters..]) {
             *extra = f64::from(sum);
