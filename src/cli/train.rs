@@ -46,9 +46,9 @@ pub struct TrainArgs {
     pub shuffle_window: Option<usize>,
     /// Under mpirun: how the ranks' gradients are summed: overlapped (each layer's on a
     /// communication thread while the backward pass goes on), blocking (all of them after it),
-    /// or auto (overlapped when the rank has a core beyond its --threads)
-    #[arg(long, default_value = "auto")]
-    pub allreduce: String,
+    /// or auto (overlapped when the rank has a core beyond its --threads) [default: auto]
+    #[arg(long)]
+    pub allreduce: Option<String>,
     /// Stop after this many epochs without a lower validation loss (keeping the best weights).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -101,13 +101,15 @@ impl TrainArgs {
             .batch_size(self.batch)
             .epochs(self.epochs)
             .seed(self.seed)
-            .precision(self.precision.parse()?)
-            .allreduce(self.allreduce.parse()?);
+            .precision(self.precision.parse()?);
         if let Some(threads) = self.threads {
             train = train.threads(threads);
         }
         if let Some(window) = self.shuffle_window {
             train = train.shuffle_window(window);
+        }
+        if let Some(allreduce) = &self.allreduce {
+            train = train.allreduce(allreduce.parse()?);
         }
         if let Some(patience) = self.patience {
             train = train.patience(patience);
