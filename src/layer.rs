@@ -9,7 +9,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::kernels::{affine, column_sums, matmul};
+use crate::kernels::{affine, affine_relu, column_sums, matmul};
 use crate::scalar::Scalar;
 
 /// A dense layer's parameters.
@@ -67,6 +67,26 @@ impl<F: Scalar> Dense<F> {
             self.bias.view(),
             pre_activations,
             relu,
+            threads,
+        );
+    }
+
+    /// A = ReLU(X·Wᵀ + b) alone: the activations of [`Dense::forward`] with `relu`, the
+    /// pre-activations never stored (inference needs no more).
+    ///
+    /// # Shapes
+    /// `inputs` is batch × in, `activations` batch × out.
+    pub fn forward_relu(
+        &self,
+        inputs: ArrayView2<F>,
+        activations: ArrayViewMut2<F>,
+        threads: usize,
+    ) {
+        affine_relu(
+            inputs,
+            self.weights.t(),
+            self.bias.view(),
+            activations,
             threads,
         );
     }

@@ -60,6 +60,18 @@ pub trait Scalar:
         crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads);
     }
 
+    /// A ← max(X·Wᵀ + b, 0) without keeping Z (shapes already checked, batch and width ≥ 1).
+    /// By default the three steps one after the other; f32 fuses them.
+    fn affine_relu_into(
+        x: ndarray::ArrayView2<Self>,
+        weights_t: ndarray::ArrayView2<Self>,
+        bias: ndarray::ArrayView1<Self>,
+        activations: ndarray::ArrayViewMut2<Self>,
+        threads: usize,
+    ) {
+        crate::kernels::affine_relu_in_steps(x, weights_t, bias, activations, threads);
+    }
+
     /// Runs `f` with the products on this thread whose B operand is one of `operands` reading
     /// it packed once, up front (f32 on the bf16-pair kernel; see `kernels::frozen`). By
     /// default just `f`.
@@ -121,6 +133,26 @@ impl Scalar for f32 {
                 crate::kernels::product_kernel(),
             ),
             _ => crate::kernels::affine_in_steps(x, weights_t, bias, z, relu, threads),
+        }
+    }
+
+    fn affine_relu_into(
+        x: ndarray::ArrayView2<Self>,
+        weights_t: ndarray::ArrayView2<Self>,
+        bias: ndarray::ArrayView1<Self>,
+        activations: ndarray::ArrayViewMut2<Self>,
+        threads: usize,
+    ) {
+        match bias.as_slice() {
+            Some(bias) if x.ncols() > 0 => crate::kernels::affine_relu_views(
+                x,
+                weights_t,
+                activations,
+                bias,
+                threads,
+                crate::kernels::product_kernel(),
+            ),
+            _ => crate::kernels::affine_relu_in_steps(x, weights_t, bias, activations, threads),
         }
     }
 

@@ -30,7 +30,8 @@ pub struct Tile {
     pub bias: *const f32,
     /// Whether the bias runs along the rows (one value per row).
     pub bias_on_rows: bool,
-    /// Where max(c, 0) also goes, with strides `relu_strides` (null: nowhere).
+    /// Where max(c, 0) also goes, with strides `relu_strides` (null: nowhere). It may be `c`
+    /// itself, with C's strides: then max(c, 0) replaces c.
     pub relu: *mut f32,
     /// Row and column strides of `relu`.
     pub relu_strides: (isize, isize),
@@ -515,8 +516,10 @@ mod x86 {
                         low = _mm512_add_ps(low, bias_low);
                         high = _mm512_add_ps(high, bias_high);
                     }
-                    _mm512_storeu_ps(target, low);
-                    _mm512_storeu_ps(target.add(16), high);
+                    if tile.relu != tile.c {
+                        _mm512_storeu_ps(target, low);
+                        _mm512_storeu_ps(target.add(16), high);
+                    }
                     if !tile.relu.is_null() {
                         let out = tile.relu.offset(r as isize * tile.relu_strides.0);
                         let zero = _mm512_setzero_ps();

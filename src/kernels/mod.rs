@@ -105,6 +105,56 @@ pub fn affine<F: Scalar>(
     F::affine_into(x, weights_t, bias, z, relu, threads);
 }
 
+/// A ← max(X·Wᵀ + b, 0): a ReLU layer's forward pass that keeps only its activations, the
+/// ReLU applied as each tile of the product leaves the registers and Z = X·Wᵀ + b never
+/// stored (the same values as [`affine`]'s ReLU output; inference needs no more).
+///
+/// # Shapes
+/// X is batch × in, `weights_t` (Wᵀ) in × out, `bias` out, A batch × out.
+#[track_caller]
+pub fn affine_relu<F: Scalar>(
+    x: ArrayView2<F>,
+    weights_t: ArrayView2<F>,
+    bias: ArrayView1<F>,
+    activations: ArrayViewMut2<F>,
+    threads: usize,
+) {
+    let (m, k) = x.dim();
+    let n = weights_t.ncols();
+    assert_eq!(
+        weights_t.nrows(),
+        k,
+        "affine_relu: X is {m} × {k} but Wᵀ has {} rows",
+        weights_t.nrows()
+    );
+    assert_eq!(
+        activations.dim(),
+        (m, n),
+        "affine_relu: A must be {m} × {n}"
+    );
+    assert_eq!(bias.len(), n, "affine_relu: the bias must have {n} values");
+    if m == 0 || n == 0 {
+        return;
+    }
+    F::affine_relu_into(x, weights_t, bias, activations, threads);
+}
+
+/// [`affine_relu`] as three steps: the bias broadcast into A, the product accumulated onto it,
+/// then the ReLU in place.
+pub(crate) fn affine_relu_in_steps<F: Scalar>(
+    x: ArrayView2<F>,
+    weights_t: ArrayView2<F>,
+    bias: ArrayView1<F>,
+    mut activations: ArrayViewMut2<F>,
+    threads: usize,
+) {
+    broadcast_rows(bias, activations.view_mut());
+    if x.ncols() > 0 {
+        F::matmul_into(x, weights_t, activations.view_mut(), true, threads);
+    }
+    activations.mapv_inplace(|v| if v > F::zero() { v } else { F::zero() });
+}
+
 /// [`affine`] as three steps: the bias broadcast into Z, the product accumulated onto it, then
 /// the ReLU (what f64 runs, and f32 with a bias that is not contiguous).
 pub(crate) fn affine_in_steps<F: Scalar>(
@@ -292,6 +342,57 @@ pub(crate) fn affine_views(
     threads: usize,
     kern: Kernel,
 ) {
+    let mut relu = relu;
+    let relu = relu.as_mut().map(|relu| {
+        assert_eq!(relu.dim(), c.dim(), "the ReLU output must be shaped like C");
+        output(relu)
+    });
+    // SAFETY: C and the ReLU output are borrowed mutably, so they overlap neither A, B, the
+    // bias nor each other.
+    unsafe { affine_outputs(a, b, output(&mut c), accumulate, bias, relu, threads, kern) }
+}
+
+/// C ← max(A·B + bias per column, 0), the ReLU applied as each tile leaves the registers and
+/// only that stored (shapes checked by the callers; k ≥ 1).
+pub(crate) fn affine_relu_views(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    mut c: ArrayViewMut2<f32>,
+    bias: &[f32],
+    threads: usize,
+    kern: Kernel,
+) {
+    let c = output(&mut c);
+    // SAFETY: C is borrowed mutably, so it overlaps neither A, B nor the bias; the ReLU output
+    // is C itself, with C's strides, which the microkernels' stores allow.
+    unsafe { affine_outputs(a, b, c, false, Some(bias), Some(c), threads, kern) }
+}
+
+fn output(v: &mut ArrayViewMut2<f32>) -> sgemm::Output {
+    sgemm::Output {
+        ptr: v.as_mut_ptr(),
+        row_stride: v.strides()[0],
+        column_stride: v.strides()[1],
+    }
+}
+
+/// The product of [`affine_views`] into C and the ReLU output described by pointers.
+///
+/// # Safety
+/// C and the ReLU output must be live m × n matrices of those strides that overlap neither A,
+/// B, the bias nor each other (the ReLU output may be C itself) and that nothing else accesses
+/// meanwhile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn affine_outputs(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    c: sgemm::Output,
+    accumulate: bool,
+    bias: Option<&[f32]>,
+    relu: Option<sgemm::Output>,
+    threads: usize,
+    kern: Kernel,
+) {
     let (m, k) = a.dim();
     let n = b.ncols();
     let operand = |v: &ArrayView2<f32>| sgemm::Operand {
@@ -299,20 +400,13 @@ pub(crate) fn affine_views(
         row_stride: v.strides()[0],
         column_stride: v.strides()[1],
     };
-    let output = |v: &mut ArrayViewMut2<f32>| sgemm::Output {
-        ptr: v.as_mut_ptr(),
-        row_stride: v.strides()[0],
-        column_stride: v.strides()[1],
-    };
-    let mut destination = sgemm::Destination::plain(output(&mut c), accumulate);
+    let mut destination = sgemm::Destination::plain(c, accumulate);
     if let Some(bias) = bias {
         assert_eq!(bias.len(), n, "the bias needs one value per column of C");
         destination.bias = bias.as_ptr();
     }
-    let mut relu = relu;
-    if let Some(relu) = relu.as_mut() {
-        assert_eq!(relu.dim(), (m, n), "the ReLU output must be shaped like C");
-        destination.relu = output(relu);
+    if let Some(relu) = relu {
+        destination.relu = relu;
     }
     // B packed once for the scope of `with_frozen`, where it is one of its operands.
     let packed_b = if kern.packing == microkernel::Packing::Bf16Pairs {
@@ -320,9 +414,8 @@ pub(crate) fn affine_views(
     } else {
         None
     };
-    // SAFETY: the views are live and of the checked shapes; C and the ReLU output are
-    // borrowed mutably, so they overlap neither A, B, the bias nor each other; a packed B is
-    // B's own values, kept while the scope that packed them runs.
+    // SAFETY: the views are live and of the checked shapes, the outputs as the caller's; a
+    // packed B is B's own values, kept while the scope that packed them runs.
     unsafe {
         sgemm::sgemm(
             m,
@@ -593,6 +686,7 @@ mod tests {
                 (37, 301, 65),
                 (64, 784, 10),
                 (100, 513, 129),
+                (20, 2100, 40),
             ] {
                 let a_rows = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
                 let a_columns = a_rows.t().as_standard_layout().into_owned();
@@ -637,6 +731,7 @@ mod tests {
                             );
                             assert_eq!(relu[[i, j]], value.max(0.0));
                         }
+                        assert_eq!(relu_alone(a, b, &bias, threads, kern), relu);
                     }
                 }
             }
@@ -709,9 +804,66 @@ mod tests {
                             "{}: A is exactly ReLU(Z)",
                             kern.name
                         );
+                        assert_eq!(
+                            relu_alone(x, w.t(), bias.as_slice().unwrap(), threads, kern),
+                            a,
+                            "{}: A without Z {m}×{k}×{n} threads {threads}",
+                            kern.name
+                        );
                     }
                 }
             }
+        }
+    }
+
+    /// max(A·B + bias, 0) from [`affine_relu_views`], which stores nothing else (C starts NaN).
+    fn relu_alone(
+        a: ArrayView2<f32>,
+        b: ArrayView2<f32>,
+        bias: &[f32],
+        threads: usize,
+        kern: Kernel,
+    ) -> Array2<f32> {
+        let mut out = Array2::from_elem((a.nrows(), b.ncols()), f32::NAN);
+        affine_relu_views(a, b, out.view_mut(), bias, threads, kern);
+        out
+    }
+
+    /// The generic [`affine_relu`] (f64: the three steps) against [`affine`]'s ReLU output.
+    #[test]
+    fn affine_relu_is_affine_without_z() {
+        for &(m, k, n) in &[(1, 1, 1), (13, 7, 33), (5, 0, 3), (37, 300, 65)] {
+            let x = uniform_matrix(m, k, -1.0, 1.0, 21);
+            let w = uniform_matrix(n, k, -1.0, 1.0, 22);
+            let bias = Array1::from_iter((0..n).map(|j| j as f64 * 0.1 - 1.0));
+            let mut z = Array2::zeros((m, n));
+            let mut expected = Array2::zeros((m, n));
+            affine(
+                x.view(),
+                w.t(),
+                bias.view(),
+                z.view_mut(),
+                Some(expected.view_mut()),
+                2,
+            );
+            let mut a = Array2::from_elem((m, n), f64::NAN);
+            affine_relu(x.view(), w.t(), bias.view(), a.view_mut(), 2);
+            assert_eq!(a, expected, "{m}×{k}×{n}");
+            let (x32, w32) = (x.mapv(|v| v as f32), w.mapv(|v| v as f32));
+            let bias32 = bias.mapv(|v| v as f32);
+            let mut z32 = Array2::zeros((m, n));
+            let mut expected32 = Array2::zeros((m, n));
+            affine(
+                x32.view(),
+                w32.t(),
+                bias32.view(),
+                z32.view_mut(),
+                Some(expected32.view_mut()),
+                2,
+            );
+            let mut a32 = Array2::from_elem((m, n), f32::NAN);
+            affine_relu(x32.view(), w32.t(), bias32.view(), a32.view_mut(), 2);
+            assert_eq!(a32, expected32, "f32 {m}×{k}×{n}");
         }
     }
 

@@ -25,6 +25,9 @@ impl<F: Scalar> Workspace<F> {
     }
 
     /// The pre-activations zˡ of layer `layer` from the last forward pass over `rows` rows.
+    /// Training passes keep every layer's; inference passes (`Network::forward`,
+    /// `forward_logits`, `forward_with_loss`) keep only the output layer's when the hidden
+    /// activation is ReLU: a hidden ReLU layer then stores its activations alone.
     pub fn pre_activations(&self, layer: usize, rows: usize) -> ArrayView2<'_, F> {
         self.pre_activations[layer].slice(s![..rows, ..])
     }
