@@ -26,6 +26,37 @@ const PARALLEL_THRESHOLD: usize = 1 << 18;
 thread_local! {
     /// Packed A and B blocks of this thread, grown on first use and kept.
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// The whole of A packed by all the threads of a product this thread splits by columns
+    /// (see [`SharedA`]), grown on first use and kept.
+    static SHARED_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A packed once over its whole depth, in panels of mr rows ([panel][steps][mr]), and read by
+/// every thread of a product split by columns, each of which would otherwise pack all of A
+/// for its strip. The threads pack it first, a share of the panels each, then multiply.
+#[derive(Clone, Copy)]
+struct SharedA {
+    ptr: *mut f32,
+    /// The kernel's steps over the depth (pairs count two).
+    steps: usize,
+    mr: usize,
+}
+
+// SAFETY: the threads write disjoint panels before any of them reads; the buffer outlives the
+// product.
+unsafe impl Send for SharedA {}
+unsafe impl Sync for SharedA {}
+
+impl SharedA {
+    /// Panel of row `row` (a multiple of mr) on.
+    fn starting_at_row(self, row: usize) -> SharedA {
+        debug_assert!(row.is_multiple_of(self.mr));
+        SharedA {
+            // SAFETY: row < m, inside the packed panels.
+            ptr: unsafe { self.ptr.add(row / self.mr * self.steps * self.mr) },
+            ..self
+        }
+    }
 }
 
 /// A matrix operand: pointer and strides (in elements), the same description the in-place
@@ -215,6 +246,9 @@ unsafe fn split_threads(
         } else {
             Split::new(m, kern.mr, n, kern.nr, threads)
         };
+        // SAFETY: as the caller's.
+        let shared_a = (by_columns && shares_a(kern, k))
+            .then(|| unsafe { pack_a_shared(m, k, a, threads, kern) });
         team::split_over(threads, split.pieces(), &|piece| {
             let (along, across) = split.piece(piece);
             let (rows, columns) = if by_columns {
@@ -233,13 +267,56 @@ unsafe fn split_threads(
                     c.at(rows.start, columns.start),
                     kern,
                     packed_b.map(|packed| packed.starting_at_column(columns.start)),
+                    shared_a.map(|shared| shared.starting_at_row(rows.start)),
                 )
             }
         });
         return;
     }
     // SAFETY: as the caller's.
-    unsafe { single(m, n, k, a, b, c, kern, packed_b) }
+    unsafe { single(m, n, k, a, b, c, kern, packed_b, None) }
+}
+
+/// Whether the threads of a product split by columns pack A together ([`SharedA`]): for the
+/// bf16-pair kernel, when the depth is one block.
+fn shares_a(kern: Kernel, k: usize) -> bool {
+    kern.packing == Packing::Bf16Pairs && k <= WHOLE_DEPTH
+}
+
+/// Packs all of A (m × k) into this thread's [`SHARED_A`], the panels shared out over
+/// `threads` threads.
+///
+/// # Safety
+/// A must be a valid m × k matrix.
+unsafe fn pack_a_shared(m: usize, k: usize, a: Operand, threads: usize, kern: Kernel) -> SharedA {
+    let (mr, steps) = (kern.mr, k.div_ceil(2));
+    let panels = m.div_ceil(mr);
+    let ptr = SHARED_A.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        if buffer.len() < panels * mr * steps {
+            buffer.resize(panels * mr * steps, 0.0);
+        }
+        buffer.as_mut_ptr()
+    });
+    let shared = SharedA { ptr, steps, mr };
+    let per = panels.div_ceil(threads);
+    team::split_over(threads, threads, &|share| {
+        let first = (share * per).min(panels) * mr;
+        let end = ((share + 1) * per * mr).min(m);
+        if first < end {
+            // SAFETY: rows first..end of A, into their own panels of the buffer.
+            unsafe {
+                pack_a_pairs(
+                    end - first,
+                    k,
+                    a.at(first, 0),
+                    mr,
+                    shared.starting_at_row(first).ptr,
+                )
+            }
+        }
+    });
+    shared
 }
 
 /// How C is cut for the threads: `threads` strips of `per` whole tiles along the split side
@@ -311,7 +388,8 @@ impl Split {
     }
 }
 
-/// The product on the calling thread.
+/// The product on the calling thread; `shared_a`: A packed already ([`SharedA`]), from its
+/// first row.
 ///
 /// # Safety
 /// As [`sgemm`].
@@ -325,6 +403,7 @@ unsafe fn single(
     c: Destination,
     kern: Kernel,
     packed_b: Option<PackedB>,
+    shared_a: Option<SharedA>,
 ) {
     let plan = Plan::new(kern, b);
     debug_assert!(
@@ -400,9 +479,18 @@ unsafe fn single(
                 let (first, last) = (pc == 0, pc + kb == k);
                 for ic in (0..m).step_by(MC) {
                     let mb = MC.min(m - ic);
-                    if plan.pack_a {
-                        pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
-                    }
+                    let a_block = match shared_a {
+                        Some(shared) => {
+                            debug_assert_eq!(kb, k, "A is shared over one depth block");
+                            shared.starting_at_row(ic).ptr.cast_const()
+                        }
+                        None => {
+                            if plan.pack_a {
+                                pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
+                            }
+                            packed_a.as_ptr()
+                        }
+                    };
                     for jr in (0..nb).step_by(nr) {
                         for ir in (0..mb).step_by(mr) {
                             let to = c.at(ic + ir, jc + jr);
@@ -446,7 +534,7 @@ unsafe fn single(
                                     }
                                     _ => (kern.run)(
                                         depth,
-                                        packed_a.as_ptr().add(ir * depth),
+                                        a_block.add(ir * depth),
                                         match packed_b {
                                             Some(packed) => packed.panel(jc + jr, pc),
                                             None => packed_buffer.as_ptr().add(jr * depth),
