@@ -6,7 +6,8 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers, two-way thread split |
+//! | `sgemm.rs` | the f32 product: cache blocking, packing into reused per-thread buffers (A shared by the threads for bf16 pairs), the thread split |
+//! | `split.rs` | how C is cut into whole-tile strips and tail pieces for the threads |
 //! | `pack.rs` | packing the operands into panels (with AVX transposes) |
 //! | `microkernel.rs` | the register tiles: AVX-512, AVX-512 BF16, AVX2 + FMA, portable; picked at run time |
 //! | `bf16.rs` | bf16 operands: rounding, packing into bf16 pairs |
@@ -23,6 +24,7 @@ mod frozen;
 mod microkernel;
 mod pack;
 mod sgemm;
+mod split;
 pub(crate) mod subnormals;
 pub(crate) mod team;
 
