@@ -831,41 +831,27 @@ mod tests {
         out
     }
 
-    /// The generic [`affine_relu`] (f64: the three steps) against [`affine`]'s ReLU output.
+    /// The generic [`affine_relu`] (f64: the three steps; f32: the fused store) against
+    /// [`affine`]'s ReLU output.
     #[test]
     fn affine_relu_is_affine_without_z() {
+        fn check<F: Scalar>(x: &Array2<F>, w: &Array2<F>, bias: &Array1<F>) {
+            let (m, n) = (x.nrows(), w.nrows());
+            let mut z = Array2::zeros((m, n));
+            let mut expected = Array2::zeros((m, n));
+            let relu = Some(expected.view_mut());
+            affine(x.view(), w.t(), bias.view(), z.view_mut(), relu, 2);
+            let mut a = Array2::from_elem((m, n), F::of(f64::NAN));
+            affine_relu(x.view(), w.t(), bias.view(), a.view_mut(), 2);
+            assert_eq!(a, expected, "{} {m}×{}×{n}", F::NAME, x.ncols());
+        }
         for &(m, k, n) in &[(1, 1, 1), (13, 7, 33), (5, 0, 3), (37, 300, 65)] {
             let x = uniform_matrix(m, k, -1.0, 1.0, 21);
             let w = uniform_matrix(n, k, -1.0, 1.0, 22);
             let bias = Array1::from_iter((0..n).map(|j| j as f64 * 0.1 - 1.0));
-            let mut z = Array2::zeros((m, n));
-            let mut expected = Array2::zeros((m, n));
-            affine(
-                x.view(),
-                w.t(),
-                bias.view(),
-                z.view_mut(),
-                Some(expected.view_mut()),
-                2,
-            );
-            let mut a = Array2::from_elem((m, n), f64::NAN);
-            affine_relu(x.view(), w.t(), bias.view(), a.view_mut(), 2);
-            assert_eq!(a, expected, "{m}×{k}×{n}");
-            let (x32, w32) = (x.mapv(|v| v as f32), w.mapv(|v| v as f32));
-            let bias32 = bias.mapv(|v| v as f32);
-            let mut z32 = Array2::zeros((m, n));
-            let mut expected32 = Array2::zeros((m, n));
-            affine(
-                x32.view(),
-                w32.t(),
-                bias32.view(),
-                z32.view_mut(),
-                Some(expected32.view_mut()),
-                2,
-            );
-            let mut a32 = Array2::from_elem((m, n), f32::NAN);
-            affine_relu(x32.view(), w32.t(), bias32.view(), a32.view_mut(), 2);
-            assert_eq!(a32, expected32, "f32 {m}×{k}×{n}");
+            check(&x, &w, &bias);
+            let single = |v: &f64| *v as f32;
+            check(&x.map(single), &w.map(single), &bias.map(single));
         }
     }
 
