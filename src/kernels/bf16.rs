@@ -11,7 +11,7 @@
 //! panels hold f32 values rounded to bf16 and the f32 microkernel runs on them: the same
 //! products, summed one step at a time.
 
-use super::sgemm::Operand;
+use super::microkernel::Strided as Operand;
 
 /// The bf16 bits of `x`, rounded to nearest even.
 pub fn bf16_bits(x: f32) -> u16 {

@@ -19,7 +19,7 @@ use ndarray::ArrayView2;
 
 use super::bf16::pack_b_pairs;
 use super::microkernel::Packing;
-use super::sgemm::Operand;
+use super::microkernel::Strided as Operand;
 
 /// B already packed as bf16 pairs over its whole depth (see the module's layout).
 #[derive(Clone, Copy, Debug)]

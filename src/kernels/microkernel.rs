@@ -51,6 +51,26 @@ pub struct Strided {
     pub column_stride: isize,
 }
 
+impl Strided {
+    /// The transposed matrix: the same elements with the strides swapped.
+    pub(super) fn t(self) -> Strided {
+        Strided {
+            ptr: self.ptr,
+            row_stride: self.column_stride,
+            column_stride: self.row_stride,
+        }
+    }
+
+    pub(super) fn at(self, row: usize, column: usize) -> Strided {
+        // SAFETY: callers stay inside the matrix.
+        let ptr = unsafe {
+            self.ptr
+                .offset(row as isize * self.row_stride + column as isize * self.column_stride)
+        };
+        Strided { ptr, ..self }
+    }
+}
+
 /// A microkernel on operands read where they lie: C[rows × cols] (+)= A[rows × k]·B[k × cols],
 /// A with any strides, B with unit column stride (its `column_stride` is ignored). Only the
 /// `tile.rows` rows of A are read (no padding needed), but all NR columns of B (the product

@@ -2,7 +2,7 @@
 //! panels of `mr` rows, B into panels of `nr` columns, zero-padded; B's columns gathered with
 //! 8 × 8 transposes in AVX registers when its rows are not contiguous.
 
-use super::sgemm::Operand;
+use super::microkernel::Strided as Operand;
 
 /// Packs rows × depth of A into panels of `mr` rows: [panel][p][mr], zero-padded.
 ///

@@ -79,26 +79,6 @@ unsafe impl Sync for Operand {}
 unsafe impl Send for Output {}
 unsafe impl Sync for Output {}
 
-impl Operand {
-    /// The transposed matrix: the same elements with the strides swapped.
-    pub(super) fn t(self) -> Operand {
-        Operand {
-            ptr: self.ptr,
-            row_stride: self.column_stride,
-            column_stride: self.row_stride,
-        }
-    }
-
-    pub(super) fn at(self, row: usize, column: usize) -> Operand {
-        // SAFETY: callers stay inside the matrix.
-        let ptr = unsafe {
-            self.ptr
-                .offset(row as isize * self.row_stride + column as isize * self.column_stride)
-        };
-        Operand { ptr, ..self }
-    }
-}
-
 impl Output {
     /// The transposed output.
     fn t(self) -> Output {
