@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `train_run.rs` | [`TrainRun`], [`run_training`]: prepare, build, resume, train, save, draw, score |
 //! | `run_products.rs` | what a run leaves: the model with the record of its training data, the `--plot` pictures |
+//! | `reporter.rs` | [`Reporter`]: what a run tells its caller; [`Collect`], which keeps it |
 //! | `compare_heads.rs` | [`CompareHeads`]: the same network with each output, measured over seeds |
 //! | `model_data.rs` | [`ModelData`], [`load_model_and_rows`]: a saved model and its rows (the held-out ones by default) |
 //! | `predictions.rs` | [`Predictions`]: a model's outputs per task, printed as CSV or JSON |
@@ -22,6 +23,7 @@ mod model_data;
 mod playground;
 mod playground_spec;
 mod predictions;
+mod reporter;
 mod run_products;
 mod runs;
 mod signature;
@@ -38,6 +40,7 @@ pub use playground_spec::{
     MAX_DELAY_MS, MAX_EPOCHS, MAX_LAYERS, MAX_POINTS, MAX_UNITS, PlaygroundSpec,
 };
 pub use predictions::Predictions;
+pub use reporter::{Collect, Reporter};
 pub use runs::{MAX_RUN_BYTES, MAX_RUNS, RunFile, RunRecords, list_runs, read_run, run_path};
 pub use signature::RunSignature;
-pub use train_run::{Collect, Reporter, RunOutcome, TrainRun, plural, run_training};
+pub use train_run::{RunOutcome, TrainRun, plural, run_training};

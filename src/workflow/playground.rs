@@ -15,7 +15,8 @@ use ndarray::Array2;
 use serde::Serialize;
 
 use super::playground_spec::PlaygroundSpec;
-use super::train_run::{Reporter, run_training};
+use super::reporter::Reporter;
+use super::train_run::run_training;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::network::Network;

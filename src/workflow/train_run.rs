@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::run_products::{draw, trained_model};
+use super::reporter::Reporter;
+use super::run_products::{boundary_path, draw, trained_model};
 use super::signature::RunSignature;
-use crate::data::{DataSpec, LoadProgress, Task};
+use crate::data::{DataSpec, Task};
 use crate::error::{Error, Result};
 use crate::io::{
     MetricsLog, check_outputs, load_checkpoint, remove_stale_temporaries, save_checkpoint,
@@ -18,40 +19,6 @@ use crate::model::Model;
 use crate::network::{Network, NetworkBuilder};
 use crate::prepare::{DataSource, Prepared, SplitConfig, prepare};
 use crate::train::{Checkpoint, EpochReport, Observer, TrainConfig, TrainOutcome, Trainer};
-
-/// Receives what a run reports: the lines of its report, notes for the user, and (as an
-/// [`Observer`]) the progress of training.
-pub trait Reporter: Observer {
-    /// One line of the run's report ("data: …", "model: …", "saved …", the test score).
-    fn line(&mut self, text: &str);
-    /// Something worth knowing that is not part of the report (a warning, a note).
-    fn note(&mut self, text: &str);
-    /// A download's progress.
-    fn download(&mut self, _progress: LoadProgress) {}
-    /// The rows as prepared (split and normalised), before the network is built: what the
-    /// network will see, for a caller that draws them.
-    fn prepared(&mut self, _prepared: &Prepared) {}
-}
-
-/// A reporter that keeps the lines and notes (for tests, and for callers that print later).
-#[derive(Debug, Default)]
-pub struct Collect {
-    /// The report's lines.
-    pub lines: Vec<String>,
-    /// The notes.
-    pub notes: Vec<String>,
-}
-
-impl Observer for Collect {}
-
-impl Reporter for Collect {
-    fn line(&mut self, text: &str) {
-        self.lines.push(text.to_string());
-    }
-    fn note(&mut self, text: &str) {
-        self.notes.push(text.to_string());
-    }
-}
 
 /// Everything a training run does, as data.
 #[derive(Clone, Debug)]
@@ -116,11 +83,7 @@ impl TrainRun {
 
     /// The file the decision boundary is drawn to, beside the learning curves.
     pub fn boundary_path(plot: &Path) -> PathBuf {
-        plot.with_file_name(format!(
-            "{}-boundary.png",
-            plot.file_stem()
-                .map_or("plot".into(), |s| s.to_string_lossy())
-        ))
+        boundary_path(plot)
     }
 
     /// The files the run reads.
@@ -501,7 +464,7 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
             "{why}kept the weights of epoch {best} (lowest validation loss)"
         ));
     }
-    let model = trained_model(run, network, &prepared);
+    let model = trained_model(&run.source, &run.split, run.train.seed, network, &prepared);
     if let Some(path) = &run.save {
         save_model_as(&model, path, run.save_dtype)?;
         reporter.line(&format!("saved {}", path.display()));
@@ -518,7 +481,13 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
         };
         reporter.note(&format!("interrupted: {resume}"));
     }
-    draw(run, &outcome.history, &model, &prepared, reporter)?;
+    draw(
+        run.plot.as_deref(),
+        &outcome.history,
+        &model,
+        &prepared,
+        reporter,
+    )?;
     let options = EvaluateOptions {
         threshold: run.threshold,
         ..EvaluateOptions::default()
