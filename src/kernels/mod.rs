@@ -673,7 +673,8 @@ mod tests {
     /// on every machine) against the reference twin: the triple loop in f64 on operands rounded
     /// to bf16. The products of bf16 values are exact in f32, so the kernels differ from it only
     /// by f32 summation: |C − C_ref| ≤ 4·k·2⁻²⁴·Σₚ|aₚbₚ|, on odd shapes, both storage orders,
-    /// 1 and 2 threads, with the fused bias and ReLU.
+    /// 1, 2 and 3 threads (A packed together by two and by three of them), with the fused
+    /// bias and ReLU, and the ReLU stored alone over C.
     #[test]
     fn bf16_kernels_agree_with_the_rounded_reference() {
         let kernels = [
@@ -710,7 +711,7 @@ mod tests {
                         scale.view_mut(),
                         false,
                     );
-                    for threads in [1, 2] {
+                    for threads in [1, 2, 3] {
                         let mut c = ndarray::Array2::<f32>::zeros((m, n));
                         let mut relu = ndarray::Array2::<f32>::zeros((m, n));
                         affine_views(
