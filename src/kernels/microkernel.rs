@@ -327,6 +327,14 @@ mod x86 {
                 _ => $kernel::<12>($k, $a, $b, $tile),
             }
         };
+        // The same, with `$v` vectors of 16 columns of B.
+        ($kernel:ident::<_, $v:literal>, $k:expr, $a:expr, $b:expr, $tile:expr) => {
+            match $tile.rows {
+                0..=4 => $kernel::<4, $v>($k, $a, $b, $tile),
+                5..=8 => $kernel::<8, $v>($k, $a, $b, $tile),
+                _ => $kernel::<12, $v>($k, $a, $b, $tile),
+            }
+        };
     }
 
     /// 12 × 32 with AVX-512: 24 accumulators, two B vectors, A broadcast from memory. A tile
@@ -378,17 +386,9 @@ mod x86 {
         unsafe {
             if tile.cols <= 16 {
                 // A tile of at most 16 columns (a 10-class output layer): half the products.
-                match tile.rows {
-                    0..=4 => avx512_bf16_rows::<4, 1>(k, a, b, tile),
-                    5..=8 => avx512_bf16_rows::<8, 1>(k, a, b, tile),
-                    _ => avx512_bf16_rows::<12, 1>(k, a, b, tile),
-                }
+                by_rows!(avx512_bf16_rows::<_, 1>, k, a, b, tile)
             } else {
-                match tile.rows {
-                    0..=4 => avx512_bf16_rows::<4, 2>(k, a, b, tile),
-                    5..=8 => avx512_bf16_rows::<8, 2>(k, a, b, tile),
-                    _ => avx512_bf16_rows::<12, 2>(k, a, b, tile),
-                }
+                by_rows!(avx512_bf16_rows::<_, 2>, k, a, b, tile)
             }
         }
     }
