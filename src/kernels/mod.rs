@@ -88,23 +88,38 @@ pub fn affine<F: Scalar>(
     relu: Option<ArrayViewMut2<F>>,
     threads: usize,
 ) {
+    let relu_dim = relu.as_ref().map(|relu| ("A", relu.dim()));
+    let outputs = [Some(("Z", z.dim())), relu_dim];
+    let (m, n) = check_affine("affine", &x, &weights_t, &bias, outputs.iter().flatten());
+    if m == 0 || n == 0 {
+        return;
+    }
+    F::affine_into(x, weights_t, bias, z, relu, threads);
+}
+
+/// The shapes of X·Wᵀ + b for `what`: Wᵀ has X's columns as rows, the bias one value per
+/// column of Wᵀ, and each named output is batch × out. Returns (batch, out).
+#[track_caller]
+fn check_affine<'a, F>(
+    what: &str,
+    x: &ArrayView2<F>,
+    weights_t: &ArrayView2<F>,
+    bias: &ArrayView1<F>,
+    outputs: impl IntoIterator<Item = &'a (&'a str, (usize, usize))>,
+) -> (usize, usize) {
     let (m, k) = x.dim();
     let n = weights_t.ncols();
     assert_eq!(
         weights_t.nrows(),
         k,
-        "affine: X is {m} × {k} but Wᵀ has {} rows",
+        "{what}: X is {m} × {k} but Wᵀ has {} rows",
         weights_t.nrows()
     );
-    assert_eq!(z.dim(), (m, n), "affine: Z must be {m} × {n}");
-    assert_eq!(bias.len(), n, "affine: the bias must have {n} values");
-    if let Some(relu) = &relu {
-        assert_eq!(relu.dim(), (m, n), "affine: A must be {m} × {n}");
+    for (name, dim) in outputs {
+        assert_eq!(*dim, (m, n), "{what}: {name} must be {m} × {n}");
     }
-    if m == 0 || n == 0 {
-        return;
-    }
-    F::affine_into(x, weights_t, bias, z, relu, threads);
+    assert_eq!(bias.len(), n, "{what}: the bias must have {n} values");
+    (m, n)
 }
 
 /// A ← max(X·Wᵀ + b, 0): a ReLU layer's forward pass that keeps only its activations, the
@@ -121,20 +136,8 @@ pub fn affine_relu<F: Scalar>(
     activations: ArrayViewMut2<F>,
     threads: usize,
 ) {
-    let (m, k) = x.dim();
-    let n = weights_t.ncols();
-    assert_eq!(
-        weights_t.nrows(),
-        k,
-        "affine_relu: X is {m} × {k} but Wᵀ has {} rows",
-        weights_t.nrows()
-    );
-    assert_eq!(
-        activations.dim(),
-        (m, n),
-        "affine_relu: A must be {m} × {n}"
-    );
-    assert_eq!(bias.len(), n, "affine_relu: the bias must have {n} values");
+    let outputs = [("A", activations.dim())];
+    let (m, n) = check_affine("affine_relu", &x, &weights_t, &bias, &outputs);
     if m == 0 || n == 0 {
         return;
     }
