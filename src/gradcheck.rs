@@ -93,7 +93,7 @@ pub fn gradcheck_network(
     for l in 0..network.layers().len() {
         let (weight_name, bias_name) = Network::<f64>::parameter_names(l);
         let analytic = &gradients.layers[l];
-        let count = network.layers()[l].weights.len() + network.layers()[l].bias.len();
+        let count = network.layers()[l].parameter_count();
         for i in 0..count {
             let (name, original, analytic_value) = {
                 let layer = &network.layers()[l];

@@ -48,6 +48,11 @@ impl<F: Scalar> Dense<F> {
         self.weights.nrows()
     }
 
+    /// Number of parameters: W's, then b's (as many as its [`DenseGradients::count`]).
+    pub fn parameter_count(&self) -> usize {
+        self.weights.len() + self.bias.len()
+    }
+
     /// Z = X·Wᵀ + b, the bias added as each tile of the product is stored; with `relu`, also
     /// A = ReLU(Z) = max(Z, 0), written in the same pass (the same values as ReLU applied to Z
     /// afterwards).

@@ -159,7 +159,6 @@ pub fn find_mnist_files(dir: &Path) -> Result<[PathBuf; 4]> {
     ])
 }
 
-/// Rows × features from an array of shape (n, d₁, d₂, …) given as a flat row-major vector.
 /// What to tell the user when the features of `path` are not in memory: read in place from
 /// the file, or kept in a temporary file, because they do not fit the memory budget.
 fn out_of_memory_note(path: &Path, features: &Features) -> Option<String> {

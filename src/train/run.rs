@@ -42,7 +42,7 @@ pub(super) fn run(
     let sizes: Vec<usize> = network
         .layers()
         .iter()
-        .map(|l| l.weights.len() + l.bias.len())
+        .map(Dense::parameter_count)
         .collect();
     let reducer = LayerReducer::new(&sizes, EXTRAS);
     let mode = crate::kernels::subnormals::mode();
