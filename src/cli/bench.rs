@@ -75,11 +75,12 @@ pub fn run_bench(
     let data_seconds = started.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();
     if !args.json {
+        let choice = nabla::kernels::kernel_choice(precision);
+        writeln!(out, "cpu: {}", nabla::kernels::cpu().summary())?;
         writeln!(
             out,
-            "data generated in {data_seconds:.2} s; {} threads; {precision} products; kernel {}",
-            args.threads,
-            nabla::kernels::kernel_name(precision)
+            "data generated in {data_seconds:.2} s; {} threads; {precision} products; kernel {} ({})",
+            args.threads, choice.name, choice.reason
         )?;
         writeln!(
             out,
@@ -139,6 +140,8 @@ pub fn run_bench(
             "version": env!("CARGO_PKG_VERSION"),
             "threads": args.threads,
             "precision": precision.to_string(),
+            "cpu": nabla::kernels::cpu(),
+            "kernel": nabla::kernels::kernel_choice(precision),
             "train_rows": args.samples,
             "epochs_timed": args.epochs,
             "results": results,

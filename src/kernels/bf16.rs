@@ -170,20 +170,21 @@ pub(super) unsafe fn round_in_place(values: *mut f32, len: usize) {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use std::arch::x86_64::*;
 
     /// 16-bit lane order that interleaves the low 16 bf16 (row 2p) with the high 16 (row 2p+1).
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw")]
-    fn interleave() -> __m512i {
+    pub(in crate::kernels) fn interleave() -> __m512i {
         _mm512_set_epi16(
             31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20,
             4, 19, 3, 18, 2, 17, 1, 16, 0,
         )
     }
 
-    fn mask(lanes: usize) -> __mmask16 {
+    /// The first `lanes` (at most 16) of 16.
+    pub(in crate::kernels) fn mask(lanes: usize) -> __mmask16 {
         if lanes >= 16 {
             0xFFFF
         } else {
@@ -289,7 +290,7 @@ mod x86 {
     /// lanes, then 128-bit lanes gathered across registers.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn transpose16(r: [__m512i; 16]) -> [__m512i; 16] {
+    pub(in crate::kernels) fn transpose16(r: [__m512i; 16]) -> [__m512i; 16] {
         // Stage 1: 32-bit interleave of row pairs.
         let mut a = [_mm512_setzero_si512(); 16];
         for i in 0..8 {

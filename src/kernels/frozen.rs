@@ -17,15 +17,13 @@ use std::cell::RefCell;
 
 use ndarray::ArrayView2;
 
-use super::bf16::pack_b_pairs;
-use super::microkernel::Packing;
 use super::microkernel::Strided as Operand;
 
 /// B already packed as bf16 pairs over its whole depth (see the module's layout).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct PackedB {
     ptr: *const u32,
-    /// ⌈k/2⌉: pairs per panel.
+    /// Pairs per panel: ⌈k/2⌉, padded to whole chunks for AMX.
     pairs: usize,
     /// Columns per panel.
     nr: usize,
@@ -83,7 +81,7 @@ thread_local! {
 /// whole call, so they cannot change while `f` runs.
 pub(crate) fn with_frozen<R>(operands: &[ArrayView2<f32>], f: impl FnOnce() -> R) -> R {
     let kern = super::product_kernel();
-    if kern.packing != Packing::Bf16Pairs {
+    if !kern.packing.pairs() {
         return f();
     }
     let mut added = 0;
@@ -93,15 +91,15 @@ pub(crate) fn with_frozen<R>(operands: &[ArrayView2<f32>], f: impl FnOnce() -> R
             continue;
         }
         let (k, n) = operand.dim();
-        let mut packed = vec![0u32; k.div_ceil(2) * n.div_ceil(kern.nr) * kern.nr];
+        let mut packed = vec![0u32; kern.packing.steps(k) * n.div_ceil(kern.nr) * kern.nr];
         let b = Operand {
             ptr: operand.as_ptr(),
             row_stride: operand.strides()[0],
             column_stride: operand.strides()[1],
         };
         // SAFETY: the view is live, k × n with these strides; `packed` holds
-        // ⌈k/2⌉·⌈n/nr⌉·nr values.
-        unsafe { pack_b_pairs(k, n, b, kern.nr, packed.as_mut_ptr().cast()) };
+        // steps(k)·⌈n/nr⌉·nr values.
+        unsafe { super::sgemm::pack_b_block(kern, k, n, b, packed.as_mut_ptr().cast()) };
         FROZEN.with(|frozen| frozen.borrow_mut().push((key, packed)));
         added += 1;
     }
@@ -122,8 +120,8 @@ pub(crate) fn with_frozen<R>(operands: &[ArrayView2<f32>], f: impl FnOnce() -> R
 
 /// The packed copy of `b` (k × n) for a kernel with panels of `nr` columns, if a scope of
 /// [`with_frozen`] on this thread holds one.
-pub(super) fn lookup(b: &ArrayView2<f32>, nr: usize) -> Option<PackedB> {
-    let key = key(b, nr);
+pub(super) fn lookup(b: &ArrayView2<f32>, kern: super::Kernel) -> Option<PackedB> {
+    let (key, nr) = (key(b, kern.nr), kern.nr);
     FROZEN.with(|frozen| {
         frozen
             .borrow()
@@ -131,7 +129,7 @@ pub(super) fn lookup(b: &ArrayView2<f32>, nr: usize) -> Option<PackedB> {
             .find(|e| e.0 == key)
             .map(|(_, packed)| PackedB {
                 ptr: packed.as_ptr(),
-                pairs: b.nrows().div_ceil(2),
+                pairs: kern.packing.steps(b.nrows()),
                 nr,
             })
     })
@@ -162,7 +160,7 @@ mod tests {
     #[test]
     fn frozen_products_equal_packing_each_time() {
         with_precision(Precision::Bf16, || {
-            let pairs = crate::kernels::product_kernel().packing == Packing::Bf16Pairs;
+            let pairs = crate::kernels::product_kernel().packing.pairs();
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (13, 7, 33),
@@ -193,12 +191,12 @@ mod tests {
                         let each_time = run();
                         let frozen = with_frozen(&[b], || {
                             assert_eq!(
-                                lookup(&b, crate::kernels::product_kernel().nr).is_some(),
+                                lookup(&b, crate::kernels::product_kernel()).is_some(),
                                 pairs
                             );
                             run()
                         });
-                        assert!(lookup(&b, crate::kernels::product_kernel().nr).is_none());
+                        assert!(lookup(&b, crate::kernels::product_kernel()).is_none());
                         let bits = |m: &Array2<f32>| m.mapv(f32::to_bits);
                         assert_eq!(
                             bits(&each_time.0),
@@ -229,10 +227,7 @@ mod tests {
                 let inside = count();
                 with_frozen(&[w.view(), w.view()], || assert_eq!(count(), inside));
                 assert_eq!(count(), inside);
-                assert_eq!(
-                    lookup(&w.view(), kern.nr).is_some(),
-                    kern.packing == Packing::Bf16Pairs
-                );
+                assert_eq!(lookup(&w.view(), kern).is_some(), kern.packing.pairs());
             });
             assert_eq!(count(), before);
         });

@@ -104,6 +104,26 @@ pub enum Packing {
     Bf16Rounded,
     /// bf16 pairs, one u32 per two depth steps ([⌈k/2⌉][width]); the kernel's k counts pairs.
     Bf16Pairs,
+    /// bf16 pairs in AMX tile order (see `amx.rs`): B as [`Packing::Bf16Pairs`], A as rows of
+    /// 16 pairs per chunk; the depth padded to whole chunks of 16 pairs, which k counts.
+    Bf16Tiles,
+}
+
+impl Packing {
+    /// Whether the panels hold bf16 pairs (two depth steps per value).
+    pub fn pairs(self) -> bool {
+        matches!(self, Packing::Bf16Pairs | Packing::Bf16Tiles)
+    }
+
+    /// The kernel's steps over `depth` values of the depth: `depth` for f32 values, ⌈depth/2⌉
+    /// pairs, or that rounded up to whole AMX chunks of 16 pairs.
+    pub fn steps(self, depth: usize) -> usize {
+        match self {
+            Packing::F32 | Packing::Bf16Rounded => depth,
+            Packing::Bf16Pairs => depth.div_ceil(2),
+            Packing::Bf16Tiles => depth.div_ceil(2).div_ceil(super::amx::CHUNK) * super::amx::CHUNK,
+        }
+    }
 }
 
 /// Whether this CPU runs AVX512_BF16 (VDPBF16PS), detected once.
@@ -123,9 +143,32 @@ pub fn has_bf16() -> bool {
     })
 }
 
-/// The microkernel for bf16 operands: VDPBF16PS where the CPU has it, else the f32 kernel on
-/// operands rounded to bf16 (always packed: the rounding happens as they are packed).
+/// The microkernel for bf16 operands: AMX tiles where the CPU has them, else VDPBF16PS where
+/// it has that, else the f32 kernel on operands rounded to bf16 (always packed: the rounding
+/// happens as they are packed).
 pub fn bf16_kernel() -> Kernel {
+    if super::amx::has_amx() {
+        return amx_kernel();
+    }
+    vector_bf16_kernel()
+}
+
+/// The AMX microkernel (32 × 32 on tiles of bf16 pairs); only for a CPU where
+/// [`super::amx::has_amx`] holds.
+pub fn amx_kernel() -> Kernel {
+    Kernel {
+        mr: 32,
+        nr: 32,
+        run: super::amx::amx_bf16,
+        direct: None,
+        name: "amx-bf16 32×32",
+        packing: Packing::Bf16Tiles,
+    }
+}
+
+/// The bf16 microkernel without AMX: VDPBF16PS where the CPU has it, else the f32 kernel on
+/// operands rounded to bf16.
+pub fn vector_bf16_kernel() -> Kernel {
     #[cfg(target_arch = "x86_64")]
     if has_bf16() {
         return Kernel {
@@ -313,7 +356,7 @@ unsafe fn direct<const MR: usize, const NR: usize>(k: usize, a: Strided, b: Stri
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use std::arch::x86_64::*;
 
     use super::{Strided, Tile, store_tile};
@@ -559,6 +602,42 @@ mod x86 {
             }
             // SAFETY: passed through from the caller.
             unsafe { store_tile(&values, tile) }
+        }
+    }
+
+    /// Writes or adds a finished 32 × 32 block of sums (row-major, as the AMX kernel stores its
+    /// tiles) into C with the tile's epilogue, eight rows at a time through [`store_avx512`].
+    ///
+    /// # Safety
+    /// As [`super::store_tile`]; the CPU must support AVX-512F (inlined into a kernel that
+    /// enables it).
+    #[inline(always)]
+    pub unsafe fn store_rows(block: &[[f32; 32]; 32], tile: Tile) {
+        for start in (0..tile.rows).step_by(8) {
+            // SAFETY: rows start .. start + 8 of the block; the part of C, the bias and the
+            // ReLU output from row `start` on lie inside the tile's.
+            unsafe {
+                let acc: [[__m512; 2]; 8] = std::array::from_fn(|r| {
+                    let row = block[start + r].as_ptr();
+                    [_mm512_loadu_ps(row), _mm512_loadu_ps(row.add(16))]
+                });
+                let part = Tile {
+                    c: tile.c.offset(start as isize * tile.row_stride),
+                    rows: 8.min(tile.rows - start),
+                    bias: if tile.bias.is_null() || !tile.bias_on_rows {
+                        tile.bias
+                    } else {
+                        tile.bias.add(start)
+                    },
+                    relu: if tile.relu.is_null() {
+                        tile.relu
+                    } else {
+                        tile.relu.offset(start as isize * tile.relu_strides.0)
+                    },
+                    ..tile
+                };
+                store_avx512(acc, part);
+            }
         }
     }
 

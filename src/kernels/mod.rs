@@ -11,6 +11,8 @@
 //! | `pack.rs` | packing the operands into panels (with AVX transposes) |
 //! | `microkernel.rs` | the register tiles: AVX-512, AVX-512 BF16, AVX2 + FMA, portable; picked at run time |
 //! | `bf16.rs` | bf16 operands: rounding, packing into bf16 pairs |
+//! | `amx.rs` | Intel AMX: detection and permission, the tile microkernel and its packing |
+//! | `cpu.rs` | what this CPU is (vendor, model, AVX-512, AMX) and which kernel runs, and why |
 //! | `frozen.rs` | weights packed once for a scope in which they cannot change (bf16 inference) |
 //! | `elementwise.rs` | long element-wise loops split over the threads (activations, optimisers, batch gather) |
 //! | `team.rs` | the spinning helper threads that run those splits and the product's strips |
@@ -18,7 +20,9 @@
 //!
 //! f64 products (gradient checks, derivation checks) go through the `gemm` crate.
 
+mod amx;
 mod bf16;
+mod cpu;
 pub(crate) mod elementwise;
 mod frozen;
 mod microkernel;
@@ -31,6 +35,7 @@ pub(crate) mod team;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 pub use bf16::bf16_bits;
+pub use cpu::{Cpu, KernelChoice, cpu, kernel_choice};
 pub(crate) use frozen::with_frozen;
 pub use microkernel::has_bf16;
 pub(crate) use microkernel::{Kernel, kernel as detected_kernel};
@@ -414,8 +419,8 @@ unsafe fn affine_outputs(
         destination.relu = relu;
     }
     // B packed once for the scope of `with_frozen`, where it is one of its operands.
-    let packed_b = if kern.packing == microkernel::Packing::Bf16Pairs {
-        frozen::lookup(&b, kern.nr)
+    let packed_b = if kern.packing.pairs() {
+        frozen::lookup(&b, kern)
     } else {
         None
     };
@@ -682,6 +687,7 @@ mod tests {
     fn bf16_kernels_agree_with_the_rounded_reference() {
         let kernels = [
             microkernel::bf16_kernel(),
+            microkernel::vector_bf16_kernel(),
             microkernel::rounded(detected_kernel()),
             microkernel::rounded(portable_kernel()),
         ];

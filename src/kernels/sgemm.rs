@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use super::amx::{pack_a_tiles, pack_b_tiles};
 use super::bf16::{pack_a_pairs, pack_b_pairs, round_in_place};
 use super::frozen::PackedB;
 use super::microkernel::{Kernel, Packing, Tile};
@@ -259,9 +260,53 @@ unsafe fn split_threads(
 }
 
 /// Whether the threads of a product split by columns pack A together ([`SharedA`]): for the
-/// bf16-pair kernel, when the depth is one block.
+/// bf16-pair kernels, when the depth is one block.
 fn shares_a(kern: Kernel, k: usize) -> bool {
-    kern.packing == Packing::Bf16Pairs && k <= WHOLE_DEPTH
+    kern.packing.pairs() && k <= WHOLE_DEPTH
+}
+
+/// Packs rows × depth of A from `from` into panels the way `kern` reads them.
+///
+/// # Safety
+/// The block must lie inside A and `out` hold ⌈rows/mr⌉·mr·steps(depth) values.
+unsafe fn pack_a_block(kern: Kernel, rows: usize, depth: usize, from: Operand, out: *mut f32) {
+    // SAFETY: as the caller's.
+    unsafe {
+        match kern.packing {
+            Packing::F32 => pack_a(rows, depth, from, kern.mr, out),
+            Packing::Bf16Rounded => {
+                pack_a(rows, depth, from, kern.mr, out);
+                round_in_place(out, rows.div_ceil(kern.mr) * kern.mr * depth);
+            }
+            Packing::Bf16Pairs => pack_a_pairs(rows, depth, from, kern.mr, out),
+            Packing::Bf16Tiles => pack_a_tiles(rows, depth, from, kern.mr, out),
+        }
+    }
+}
+
+/// Packs depth × cols of B from `from` into panels the way `kern` reads them.
+///
+/// # Safety
+/// The block must lie inside B and `out` hold ⌈cols/nr⌉·nr·steps(depth) values.
+pub(super) unsafe fn pack_b_block(
+    kern: Kernel,
+    depth: usize,
+    cols: usize,
+    from: Operand,
+    out: *mut f32,
+) {
+    // SAFETY: as the caller's.
+    unsafe {
+        match kern.packing {
+            Packing::F32 => pack_b(depth, cols, from, kern.nr, out),
+            Packing::Bf16Rounded => {
+                pack_b(depth, cols, from, kern.nr, out);
+                round_in_place(out, depth * cols.div_ceil(kern.nr) * kern.nr);
+            }
+            Packing::Bf16Pairs => pack_b_pairs(depth, cols, from, kern.nr, out),
+            Packing::Bf16Tiles => pack_b_tiles(depth, cols, from, kern.nr, out),
+        }
+    }
 }
 
 /// Packs all of A (m × k) into this thread's [`SHARED_A`], the panels shared out over
@@ -270,7 +315,7 @@ fn shares_a(kern: Kernel, k: usize) -> bool {
 /// # Safety
 /// A must be a valid m × k matrix.
 unsafe fn pack_a_shared(m: usize, k: usize, a: Operand, threads: usize, kern: Kernel) -> SharedA {
-    let (mr, steps) = (kern.mr, k.div_ceil(2));
+    let (mr, steps) = (kern.mr, kern.packing.steps(k));
     let panels = m.div_ceil(mr);
     let ptr = SHARED_A.with(|buffer| {
         let mut buffer = buffer.borrow_mut();
@@ -287,11 +332,11 @@ unsafe fn pack_a_shared(m: usize, k: usize, a: Operand, threads: usize, kern: Ke
         if first < end {
             // SAFETY: rows first..end of A, into their own panels of the buffer.
             unsafe {
-                pack_a_pairs(
+                pack_a_block(
+                    kern,
                     end - first,
                     k,
                     a.at(first, 0),
-                    mr,
                     shared.starting_at_row(first).ptr,
                 )
             }
@@ -319,50 +364,28 @@ unsafe fn single(
 ) {
     let plan = Plan::new(kern, b);
     debug_assert!(
-        packed_b.is_none() || (plan.pack_b && kern.packing == Packing::Bf16Pairs),
-        "a packed B is read only by the bf16-pair kernel, which packs B"
+        packed_b.is_none() || (plan.pack_b && kern.packing.pairs()),
+        "a packed B is read only by the bf16-pair kernels, which pack B"
     );
-    // The depth a packed panel spans in the kernel's steps: pairs count two.
-    let steps = |kb: usize| {
-        if kern.packing == Packing::Bf16Pairs {
-            kb.div_ceil(2)
-        } else {
-            kb
-        }
+    // The depth a packed panel spans in the kernel's steps.
+    let steps = |kb: usize| kern.packing.steps(kb);
+    // SAFETY (both): as the callers' (the block inside the operand, the buffer large enough).
+    let pack_b_block = |kb: usize, nb: usize, from: Operand, out: *mut f32| unsafe {
+        pack_b_block(kern, kb, nb, from, out)
     };
-    // Packs a block of A or B the way the kernel reads it.
-    let pack_b_block = |kb: usize, nb: usize, from: Operand, out: *mut f32| {
-        // SAFETY: as the callers' (the block inside B, the buffer large enough).
-        unsafe {
-            match kern.packing {
-                Packing::F32 => pack_b(kb, nb, from, kern.nr, out),
-                Packing::Bf16Rounded => {
-                    pack_b(kb, nb, from, kern.nr, out);
-                    round_in_place(out, kb * nb.div_ceil(kern.nr) * kern.nr);
-                }
-                Packing::Bf16Pairs => pack_b_pairs(kb, nb, from, kern.nr, out),
-            }
-        }
+    let pack_a_block = |mb: usize, kb: usize, from: Operand, out: *mut f32| unsafe {
+        pack_a_block(kern, mb, kb, from, out)
     };
-    let pack_a_block = |mb: usize, kb: usize, from: Operand, out: *mut f32| {
-        // SAFETY: as for B.
-        unsafe {
-            match kern.packing {
-                Packing::F32 => pack_a(mb, kb, from, kern.mr, out),
-                Packing::Bf16Rounded => {
-                    pack_a(mb, kb, from, kern.mr, out);
-                    round_in_place(out, mb.div_ceil(kern.mr) * kern.mr * kb);
-                }
-                Packing::Bf16Pairs => pack_a_pairs(mb, kb, from, kern.mr, out),
-            }
-        }
-    };
+    let tiles = kern.packing == Packing::Bf16Tiles;
+    if tiles {
+        super::amx::configure();
+    }
     PACKED.with(|packed| {
         let mut packed = packed.borrow_mut();
         reserve(&mut packed, kern);
         let (packed_a, packed_buffer) = &mut *packed;
         let (mr, nr) = (kern.mr, kern.nr);
-        let (kc, nc) = plan.blocks(k, nr);
+        let (kc, nc) = plan.blocks(k, nr, kern.packing);
         for jc in (0..n).step_by(nc) {
             let nb = nc.min(n - jc);
             for pc in (0..k).step_by(kc) {
@@ -461,6 +484,9 @@ unsafe fn single(
             }
         }
     });
+    if tiles {
+        super::amx::release();
+    }
 }
 
 /// How a product reads its operands. With a microkernel that reads unpacked operands, A is
@@ -493,7 +519,7 @@ impl Plan {
         Plan {
             pack_a,
             pack_b: pack_a || b.column_stride != 1,
-            whole_depth: !pack_a || kern.packing == Packing::Bf16Pairs,
+            whole_depth: !pack_a || kern.packing.pairs(),
         }
     }
 
@@ -509,10 +535,17 @@ impl Plan {
     /// against 250–285k rows/s) and training at batch 512 0–7 % faster. A bf16 panel of B is
     /// then up to 64 KB, past L1: the microkernel streams it from L2, at 128 bytes per 24
     /// VDPBF16PS.
-    fn blocks(self, k: usize, nr: usize) -> (usize, usize) {
+    fn blocks(self, k: usize, nr: usize, packing: Packing) -> (usize, usize) {
         if self.whole_depth {
             let kc = k.min(WHOLE_DEPTH);
-            (kc, (KC * NC / kc / nr * nr).max(nr))
+            // B's block holds at most KC · NC values: kc per column (pairs: half of that), or
+            // the AMX panels' padded pairs.
+            let per_column = if packing == Packing::Bf16Tiles {
+                packing.steps(kc)
+            } else {
+                kc
+            };
+            (kc, (KC * NC / per_column / nr * nr).max(nr))
         } else {
             (KC, NC)
         }
@@ -559,8 +592,8 @@ impl Plan {
 /// MC rows of A and NC columns of B at depth KC, or (bf16 pairs, two depth steps per value)
 /// MC rows at depth [`WHOLE_DEPTH`], whose B blocks hold no more than KC · NC values.
 fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
-    let a_depth = if kern.packing == Packing::Bf16Pairs {
-        WHOLE_DEPTH / 2
+    let a_depth = if kern.packing.pairs() {
+        kern.packing.steps(WHOLE_DEPTH)
     } else {
         KC
     };
