@@ -203,6 +203,7 @@ mod x86 {
 
     /// A 32 × 32 block of f32 sums, 128 bytes a row (the four tiles stored side by side).
     #[repr(C, align(64))]
+    #[allow(dead_code)] // Written and read through pointers only.
     struct Block([[f32; 32]; 32]);
 
     /// See [`super::amx_bf16`].
@@ -213,8 +214,10 @@ mod x86 {
     pub unsafe fn kernel(k: usize, a: *const f32, b: *const f32, tile: Tile) {
         debug_assert!(k.is_multiple_of(CHUNK) && k > 0);
         let chunks = k / CHUNK;
-        let mut block = Block([[0.0; 32]; 32]);
-        let out = block.0.as_mut_ptr().cast::<f32>();
+        // Only the tiles the kernel multiplies are stored, and only they are read back: no
+        // need to clear the block first (4 KB per tile of C).
+        let mut block = std::mem::MaybeUninit::<Block>::uninit();
+        let out = block.as_mut_ptr().cast::<f32>();
         // Bytes: A's tile rows 64 apart, a chunk of A 32·64; B's rows of pairs 128 apart, a
         // chunk of B 16·128; the block's rows 128 apart.
         // SAFETY: the panels hold `chunks` chunks of 32 rows or columns; the block is 32 × 32.
@@ -287,7 +290,7 @@ mod x86 {
                     options(nostack),
                 ),
             }
-            store_rows(&block.0, tile);
+            store_rows(out, tile);
         }
     }
 

@@ -605,21 +605,28 @@ pub(super) mod x86 {
         }
     }
 
-    /// Writes or adds a finished 32 × 32 block of sums (row-major, as the AMX kernel stores its
-    /// tiles) into C with the tile's epilogue, eight rows at a time through [`store_avx512`].
+    /// Writes or adds a finished block of sums (row-major, 32 values a row, as the AMX kernel
+    /// stores its tiles) into C with the tile's epilogue, eight rows at a time through
+    /// [`store_avx512`]. Only rows up to the tile's rows rounded up to 8, and columns 16–31
+    /// only when the tile has more than 16, are read.
     ///
     /// # Safety
-    /// As [`super::store_tile`]; the CPU must support AVX-512F (inlined into a kernel that
-    /// enables it).
+    /// As [`super::store_tile`], with those values of `block` written; the CPU must support
+    /// AVX-512F (inlined into a kernel that enables it).
     #[inline(always)]
-    pub unsafe fn store_rows(block: &[[f32; 32]; 32], tile: Tile) {
+    pub unsafe fn store_rows(block: *const f32, tile: Tile) {
         for start in (0..tile.rows).step_by(8) {
-            // SAFETY: rows start .. start + 8 of the block; the part of C, the bias and the
-            // ReLU output from row `start` on lie inside the tile's.
+            // SAFETY: rows start .. start + 8 of the block, written by the caller; the part of
+            // C, the bias and the ReLU output from row `start` on lie inside the tile's.
             unsafe {
                 let acc: [[__m512; 2]; 8] = std::array::from_fn(|r| {
-                    let row = block[start + r].as_ptr();
-                    [_mm512_loadu_ps(row), _mm512_loadu_ps(row.add(16))]
+                    let row = block.add(32 * (start + r));
+                    let high = if tile.cols > 16 {
+                        _mm512_loadu_ps(row.add(16))
+                    } else {
+                        _mm512_setzero_ps()
+                    };
+                    [_mm512_loadu_ps(row), high]
                 });
                 let part = Tile {
                     c: tile.c.offset(start as isize * tile.row_stride),
