@@ -556,9 +556,15 @@ mod tests {
 
     /// The detected microkernel and the portable one, packed and in place: what every f32
     /// kernel test runs on.
-    fn every_f32_kernel() -> [Kernel; 3] {
+    /// The detected kernel as it runs here, the same packing both operands (what it does with
+    /// operands at 2 KB strides on Intel), the portable one, and the portable one read in place.
+    fn every_f32_kernel() -> [Kernel; 4] {
         [
             detected_kernel(),
+            Kernel {
+                direct: None,
+                ..detected_kernel()
+            },
             portable_kernel(),
             portable_direct_kernel(),
         ]

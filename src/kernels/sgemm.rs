@@ -35,7 +35,9 @@ thread_local! {
 
 /// A packed once over its whole depth, in panels of mr rows ([panel][steps][mr]), and read by
 /// every thread of a product split by columns, each of which would otherwise pack all of A
-/// for its strip. The threads pack it first, a share of the panels each, then multiply.
+/// for its strip. The threads pack it first, a share of the panels each, then multiply. A
+/// depth block starting at step s of a panel is the panel from s·mr on (the same for AMX
+/// tiles, whose blocks start at whole chunks).
 #[derive(Clone, Copy)]
 struct SharedA {
     ptr: *mut f32,
@@ -58,6 +60,14 @@ impl SharedA {
             ptr: unsafe { self.ptr.add(row / self.mr * self.steps * self.mr) },
             ..self
         }
+    }
+
+    /// The packed panel of row `row` (a multiple of mr) from the kernel's step `step` of the
+    /// depth on: what the microkernel reads for a depth block starting there.
+    fn panel(self, row: usize, step: usize) -> *const f32 {
+        debug_assert!(row.is_multiple_of(self.mr) && step < self.steps);
+        // SAFETY: inside the packed panels.
+        unsafe { self.starting_at_row(row).ptr.add(step * self.mr) }
     }
 }
 
@@ -192,6 +202,14 @@ pub unsafe fn sgemm(
     kern: Kernel,
     packed_b: Option<PackedB>,
 ) {
+    let kern = if kern.direct.is_some() && (kern.packs_strided(a) || kern.packs_strided(b)) {
+        Kernel {
+            direct: None,
+            ..kern
+        }
+    } else {
+        kern
+    };
     if packed_b.is_none() && Plan::transposes(kern, m, n, k, a, b, c.c) {
         // Cᵀ = Bᵀ·Aᵀ: the same memory read with rows and columns swapped.
         // SAFETY: as the caller's.
@@ -229,7 +247,7 @@ unsafe fn split_threads(
             Split::new(m, kern.mr, n, kern.nr, threads)
         };
         // SAFETY: as the caller's.
-        let shared_a = (by_columns && shares_a(kern, k))
+        let shared_a = (by_columns && shares_a(kern))
             .then(|| unsafe { pack_a_shared(m, k, a, threads, kern) });
         team::split_over(threads, split.pieces(), &|piece| {
             let (along, across) = split.piece(piece);
@@ -259,10 +277,10 @@ unsafe fn split_threads(
     unsafe { single(m, n, k, a, b, c, kern, packed_b, None) }
 }
 
-/// Whether the threads of a product split by columns pack A together ([`SharedA`]): for the
-/// bf16-pair kernels, when the depth is one block.
-fn shares_a(kern: Kernel, k: usize) -> bool {
-    kern.packing.pairs() && k <= WHOLE_DEPTH
+/// Whether the threads of a product split by columns pack A together ([`SharedA`]): whenever
+/// the kernel reads A packed (each thread would otherwise pack all of it).
+fn shares_a(kern: Kernel) -> bool {
+    kern.direct.is_none()
 }
 
 /// Packs rows × depth of A from `from` into panels the way `kern` reads them.
@@ -414,17 +432,14 @@ unsafe fn single(
                 let (first, last) = (pc == 0, pc + kb == k);
                 for ic in (0..m).step_by(MC) {
                     let mb = MC.min(m - ic);
-                    let a_block = match shared_a {
-                        Some(shared) => {
-                            debug_assert_eq!(kb, k, "A is shared over one depth block");
-                            shared.starting_at_row(ic).ptr.cast_const()
-                        }
-                        None => {
-                            if plan.pack_a {
-                                pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
-                            }
-                            packed_a.as_ptr()
-                        }
+                    if plan.pack_a && shared_a.is_none() {
+                        pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
+                    }
+                    // Panel `ir / mr` of this block of A, as the microkernel reads it.
+                    let a_panel = |ir: usize| match shared_a {
+                        Some(shared) => shared.panel(ic + ir, steps(pc)),
+                        // SAFETY: the block's packed panels hold mb rounded up to mr rows.
+                        None => unsafe { packed_a.as_ptr().add(ir * depth) },
                     };
                     for jr in (0..nb).step_by(nr) {
                         for ir in (0..mb).step_by(mr) {
@@ -469,7 +484,7 @@ unsafe fn single(
                                     }
                                     _ => (kern.run)(
                                         depth,
-                                        a_block.add(ir * depth),
+                                        a_panel(ir),
                                         match packed_b {
                                             Some(packed) => packed.panel(jc + jr, pc),
                                             None => packed_buffer.as_ptr().add(jr * depth),
