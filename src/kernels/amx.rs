@@ -214,6 +214,19 @@ mod x86 {
     pub unsafe fn kernel(k: usize, a: *const f32, b: *const f32, tile: Tile) {
         debug_assert!(k.is_multiple_of(CHUNK) && k > 0);
         let chunks = k / CHUNK;
+        if tile.rows == 32
+            && tile.cols == 32
+            && tile.column_stride == 1
+            && tile.row_stride > 0
+            && tile.bias.is_null()
+            && tile.relu.is_null()
+        {
+            // A whole tile of C with contiguous rows and nothing to add to it on the way: the
+            // accumulators start from C (or zero) and are stored into it, with no block.
+            // SAFETY: as below; C's 32 rows of 32 values lie `row_stride` apart.
+            unsafe { whole(chunks, a, b, tile) };
+            return;
+        }
         // Only the tiles the kernel multiplies are stored, and only they are read back: no
         // need to clear the block first (4 KB per tile of C).
         let mut block = std::mem::MaybeUninit::<Block>::uninit();
@@ -291,6 +304,59 @@ mod x86 {
                 ),
             }
             store_rows(out, tile);
+        }
+    }
+
+    /// [`kernel`] on a whole 32 × 32 tile of C with unit column stride, no bias and no ReLU:
+    /// the four accumulators loaded from C (or zeroed), multiplied, stored back.
+    ///
+    /// # Safety
+    /// As [`kernel`], with those conditions.
+    #[inline(always)]
+    unsafe fn whole(chunks: usize, a: *const f32, b: *const f32, tile: Tile) {
+        let stride = tile.row_stride * 4;
+        // SAFETY: rows 0–31 of C, 32 values each, `stride` bytes apart.
+        unsafe {
+            let lower = tile.c.offset(16 * tile.row_stride);
+            if tile.accumulate {
+                asm!(
+                    "tileloadd tmm0, [{c} + {s}*1]",
+                    "tileloadd tmm1, [{c} + {s}*1 + 64]",
+                    "tileloadd tmm2, [{d} + {s}*1]",
+                    "tileloadd tmm3, [{d} + {s}*1 + 64]",
+                    c = in(reg) tile.c, d = in(reg) lower, s = in(reg) stride,
+                    options(nostack, readonly),
+                );
+            } else {
+                asm!(
+                    "tilezero tmm0",
+                    "tilezero tmm1",
+                    "tilezero tmm2",
+                    "tilezero tmm3",
+                    options(nostack, nomem),
+                );
+            }
+            asm!(
+                "2:",
+                "tileloadd tmm4, [{a} + {sa}*1]",
+                "tileloadd tmm6, [{b} + {sb}*1]",
+                "tileloadd tmm5, [{a} + {sa}*1 + 1024]",
+                "tdpbf16ps tmm0, tmm4, tmm6",
+                "tileloadd tmm7, [{b} + {sb}*1 + 64]",
+                "tdpbf16ps tmm2, tmm5, tmm6",
+                "tdpbf16ps tmm1, tmm4, tmm7",
+                "tdpbf16ps tmm3, tmm5, tmm7",
+                "add {a}, 2048", "add {b}, 2048",
+                "dec {n}", "jnz 2b",
+                "tilestored [{c} + {s}*1], tmm0",
+                "tilestored [{c} + {s}*1 + 64], tmm1",
+                "tilestored [{d} + {s}*1], tmm2",
+                "tilestored [{d} + {s}*1 + 64], tmm3",
+                a = inout(reg) a => _, b = inout(reg) b => _, n = inout(reg) chunks => _,
+                c = in(reg) tile.c, d = in(reg) lower, s = in(reg) stride,
+                sa = in(reg) 64usize, sb = in(reg) 128usize,
+                options(nostack),
+            );
         }
     }
 

@@ -705,6 +705,7 @@ mod tests {
                 (64, 784, 10),
                 (100, 513, 129),
                 (20, 2100, 40),
+                (64, 300, 96),
             ] {
                 let a_rows = uniform_matrix(m, k, -1.0, 1.0, 1).mapv(|v| v as f32);
                 let a_columns = a_rows.t().as_standard_layout().into_owned();
@@ -750,6 +751,34 @@ mod tests {
                             assert_eq!(relu[[i, j]], value.max(0.0));
                         }
                         assert_eq!(relu_alone(a, b, &bias, threads, kern), relu);
+                        // The plain product, written and added onto C (AMX stores whole tiles
+                        // straight into C, loading them first to add).
+                        for accumulate in [false, true] {
+                            let start = |i: usize, j: usize| ((i * 7 + j * 3) % 11) as f32 - 5.0;
+                            let mut c = ndarray::Array2::from_shape_fn((m, n), |(i, j)| {
+                                if accumulate { start(i, j) } else { f32::NAN }
+                            });
+                            sgemm_views(a, b, c.view_mut(), accumulate, threads, kern);
+                            for ((i, j), &value) in c.indexed_iter() {
+                                let before = if accumulate {
+                                    f64::from(start(i, j))
+                                } else {
+                                    0.0
+                                };
+                                let expected = reference[[i, j]] + before;
+                                let bound = 4.0
+                                    * k as f64
+                                    * 2f64.powi(-24)
+                                    * (scale[[i, j]] + before.abs())
+                                    + 1e-6;
+                                assert!(
+                                    (f64::from(value) - expected).abs() <= bound,
+                                    "{} {m}×{k}×{n} threads={threads} accumulate={accumulate} \
+                                     at ({i}, {j}): {value} vs {expected}",
+                                    kern.name
+                                );
+                            }
+                        }
                     }
                 }
             }

@@ -55,6 +55,17 @@ pub(super) unsafe fn pack_b(depth: usize, cols: usize, b: Operand, nr: usize, ou
             if b.column_stride == 1 {
                 for p in 0..depth {
                     let source = b.ptr.offset(p as isize * b.row_stride + start as isize);
+                    if width == 32 && nr == 32 {
+                        // A whole panel row of the AVX-512 kernel: a copy of known size, moved
+                        // in registers rather than through a call to memmove per 128 bytes
+                        // (5 % of a 2-thread product on an Intel Xeon, perf).
+                        std::ptr::copy_nonoverlapping(
+                            source.cast::<[f32; 32]>(),
+                            base.add(p * nr).cast::<[f32; 32]>(),
+                            1,
+                        );
+                        continue;
+                    }
                     std::ptr::copy_nonoverlapping(source, base.add(p * nr), width);
                     for j in width..nr {
                         *base.add(p * nr + j) = 0.0;
