@@ -72,6 +72,12 @@ pub(super) unsafe fn pack_a_tiles(rows: usize, depth: usize, a: Operand, mr: usi
 pub(super) unsafe fn pack_b_tiles(depth: usize, cols: usize, b: Operand, nr: usize, out: *mut f32) {
     let half = depth.div_ceil(2);
     let steps = half.div_ceil(CHUNK) * CHUNK;
+    #[cfg(target_arch = "x86_64")]
+    if b.column_stride == 1 && nr.is_multiple_of(16) {
+        // SAFETY: as the caller's.
+        unsafe { x86::pairs_of_contiguous_rows(b, depth, cols, nr, steps, out.cast()) };
+        return;
+    }
     for (panel, start) in (0..cols).step_by(nr).enumerate() {
         let width = nr.min(cols - start);
         // SAFETY: the panel's columns of B, and its place in `out`: its first ⌈depth/2⌉ rows
@@ -360,6 +366,51 @@ mod x86 {
         }
     }
 
+    /// [`super::pack_b_tiles`] for a B whose rows are contiguous: rows 2p and 2p + 1 are read
+    /// whole, 16 columns at a time (VCVTNE2PS2BF16 and an interleave make the 16 pairs), and
+    /// their pairs go to row p of each panel, so that B is read in order rather than one panel's
+    /// width of every row at a time (2 KB apart in model B's products, 15 % of a bf16 product
+    /// on an Intel Xeon in perf before). Columns past `cols` and pairs past the depth are zero.
+    ///
+    /// # Safety
+    /// As [`super::pack_b_tiles`]; `nr` a multiple of 16.
+    #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+    pub unsafe fn pairs_of_contiguous_rows(
+        b: Operand,
+        depth: usize,
+        cols: usize,
+        nr: usize,
+        steps: usize,
+        out: *mut u32,
+    ) {
+        let order = interleave();
+        let groups = cols.div_ceil(nr) * nr / 16;
+        // SAFETY: reads masked to the rows and columns of B; writes inside the panels.
+        unsafe {
+            for p in 0..steps {
+                let (low_row, high_row) = (2 * p, 2 * p + 1);
+                for g in 0..groups {
+                    let to = out.add((16 * g / nr) * nr * steps + p * nr + 16 * g % nr);
+                    let read = mask(cols.saturating_sub(16 * g));
+                    if low_row >= depth || read == 0 {
+                        _mm512_storeu_si512(to.cast(), _mm512_setzero_si512());
+                        continue;
+                    }
+                    let row = |r: usize| b.ptr.offset(r as isize * b.row_stride).add(16 * g);
+                    let low = _mm512_maskz_loadu_ps(read, row(low_row));
+                    let high = if high_row < depth {
+                        _mm512_maskz_loadu_ps(read, row(high_row))
+                    } else {
+                        _mm512_setzero_ps()
+                    };
+                    let both =
+                        std::mem::transmute::<__m512bh, __m512i>(_mm512_cvtne2ps_pbh(high, low));
+                    _mm512_storeu_si512(to.cast(), _mm512_permutexvar_epi16(order, both));
+                }
+            }
+        }
+    }
+
     /// Rows `height` (≤ panel) of A from `a`, each `depth` long, into [chunk][panel][16 pairs]
     /// at `out`, zero past the height and the depth.
     ///
@@ -511,6 +562,50 @@ mod tests {
             // SAFETY: each storage holds the rows × depth matrix; `out` its padded panels.
             unsafe { pack_a_tiles(rows, depth, a, mr, out.as_mut_ptr().cast()) };
             assert_eq!(out, expected, "{what}");
+        }
+    }
+
+    /// The B panels against their definition, out[panel][p][c] = pair(b[2p][32·panel + c],
+    /// b[2p+1][32·panel + c]), zero past the columns and the depth: rows contiguous (read row
+    /// pair by row pair across all panels) and columns contiguous.
+    #[test]
+    fn b_panels_match_their_definition() {
+        if !has_amx() {
+            eprintln!("no AMX on this CPU: the tile packing is not used here");
+            return;
+        }
+        let nr = 32;
+        for (depth, cols) in [(67usize, 45usize), (32, 64), (1, 7), (100, 33)] {
+            let value = |p: usize, c: usize| ((p * 17 + c * 5) as f32 * 0.29).cos() * 2.0;
+            let steps = depth.div_ceil(2).div_ceil(CHUNK) * CHUNK;
+            let panels = cols.div_ceil(nr);
+            let mut expected = vec![0u32; panels * nr * steps];
+            for p in 0..depth {
+                for c in 0..cols {
+                    let at = (c / nr) * nr * steps + (p / 2) * nr + c % nr;
+                    expected[at] |= u32::from(bf16_bits(value(p, c))) << (16 * (p % 2));
+                }
+            }
+            let rows: Vec<f32> = (0..depth * cols)
+                .map(|i| value(i / cols, i % cols))
+                .collect();
+            let columns: Vec<f32> = (0..depth * cols)
+                .map(|i| value(i % depth, i / depth))
+                .collect();
+            for (what, ptr, row_stride, column_stride) in [
+                ("rows contiguous", rows.as_ptr(), cols as isize, 1),
+                ("columns contiguous", columns.as_ptr(), 1, depth as isize),
+            ] {
+                let mut out = vec![7u32; expected.len()];
+                let b = Operand {
+                    ptr,
+                    row_stride,
+                    column_stride,
+                };
+                // SAFETY: the storage holds depth × cols; `out` the padded panels.
+                unsafe { pack_b_tiles(depth, cols, b, nr, out.as_mut_ptr().cast()) };
+                assert_eq!(out, expected, "{what}, {depth} × {cols}");
+            }
         }
     }
 }
