@@ -242,27 +242,24 @@ mod x86 {
         // SAFETY: the panels hold `chunks` chunks of 32 rows or columns; the block is 32 × 32.
         unsafe {
             match (tile.rows > 16, tile.cols > 16) {
-                (true, true) => asm!(
-                    "tilezero tmm0", "tilezero tmm1", "tilezero tmm2", "tilezero tmm3",
-                    "2:",
-                    "tileloadd tmm4, [{a} + {sa}*1]",
-                    "tileloadd tmm6, [{b} + {sb}*1]",
-                    "tileloadd tmm5, [{a} + {sa}*1 + 1024]",
-                    "tdpbf16ps tmm0, tmm4, tmm6",
-                    "tileloadd tmm7, [{b} + {sb}*1 + 64]",
-                    "tdpbf16ps tmm2, tmm5, tmm6",
-                    "tdpbf16ps tmm1, tmm4, tmm7",
-                    "tdpbf16ps tmm3, tmm5, tmm7",
-                    "add {a}, 2048", "add {b}, 2048",
-                    "dec {n}", "jnz 2b",
-                    "tilestored [{c} + {sb}*1], tmm0",
-                    "tilestored [{c} + {sb}*1 + 64], tmm1",
-                    "tilestored [{c} + {sb}*1 + 2048], tmm2",
-                    "tilestored [{c} + {sb}*1 + 2112], tmm3",
-                    a = inout(reg) a => _, b = inout(reg) b => _, n = inout(reg) chunks => _,
-                    c = in(reg) out, sa = in(reg) 64usize, sb = in(reg) 128usize,
-                    options(nostack),
-                ),
+                (true, true) => {
+                    asm!(
+                        "tilezero tmm0",
+                        "tilezero tmm1",
+                        "tilezero tmm2",
+                        "tilezero tmm3",
+                        options(nostack, nomem),
+                    );
+                    multiply_2x2(chunks, a, b);
+                    asm!(
+                        "tilestored [{c} + {sb}*1], tmm0",
+                        "tilestored [{c} + {sb}*1 + 64], tmm1",
+                        "tilestored [{c} + {sb}*1 + 2048], tmm2",
+                        "tilestored [{c} + {sb}*1 + 2112], tmm3",
+                        c = in(reg) out, sb = in(reg) 128usize,
+                        options(nostack),
+                    );
+                }
                 (false, true) => asm!(
                     "tilezero tmm0", "tilezero tmm1",
                     "2:",
@@ -342,6 +339,28 @@ mod x86 {
                     options(nostack, nomem),
                 );
             }
+            multiply_2x2(chunks, a, b);
+            asm!(
+                "tilestored [{c} + {s}*1], tmm0",
+                "tilestored [{c} + {s}*1 + 64], tmm1",
+                "tilestored [{d} + {s}*1], tmm2",
+                "tilestored [{d} + {s}*1 + 64], tmm3",
+                c = in(reg) tile.c, d = in(reg) lower, s = in(reg) stride,
+                options(nostack),
+            );
+        }
+    }
+
+    /// tmm0–3 (the 2 × 2 accumulator tiles of a 32 × 32 block) += `chunks` chunks of A's and
+    /// B's panels: per chunk two tiles of A (rows 0–15, 16–31) and two of B (columns 0–15,
+    /// 16–31), four TDPBF16PS.
+    ///
+    /// # Safety
+    /// The panels hold `chunks` chunks (2 KB each); the tiles are configured.
+    #[inline(always)]
+    unsafe fn multiply_2x2(chunks: usize, a: *const f32, b: *const f32) {
+        // SAFETY: as the caller's.
+        unsafe {
             asm!(
                 "2:",
                 "tileloadd tmm4, [{a} + {sa}*1]",
@@ -354,14 +373,9 @@ mod x86 {
                 "tdpbf16ps tmm3, tmm5, tmm7",
                 "add {a}, 2048", "add {b}, 2048",
                 "dec {n}", "jnz 2b",
-                "tilestored [{c} + {s}*1], tmm0",
-                "tilestored [{c} + {s}*1 + 64], tmm1",
-                "tilestored [{d} + {s}*1], tmm2",
-                "tilestored [{d} + {s}*1 + 64], tmm3",
                 a = inout(reg) a => _, b = inout(reg) b => _, n = inout(reg) chunks => _,
-                c = in(reg) tile.c, d = in(reg) lower, s = in(reg) stride,
                 sa = in(reg) 64usize, sb = in(reg) 128usize,
-                options(nostack),
+                options(nostack, readonly),
             );
         }
     }
