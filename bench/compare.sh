@@ -13,7 +13,9 @@
 # time, into a state where both programs run up to 2× slower, and alternating gives both sides
 # the same chance of a fast round. Every round's ratios are printed too.
 #
-# The two JSON files and the table are kept in bench/results/<timestamp>/.
+# The two JSON files and the table are kept in bench/results/<timestamp>/. The table names the
+# CPU (vendor, model, AVX-512, AVX512_BF16, AMX) and nabla's kernel: a figure is a claim about
+# that CPU only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -70,6 +72,14 @@ def by_config(runs):
 nabla, torch = by_config(nablas), by_config(torches)
 print(f"precision: nabla {nablas[0].get('precision', 'f32')}, PyTorch "
       + (torches[0].get('precision') or torches[0].get('autocast') or 'f32'))
+cpu, kernel = nablas[0].get("cpu"), nablas[0].get("kernel")
+if cpu:
+    features = [name for key, name in (("avx512", "AVX-512"), ("avx512_bf16", "AVX512_BF16"),
+                                        ("amx", "AMX-BF16")) if cpu.get(key)]
+    print(f"cpu: {cpu['vendor']}, {cpu['model']}, {', '.join(features) or 'no AVX-512'}"
+          + ("" if cpu.get("amx") else ", no AMX"))
+if kernel:
+    print(f"nabla kernel: {kernel['name']} ({kernel['reason']})")
 peaks = [n["sgemm_peak_gflops"] for n in nablas]
 print(f"nabla sgemm peak (512×784×512): {', '.join(f'{p:.1f}' for p in peaks)} GFLOP/s;  torch.mm: "
       + "; ".join(", ".join(f"{g['m']}×{g['k']}×{g['n']} {g['gflops']:.1f}" for g in t.get("torch_sgemm", []))

@@ -107,7 +107,11 @@ pub fn kernel_choice(precision: Precision) -> KernelChoice {
         Precision::Bf16 if cpu.amx => "AMX-BF16 tiles, granted by Linux: TDPBF16PS",
         Precision::Bf16 if cpu.avx512_bf16 => "AVX512_BF16 without AMX: VDPBF16PS",
         Precision::Bf16 => "no AVX512_BF16: the f32 kernel on operands rounded to bf16",
-        Precision::F32 if cpu.avx512 => "AVX-512F",
+        Precision::F32 if cpu.avx512 && cpu.vendor == "GenuineIntel" => {
+            "AVX-512F; on Intel, operands whose rows lie a multiple of 2 KB apart are packed \
+             rather than read in place (L1 set conflicts)"
+        }
+        Precision::F32 if cpu.avx512 => "AVX-512F, operands read in place where packing would not pay",
         Precision::F32 => "no AVX-512F: the widest vector kernel this CPU runs",
     };
     KernelChoice {
