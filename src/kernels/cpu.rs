@@ -111,7 +111,9 @@ pub fn kernel_choice(precision: Precision) -> KernelChoice {
             "AVX-512F; on Intel, operands whose rows lie a multiple of 2 KB apart are packed \
              rather than read in place (L1 set conflicts)"
         }
-        Precision::F32 if cpu.avx512 => "AVX-512F, operands read in place where packing would not pay",
+        Precision::F32 if cpu.avx512 => {
+            "AVX-512F, operands read in place where packing would not pay"
+        }
         Precision::F32 => "no AVX-512F: the widest vector kernel this CPU runs",
     };
     KernelChoice {
