@@ -15,6 +15,8 @@ use super::team;
 
 /// Depth of a packed block of f32 (B panel kc × nr stays in L1).
 const KC: usize = 256;
+/// The deepest packed f32 block (see [`Plan::blocks`]).
+const KC_MAX: usize = 320;
 /// The deepest block read whole: A read in place, or packed as bf16 pairs (see
 /// [`Plan::blocks`]).
 const WHOLE_DEPTH: usize = 4 * KC;
@@ -562,7 +564,11 @@ impl Plan {
             };
             (kc, (KC * NC / per_column / nr * nr).max(nr))
         } else {
-            (KC, NC)
+            // The fewest blocks of at most KC_MAX, all of one depth: 784 = 3 × 262 rather than
+            // 256 + 256 + 256 + 16, whose last block reloads and stores all of C for 2 % of
+            // the work.
+            let kc = k.div_ceil(k.div_ceil(KC_MAX));
+            (kc, (KC * NC / kc.max(KC) / nr * nr).max(nr))
         }
     }
 
@@ -610,7 +616,7 @@ fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
     let a_depth = if kern.packing.pairs() {
         kern.packing.steps(WHOLE_DEPTH)
     } else {
-        KC
+        KC_MAX
     };
     let a_len = a_depth * MC.div_ceil(kern.mr) * kern.mr;
     let b_len = KC * NC.div_ceil(kern.nr) * kern.nr;
