@@ -506,7 +506,8 @@ fn outputs_never_overwrite_inputs() {
     }
     assert_eq!(std::fs::read(d.join("m.safetensors")).unwrap(), model);
     assert_eq!(std::fs::read_to_string(d.join("data.csv")).unwrap(), csv);
-    // A metrics file that cannot be written does not lose the trained model.
+    // A device as the metrics file is refused before any training (it used to be opened and
+    // fail at the first write, after the model was saved).
     if Path::new("/dev/full").exists() {
         let out = capped(
             &[
@@ -522,11 +523,122 @@ fn outputs_never_overwrite_inputs() {
             ],
             d,
         );
-        refused(&out, &["/dev/full"]);
-        assert!(
-            d.join("kept.safetensors").is_file(),
-            "the model was saved first"
-        );
+        refused(&out, &["/dev/full", "a character device"]);
+        assert!(!d.join("kept.safetensors").exists(), "nothing was trained");
+    }
+}
+
+/// Outputs replace only regular files: a device node, a FIFO or a link at an output path stays
+/// what it was. As root, `--save n` where n is a device node used to leave a regular file in
+/// its place, and `--output` at a link to /proc/self/fd/1 replaced the link and printed
+/// nothing.
+#[cfg(unix)]
+#[test]
+fn outputs_never_replace_devices_fifos_or_links() {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
+        .collect();
+    std::fs::write(d.join("data.csv"), format!("a,b,label\n{rows}")).unwrap();
+    let trained = capped(
+        &[
+            "train",
+            "--data",
+            "data.csv",
+            "--epochs",
+            "1",
+            "--save",
+            "m.safetensors",
+        ],
+        d,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let kind = |name: &str| std::fs::symlink_metadata(d.join(name)).unwrap().file_type();
+    let predict_to = |output: &str| {
+        capped(
+            &[
+                "predict",
+                "--model",
+                "m.safetensors",
+                "--data",
+                "data.csv",
+                "--output",
+                output,
+            ],
+            d,
+        )
+    };
+
+    // A link to this process's standard output: the predictions appear there, the link stays.
+    std::os::unix::fs::symlink("/proc/self/fd/1", d.join("out.csv")).unwrap();
+    let out = predict_to("out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("row,class"), "{}", stdout(&out));
+    assert!(kind("out.csv").is_symlink());
+
+    // `-` is standard output too.
+    let out = predict_to("-");
+    assert!(stdout(&out).contains("row,class"), "{}", stdout(&out));
+
+    // A FIFO is written in place.
+    let fifo = d.join("fifo");
+    let c_path = |p: &Path| CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid C path.
+    assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+    let reader = std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap());
+    let out = predict_to("fifo");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(reader.join().unwrap().contains("row,class"));
+    assert!(kind("fifo").is_fifo());
+
+    // A device node (root only): refused by every writer, before any work, and left a device.
+    let node = d.join("n");
+    // SAFETY: a valid C path; (1, 7) is /dev/full's number.
+    let made = unsafe {
+        libc::mknod(
+            c_path(&node).as_ptr(),
+            libc::S_IFCHR | 0o600,
+            libc::makedev(1, 7),
+        ) == 0
+    };
+    if !made {
+        eprintln!("mknod refused (not root): the device node is not checked here");
+        return;
+    }
+    for args in [
+        vec![
+            "train", "--data", "data.csv", "--epochs", "1", "--save", "n",
+        ],
+        vec![
+            "train",
+            "--data",
+            "data.csv",
+            "--epochs",
+            "1",
+            "--checkpoint",
+            "n",
+        ],
+        vec![
+            "train", "--data", "data.csv", "--epochs", "1", "--plot", "n",
+        ],
+        vec![
+            "predict",
+            "--model",
+            "m.safetensors",
+            "--data",
+            "data.csv",
+            "--output",
+            "n",
+        ],
+        vec!["export", "--model", "m.safetensors", "--onnx", "n"],
+        vec!["convert", "data.csv", "n"],
+    ] {
+        refused(&capped(&args, d), &["n is a character device (1:7)"]);
+        assert!(kind("n").is_char_device(), "{args:?}");
     }
 }
 

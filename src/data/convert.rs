@@ -82,8 +82,12 @@ pub fn csv_to_npy<R: Read>(
         require_labels: true,
         ..options.clone()
     };
-    let mut features = NpyWriter::create(features_out, "<f4")?;
-    let mut labels = NpyWriter::create(&labels_file, "<f8")?;
+    // Made whole in temporaries and renamed into place: only regular files (or new ones) can
+    // be, a link's target rather than the link.
+    let features_target = crate::io::replaceable("output", features_out)?;
+    let labels_target = crate::io::replaceable("--labels-out", &labels_file)?;
+    let mut features = NpyWriter::create(&features_target, "<f4")?;
+    let mut labels = NpyWriter::create(&labels_target, "<f8")?;
     let mut rows = 0u64;
     let mut bytes = Vec::new();
     let columns = read_rows(reader, input, &options, &mut |line, values, cells| {

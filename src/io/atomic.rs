@@ -46,18 +46,163 @@ pub fn temporary_beside(path: &Path, tag: &str) -> Result<tempfile::NamedTempFil
         .map_err(|e| Error::io(path, e))
 }
 
-/// Writes `bytes` to `path` atomically (temp file + fsync + rename).
+/// Where an output path leads, and so how an output is written there. Only a regular file, or
+/// nothing, is replaced by a rename: renaming over a device node, a FIFO or a link would
+/// destroy what is there (as root, a device file of the machine), so those are written in
+/// place or refused ([`output_target`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputTarget {
+    /// Nothing yet, or a regular file: replaced whole, atomically, at this path (a link's
+    /// target, resolved, so the link itself stays).
+    Replace(PathBuf),
+    /// This process's standard output (`-`, `/dev/stdout`, `/proc/self/fd/1` or any path to
+    /// the same file): written to it.
+    Stdout,
+    /// This process's standard error.
+    Stderr,
+    /// A FIFO or a null device (`/dev/null`, or a node with its numbers): opened and written in
+    /// place.
+    InPlace(PathBuf),
+}
+
+/// Classifies `path` as an output (see [`OutputTarget`]); the error is the reason it cannot be
+/// one: a directory, a link to nothing, a block or character device other than a null
+/// device, a socket.
+pub fn output_target(path: &Path) -> std::result::Result<OutputTarget, String> {
+    if path.as_os_str() == "-" {
+        return Ok(OutputTarget::Stdout);
+    }
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match fs::read_link(path) {
+                Ok(target) => Err(format!(
+                    "{} is a link to {}, which does not exist",
+                    path.display(),
+                    target.display()
+                )),
+                Err(_) => Ok(OutputTarget::Replace(path.to_path_buf())),
+            };
+        }
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let same = |fd: i32| {
+            // SAFETY: fstat writes into the zeroed struct; fds 1 and 2 may be closed (then -1).
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            let open = unsafe { libc::fstat(fd, &mut stat) } == 0;
+            open && stat.st_dev == metadata.dev() && stat.st_ino == metadata.ino()
+        };
+        if same(1) {
+            return Ok(OutputTarget::Stdout);
+        }
+        if same(2) {
+            return Ok(OutputTarget::Stderr);
+        }
+        let kind = metadata.file_type();
+        let (major, minor) = (libc::major(metadata.rdev()), libc::minor(metadata.rdev()));
+        let place = || {
+            Err(format!(
+                "nabla writes an output to a regular file (replaced whole), to - (standard \
+                 output), to a FIFO or to /dev/null, and {} is {}",
+                path.display(),
+                if kind.is_block_device() {
+                    format!("a block device ({major}:{minor})")
+                } else if kind.is_char_device() {
+                    format!("a character device ({major}:{minor})")
+                } else if kind.is_socket() {
+                    "a socket".to_string()
+                } else {
+                    "neither".to_string()
+                }
+            ))
+        };
+        if kind.is_fifo() || (kind.is_char_device() && (major, minor) == (1, 3)) {
+            return Ok(OutputTarget::InPlace(path.to_path_buf()));
+        }
+        if kind.is_block_device() || kind.is_char_device() || kind.is_socket() {
+            return place();
+        }
+    }
+    if metadata.is_dir() {
+        return Err(format!(
+            "{} is a directory; give a file path",
+            path.display()
+        ));
+    }
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    fs::canonicalize(path)
+        .map(OutputTarget::Replace)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The path a whole-file writer (a temporary renamed into place) may replace: `path`'s
+/// [`OutputTarget::Replace`] path; anything else refused with the reason, naming `flag`.
+pub fn replaceable(flag: &str, path: &Path) -> Result<PathBuf> {
+    match output_target(path) {
+        Ok(OutputTarget::Replace(resolved)) => Ok(resolved),
+        Ok(_) => Err(Error::invalid(
+            flag,
+            format!(
+                "{} is not a regular file: this output is a file made whole in a temporary and \
+                 renamed into place; give a file path",
+                path.display()
+            ),
+        )),
+        Err(reason) => Err(Error::invalid(flag, reason)),
+    }
+}
+
+/// Writes `bytes` to `path` as its [`OutputTarget`] says: a regular file (or a new one)
+/// atomically (temp file + fsync + rename, over a link's target rather than the link), standard
+/// output or error, or a FIFO or null device in place.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut temporary = temporary_beside(path, "tmp")?;
-    temporary
-        .write_all(bytes)
-        .map_err(|e: std::io::Error| Error::io(path, e))?;
-    persist_atomically(temporary, path)
+    let target = output_target(path).map_err(|reason| Error::invalid("output", reason))?;
+    let written = match target {
+        OutputTarget::Replace(resolved) => {
+            let mut temporary = temporary_beside(&resolved, "tmp")?;
+            temporary
+                .write_all(bytes)
+                .map_err(|e: std::io::Error| Error::io(path, e))?;
+            return persist_at(temporary, &resolved);
+        }
+        OutputTarget::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush())
+        }
+        OutputTarget::Stderr => std::io::stderr().lock().write_all(bytes),
+        OutputTarget::InPlace(place) => fs::OpenOptions::new()
+            .write(true)
+            .open(place)
+            .and_then(|mut file| file.write_all(bytes)),
+    };
+    written.map_err(|e| Error::io(path, e))
 }
 
 /// Puts a complete temporary from [`temporary_beside`] (tag `tmp`) in `path`'s place: flushed
-/// to disk (fsync), renamed over `path`, the rename synced.
+/// to disk (fsync), renamed over `path`, the rename synced. `path` must be what [`replaceable`]
+/// gave (a regular file or nothing, links resolved): anything else is refused, and nothing is
+/// renamed over it.
 pub fn persist_atomically(temporary: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    replaceable("output", path)?;
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::invalid(
+            "output",
+            format!(
+                "{} is a link: resolve it before writing beside it",
+                path.display()
+            ),
+        ));
+    }
+    persist_at(temporary, path)
+}
+
+/// [`persist_atomically`] on a path already classified.
+fn persist_at(temporary: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     temporary
         .as_file()
         .sync_all()
@@ -189,6 +334,107 @@ mod tests {
             name.len() > ".model.bin.tmp-".len() + 8,
             "{name}: a random part"
         );
+    }
+
+    /// Only a regular file (or nothing) is renamed over. A device node, a FIFO, a socket or a
+    /// link keeps being what it was: a null device and a FIFO are written in place, other
+    /// devices and sockets refused, a link's target replaced with the link kept, a link to
+    /// nothing refused.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_replaced() {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        let c_path = |p: &Path| CString::new(p.as_os_str().as_bytes()).unwrap();
+        let kind = |p: &Path| fs::symlink_metadata(p).unwrap().file_type();
+
+        // A FIFO: written in place, read by the other end.
+        let fifo = at("fifo");
+        // SAFETY: a valid C path.
+        assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+        assert_eq!(
+            output_target(&fifo),
+            Ok(OutputTarget::InPlace(fifo.clone()))
+        );
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(kind(&fifo).is_fifo());
+
+        // Device nodes (root only: mknod needs CAP_MKNOD): a null device is written in place,
+        // any other device refused; both stay devices.
+        let null = at("null");
+        let full = at("full");
+        // SAFETY: valid C paths; makedev(1, 3) is /dev/null's number, (1, 7) /dev/full's.
+        let made = unsafe {
+            libc::mknod(
+                c_path(&null).as_ptr(),
+                libc::S_IFCHR | 0o600,
+                libc::makedev(1, 3),
+            ) == 0
+                && libc::mknod(
+                    c_path(&full).as_ptr(),
+                    libc::S_IFCHR | 0o600,
+                    libc::makedev(1, 7),
+                ) == 0
+        };
+        if made {
+            write_atomically(&null, b"discarded").unwrap();
+            assert!(kind(&null).is_char_device());
+            let error = write_atomically(&full, b"x").unwrap_err().to_string();
+            assert!(error.contains("a character device (1:7)"), "{error}");
+            assert!(kind(&full).is_char_device());
+        } else {
+            eprintln!("mknod refused (not root): the device nodes are not checked here");
+        }
+
+        // A socket: refused.
+        let socket = at("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let error = write_atomically(&socket, b"x").unwrap_err().to_string();
+        assert!(error.contains("a socket"), "{error}");
+        assert!(kind(&socket).is_socket());
+
+        // A link to a regular file: the file replaced, the link kept.
+        let real = at("real.bin");
+        fs::write(&real, b"old").unwrap();
+        let link = at("link.bin");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomically(&link, b"new").unwrap();
+        assert!(kind(&link).is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        // A whole-file writer handed the link itself renames nothing over it.
+        let temporary = temporary_beside(&link, "tmp").unwrap();
+        assert!(persist_atomically(temporary, &link).is_err());
+        assert!(kind(&link).is_symlink());
+
+        // A link to nothing: refused, left as it is.
+        let dangling = at("dangling.bin");
+        std::os::unix::fs::symlink(at("missing"), &dangling).unwrap();
+        let error = write_atomically(&dangling, b"x").unwrap_err().to_string();
+        assert!(error.contains("which does not exist"), "{error}");
+        assert!(kind(&dangling).is_symlink());
+
+        assert_eq!(output_target(Path::new("-")), Ok(OutputTarget::Stdout));
+        assert!(output_target(dir.path()).unwrap_err().contains("directory"));
+        // Nothing else was left in the directory.
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut expected = vec!["dangling.bin", "fifo", "link.bin", "real.bin", "socket"];
+        if made {
+            expected.extend(["full", "null"]);
+        }
+        expected.sort();
+        assert_eq!(names, expected);
     }
 
     #[test]

@@ -22,12 +22,21 @@ fn resolved(path: &Path) -> Option<PathBuf> {
 }
 
 /// Checks that `path` (what `flag` names) can be written without destroying an input and
-/// without failing at the end: not one of `inputs`, not a directory, in an existing directory
-/// that accepts a new file. Nothing is left behind.
+/// without failing at the end: standard output, a FIFO or /dev/null (written in place), or a
+/// regular file or new path that is not one of `inputs`, in an existing directory that accepts
+/// a new file; never a device, a socket, a directory or a link to nothing
+/// ([`super::output_target`]). Nothing is left behind.
 ///
 /// # Errors
 /// The path is an input, a directory, or in a directory that does not exist or is not writable.
 pub fn check_output(flag: &str, path: &Path, inputs: &[&Path]) -> Result<()> {
+    // Standard output, a FIFO or /dev/null is written in place; a device, a socket or a link to
+    // nothing is no output at all.
+    match super::output_target(path) {
+        Ok(super::OutputTarget::Replace(_)) => {}
+        Ok(_) => return Ok(()),
+        Err(reason) => return Err(Error::invalid(flag, reason)),
+    }
     let target = resolved(path);
     for input in inputs {
         if let (Some(target), Some(input_path)) = (&target, resolved(input))
