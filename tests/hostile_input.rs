@@ -85,6 +85,64 @@ fn former_panics_are_refused() {
         ),
         &["samples", "from 1 to 16777216"],
     );
+    // A distribution over one column (a softmax of one unit, always 1) ended in an index out
+    // of bounds in the confusion matrix: CSV and .npy labels are refused, and so is a softmax
+    // output over one unit (softmax with binary cross-entropy on two classes).
+    let rows: String = (0..60).map(|i| format!("{i},{},1.0\n", 60 - i)).collect();
+    std::fs::write(d.join("p.csv"), format!("a,b,p\n{rows}")).unwrap();
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "p.csv",
+                "--label-column",
+                "p",
+                "--targets",
+                "distribution",
+            ],
+            d,
+        ),
+        &["p.csv", "at least two", "--targets multi-label"],
+    );
+    let features: Vec<u8> = (0..120).flat_map(|i| (i as f32).to_le_bytes()).collect();
+    let ones: Vec<u8> = (0..60).flat_map(|_| 1.0f64.to_le_bytes()).collect();
+    std::fs::write(d.join("x.npy"), npy_bytes("<f4", "(60, 2)", &features)).unwrap();
+    std::fs::write(d.join("y.npy"), npy_bytes("<f8", "(60, 1)", &ones)).unwrap();
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "x.npy",
+                "--labels",
+                "y.npy",
+                "--targets",
+                "distribution",
+            ],
+            d,
+        ),
+        &["y.npy", "at least two"],
+    );
+    let two: String = (0..60)
+        .map(|i| format!("{i},{},{}\n", 60 - i, i % 2))
+        .collect();
+    std::fs::write(d.join("two.csv"), format!("a,b,label\n{two}")).unwrap();
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "two.csv",
+                "--output",
+                "softmax",
+                "--loss",
+                "binary-cross-entropy",
+            ],
+            d,
+        ),
+        &["softmax over one output unit", "sigmoid"],
+    );
     // An error while stderr is a closed pipe: exit 2, not a panic on EPIPE.
     let mut child = nabla()
         .args(["train", "--data", "nothere.csv"])

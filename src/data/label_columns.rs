@@ -98,7 +98,8 @@ pub fn labels_from_columns(
             });
             if beyond_unit {
                 notes.push(format!(
-                    "the label columns {} hold numbers outside [0, 1], so they are trained as a                      regression (mean squared error); --targets chooses otherwise",
+                    "the label columns {} hold numbers outside [0, 1], so they are trained as a \
+                     regression (mean squared error); --targets chooses otherwise",
                     names.join(", ")
                 ));
                 Task::Regression
@@ -196,6 +197,19 @@ pub fn labels_from_columns(
                 "target '{}' is {v}, outside [0, 1]: a multi-label target is the probability of \
                  a yes (for real values, train a regression: --targets regression)",
                 names[k]
+            ),
+        ));
+    }
+    if task == Task::Distribution && columns.len() < 2 {
+        // A softmax over one output is 1 whatever its input: nothing to learn, and a confusion
+        // matrix of one class (this used to end in an index out of bounds).
+        return Err((
+            0,
+            format!(
+                "distribution targets need a column per class, at least two, got one ({}): a \
+                 single column of probabilities is the probability of a yes, trained with \
+                 --targets multi-label (sigmoid + binary cross-entropy)",
+                names.join(", ")
             ),
         ));
     }

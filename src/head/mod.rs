@@ -48,6 +48,20 @@ pub struct Head {
     evaluated: LossConfig,
 }
 
+/// A softmax over one output unit is e^z / e^z = 1 whatever z is: it cannot learn anything
+/// (two classes with `--loss binary-cross-entropy` used to build one, stuck at accuracy 0.5).
+fn refuse_lone_softmax(activation: Activation, outputs: usize) -> Result<()> {
+    if activation == Activation::Softmax && outputs == 1 {
+        return Err(Error::invalid(
+            "output",
+            "a softmax over one output unit is e^z/e^z = 1 whatever z is, so it cannot learn: \
+             for one yes/no output use a sigmoid output unit, or give the softmax \
+             one unit per class (two for yes/no, with categorical cross-entropy)",
+        ));
+    }
+    Ok(())
+}
+
 impl Head {
     /// Checks the pairing and the loss options for `outputs` output units.
     ///
@@ -72,6 +86,7 @@ impl Head {
     /// ```
     pub fn new(activation: Activation, loss: LossConfig, outputs: usize) -> Result<Head> {
         loss.validate(outputs)?;
+        refuse_lone_softmax(activation, outputs)?;
         let path = match Pairing::of(activation, loss.kind, loss.from) {
             Pairing::Accepted(path) => path,
             Pairing::Refused(_) => {
@@ -103,6 +118,7 @@ impl Head {
         match Pairing::of(activation, loss.kind, loss.from) {
             Pairing::Refused(reason) => {
                 loss.validate(outputs)?;
+                refuse_lone_softmax(activation, outputs)?;
                 Ok(Head {
                     activation,
                     evaluated: loss.clone(),
@@ -208,6 +224,22 @@ mod tests {
     use crate::init::uniform_matrix;
     use crate::loss::Reduction;
     use ndarray::{Array2, array};
+
+    /// A softmax of one unit is refused by both constructors, whatever the loss; of two, not.
+    #[test]
+    fn a_softmax_over_one_unit_is_refused() {
+        for kind in [LossKind::CrossEntropy, LossKind::BinaryCrossEntropy] {
+            let loss = LossConfig::new(kind, LossInput::Probabilities);
+            for head in [
+                Head::new(Activation::Softmax, loss.clone(), 1),
+                Head::new_unsafe(Activation::Softmax, loss.clone(), 1),
+            ] {
+                let error = head.unwrap_err().to_string();
+                assert!(error.contains("softmax over one output unit"), "{error}");
+            }
+            assert!(Head::new(Activation::Softmax, loss, 2).is_ok());
+        }
+    }
 
     fn config(kind: LossKind, from: LossInput) -> LossConfig {
         LossConfig::new(kind, from)
