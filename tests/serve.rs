@@ -268,6 +268,118 @@ fn a_foreign_host_is_refused() {
     server.stop();
 }
 
+/// A request as a browser sends it: these headers, the body as given.
+fn browser(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n",
+        address.port(),
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    Reply {
+        status: headers.split(' ').nth(1).unwrap().parse().unwrap(),
+        headers: headers.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// Any page the user visits could make the browser POST to the playground: a form (form-encoded
+/// or multipart), or fetch with text/plain, none of which needs a preflight. Such requests are
+/// refused and start nothing; the playground's own requests still work; its trainings are
+/// numbered unguessably, and a foreign page cannot stop or pause them.
+#[test]
+fn a_foreign_page_cannot_drive_the_server() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let a = server.address;
+    let own = format!("http://127.0.0.1:{}", a.port());
+    let evil = [
+        ("Origin", "http://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    for (kind, body) in [
+        ("text/plain", "{}"),
+        ("application/x-www-form-urlencoded", "a=1"),
+        ("multipart/form-data; boundary=x", "--x--"),
+        ("application/json", "{}"),
+    ] {
+        let mut headers = evil.to_vec();
+        headers.push(("Content-Type", kind));
+        let reply = browser(a, "POST", "/api/train", &headers, body.as_bytes());
+        assert_eq!(reply.status, 403, "{kind}: {}", reply.body);
+        assert!(
+            reply.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("evil.example")
+        );
+    }
+    // Without the browser's headers (an older browser, a form through some proxy), a body of
+    // another type than JSON is still refused.
+    let reply = browser(
+        a,
+        "POST",
+        "/api/train",
+        &[("Content-Type", "text/plain")],
+        b"{}",
+    );
+    assert_eq!(reply.status, 415, "{}", reply.body);
+    // Nothing started: the playground's own page may still start all of them.
+    let json = [
+        ("Origin", own.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Content-Type", "application/json"),
+    ];
+    let mut ids = Vec::new();
+    for _ in 0..MAX_TRAININGS {
+        let reply = browser(a, "POST", "/api/train?paused=true", &json, b"{}");
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        ids.push(reply.json()["id"].as_u64().unwrap());
+    }
+    // Not 1, 2, 3…: numbers a page cannot guess, and that JavaScript holds exactly.
+    assert!(
+        ids.iter().all(|&id| id > 1 << 20 && id < 1 << 53),
+        "{ids:?}"
+    );
+    for action in ["stop", "pause", "resume"] {
+        let path = format!("/api/train/{}/{action}", ids[0]);
+        let reply = browser(a, "POST", &path, &evil, b"");
+        assert_eq!(reply.status, 403, "{action}");
+    }
+    let reply = browser(a, "DELETE", &format!("/api/train/{}", ids[0]), &evil, b"");
+    assert_eq!(reply.status, 403);
+    assert_eq!(get(a, &format!("/api/train/{}", ids[0])).status, 200);
+    let reply = browser(
+        a,
+        "POST",
+        &format!("/api/train/{}/stop", ids[0]),
+        &json[..2],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    server.stop();
+}
+
 #[test]
 fn an_oversized_body_is_refused() {
     let runs = tempfile::tempdir().unwrap();

@@ -1,5 +1,8 @@
 //! The server's safety rules, and how a refusal is answered.
 //!
+//! Cross-site requests: any page the user visits can make the browser POST to a local
+//! server; only this server's own pages may change anything ([`cross_site`]).
+//!
 //! DNS rebinding: a page on a hostile site can make its own name resolve to 127.0.0.1 and then
 //! talk to a local server as if it were that site; its requests still carry the hostile name in
 //! their Host header. So a request is served only when its Host is `localhost` or an IP address
@@ -55,6 +58,89 @@ pub async fn check_host(port: u16, request: Request, next: Next) -> Response {
     }
 }
 
+/// Why a request that changes something (POST, PUT, PATCH, DELETE) is refused as cross-site,
+/// or `None` to serve it. Any web page can make the browser send such a request to a local
+/// server (a form, or `fetch` with a "simple" content type, needs no CORS preflight), so:
+///
+/// - a browser's `Origin` must be this server's own (`http://` + the request's Host);
+/// - a browser's `Sec-Fetch-Site` must be `same-origin` or `none` (typed by the user);
+/// - a body must be `application/json`, a type a cross-site page cannot send without a
+///   preflight, which this server never grants (it sends no CORS headers).
+///
+/// Clients other than browsers (curl, scripts) send neither header and are served.
+pub fn cross_site(
+    method: &str,
+    host: Option<&str>,
+    origin: Option<&str>,
+    fetch_site: Option<&str>,
+    content_type: Option<&str>,
+    has_body: bool,
+) -> Option<String> {
+    if matches!(method, "GET" | "HEAD" | "OPTIONS") {
+        return None;
+    }
+    if let Some(origin) = origin {
+        let own = host.map(|h| format!("http://{h}"));
+        if own.is_none_or(|own| !own.eq_ignore_ascii_case(origin)) {
+            return Some(format!(
+                "a {method} from the page at {origin}, which is not this server's own: only \
+                 nabla's own pages (or clients that are not browsers) may change anything"
+            ));
+        }
+    }
+    if let Some(site) = fetch_site
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Some(format!(
+            "a {site} {method} (Sec-Fetch-Site): only nabla's own pages may change anything"
+        ));
+    }
+    let json = content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if has_body && !json {
+        return Some(format!(
+            "the body of a {method} must be application/json, got {}",
+            content_type.unwrap_or("no Content-Type")
+        ));
+    }
+    None
+}
+
+/// Refuses a cross-site request that would change something ([`cross_site`]) with 403, or a
+/// body of another type with 415.
+pub async fn check_site(request: Request, next: Next) -> Response {
+    // Read in a scope of its own: the borrow of the request must end before the await.
+    let refusal = {
+        let text = |name: header::HeaderName| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        };
+        let has_body = text(header::CONTENT_LENGTH).is_some_and(|l| l.trim() != "0")
+            || request.headers().contains_key(header::TRANSFER_ENCODING);
+        cross_site(
+            request.method().as_str(),
+            text(header::HOST).as_deref(),
+            text(header::ORIGIN).as_deref(),
+            text(header::HeaderName::from_static("sec-fetch-site")).as_deref(),
+            text(header::CONTENT_TYPE).as_deref(),
+            has_body,
+        )
+    };
+    match refusal {
+        None => next.run(request).await,
+        Some(reason) if reason.contains("application/json") => {
+            refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason)
+        }
+        Some(reason) => refuse(StatusCode::FORBIDDEN, reason),
+    }
+}
+
 /// A JSON error reply: `{"error": message}`.
 pub fn refuse(status: StatusCode, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
@@ -63,6 +149,77 @@ pub fn refuse(status: StatusCode, message: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a foreign page can make a browser send is refused; the playground's own requests
+    /// and clients that are not browsers are served.
+    #[test]
+    fn only_this_servers_pages_change_anything() {
+        let host = Some("127.0.0.1:8080");
+        let json = Some("application/json");
+        // The playground's own POST, and curl's.
+        assert_eq!(
+            cross_site(
+                "POST",
+                host,
+                Some("http://127.0.0.1:8080"),
+                Some("same-origin"),
+                json,
+                true
+            ),
+            None
+        );
+        assert_eq!(cross_site("POST", host, None, None, json, true), None);
+        assert_eq!(cross_site("POST", host, None, None, None, false), None);
+        assert_eq!(
+            cross_site(
+                "GET",
+                host,
+                Some("http://evil.example"),
+                Some("cross-site"),
+                None,
+                false
+            ),
+            None
+        );
+        // A foreign page's form or fetch.
+        for (origin, site, kind) in [
+            (
+                Some("http://evil.example"),
+                Some("cross-site"),
+                Some("text/plain"),
+            ),
+            (Some("http://evil.example"), None, json),
+            (Some("null"), None, json),
+            (Some("http://127.0.0.1:9999"), Some("same-site"), json),
+            (None, Some("cross-site"), json),
+            (None, Some("same-site"), None),
+        ] {
+            for method in ["POST", "DELETE"] {
+                let refusal = cross_site(method, host, origin, site, kind, kind.is_some());
+                assert!(refusal.is_some(), "{method} {origin:?} {site:?} {kind:?}");
+            }
+        }
+        // Bodies of the types a page can send without a preflight.
+        for kind in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            let refusal = cross_site("POST", host, None, None, Some(kind), true).unwrap();
+            assert!(refusal.contains("application/json"), "{refusal}");
+        }
+        assert_eq!(
+            cross_site(
+                "POST",
+                host,
+                None,
+                None,
+                Some("application/json; charset=utf-8"),
+                true
+            ),
+            None
+        );
+    }
 
     #[test]
     fn only_local_names_and_addresses_with_this_port_are_allowed() {

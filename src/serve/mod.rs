@@ -6,7 +6,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `guard.rs` | the safety rules: the Host check (DNS rebinding), the body limit, error replies |
+//! | `guard.rs` | the safety rules: the Host check (DNS rebinding), the cross-site check (Origin, Sec-Fetch-Site, JSON bodies), the body limit, error replies |
 //! | `sessions.rs` | the playground's trainings: at most [`MAX_TRAININGS`] at once, idle ones stopped |
 //! | `api.rs` | the `/api/` routes (documented in docs/SERVE.md) |
 //! | `assets.rs` | the pages, scripts and the vendored KaTeX, compiled into the binary |
@@ -76,6 +76,7 @@ fn router(config: &ServeConfig, port: u16) -> Router {
     sessions::reap_idle(Arc::clone(&app));
     api::routes(app)
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn(guard::check_site))
         .layer(axum::middleware::from_fn(move |request, next| {
             guard::check_host(port, request, next)
         }))

@@ -3,7 +3,6 @@
 //! [`IDLE_AFTER`] (a page watching one asks continuously through its event stream).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,6 @@ struct Entry {
 #[derive(Default)]
 pub struct Sessions {
     entries: Mutex<HashMap<u64, Entry>>,
-    next: AtomicU64,
 }
 
 /// Why a training did not start.
@@ -54,7 +52,14 @@ impl Sessions {
         }
         let run: Result<Playground> = Playground::start(spec, paused);
         let run = Arc::new(run.map_err(NotStarted::Refused)?);
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        // An unguessable number (a foreign page cannot name another page's training), below
+        // 2⁵³ so that JavaScript's numbers hold it exactly.
+        let id = loop {
+            let id = rand::random::<u64>() >> 11;
+            if id != 0 && !entries.contains_key(&id) {
+                break id;
+            }
+        };
         entries.insert(
             id,
             Entry {
