@@ -836,3 +836,47 @@ fn contracts_hold() {
         stderr(&out)
     );
 }
+
+/// Class names with commas or quotes: the prediction CSV's header quotes the whole field, the
+/// `p_` prefix inside the quotes (it was `p_"a,b"`, which no CSV reader splits right).
+#[test]
+fn class_names_with_commas_and_quotes_keep_the_prediction_csv_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = ["\"a,b\"", "\"say \"\"hi\"\"\""];
+    let rows: String = (0..60)
+        .map(|i| format!("{i},{},{}\n", 60 - i, names[i % 2]))
+        .collect();
+    std::fs::write(d.join("data.csv"), format!("x,y,label\n{rows}")).unwrap();
+    let trained = capped(
+        &[
+            "train",
+            "--data",
+            "data.csv",
+            "--epochs",
+            "1",
+            "--save",
+            "m.safetensors",
+        ],
+        d,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let out = capped(
+        &["predict", "--model", "m.safetensors", "--data", "data.csv"],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let mut expected = vec!["row".to_string(), "class".to_string()];
+    let mut classes: Vec<&str> = vec!["a,b", "say \"hi\""];
+    classes.sort();
+    expected.extend(classes.iter().map(|c| format!("p_{c}")));
+    assert_eq!(header, expected, "{text}");
+    for record in reader.records() {
+        let record = record.unwrap();
+        assert_eq!(record.len(), 4);
+        assert!(classes.contains(&&record[1]), "{:?}", record);
+    }
+}

@@ -153,19 +153,25 @@ impl Predictions {
     fn csv(&self) -> String {
         let mut text = String::from("row");
         let names: Vec<String> = self.names.iter().map(|n| csv_field(n)).collect();
+        // The prefix goes inside the quotes of a name that needs them ("p_a,b", not p_"a,b").
+        let probabilities: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| csv_field(&format!("p_{n}")))
+            .collect();
         match self.task {
             Task::Classes | Task::Distribution => {
                 text.push_str(",class");
-                for n in &names {
-                    text.push_str(&format!(",p_{n}"));
+                for p in &probabilities {
+                    text.push_str(&format!(",{p}"));
                 }
             }
             Task::MultiLabel => {
                 for n in &names {
                     text.push_str(&format!(",{n}"));
                 }
-                for n in &names {
-                    text.push_str(&format!(",p_{n}"));
+                for p in &probabilities {
+                    text.push_str(&format!(",{p}"));
                 }
             }
             Task::Regression => {
