@@ -387,6 +387,39 @@ fn an_oversized_body_is_refused() {
     let big = vec![b' '; MAX_BODY_BYTES + 1];
     let reply = request(server.address, "POST", "/api/train", "localhost", &big);
     assert_eq!(reply.status, 413);
+    assert!(reply.json()["error"].as_str().unwrap().contains("bytes"));
+    server.stop();
+}
+
+/// Every error is a JSON reply, whoever makes it (the router, the body limit, the extractors,
+/// the library), and a spec is refused before its run starts: a JSON array (serde would read
+/// it by position), a noise beyond any use (1e39 used to start, then fail as "normalization
+/// mean[0]: NaN") or below 0.
+#[test]
+fn every_refusal_is_json_and_comes_before_the_run() {
+    let runs = tempfile::tempdir().unwrap();
+    let server = server(runs.path());
+    let a = server.address;
+    for (reply, status, words) in [
+        (get(a, "/api/nothing"), 404, "nothing at /api/nothing"),
+        (
+            request(a, "PUT", "/api/options", "localhost", b""),
+            405,
+            "PUT is not allowed",
+        ),
+        (get(a, "/api/train/abc"), 400, "abc"),
+        (post(a, "/api/train", &json!([1, 2])), 400, "got an array"),
+        (post(a, "/api/train", &json!({"noise": 1e39})), 400, "noise"),
+        (post(a, "/api/train", &json!({"noise": -1.0})), 400, "noise"),
+    ] {
+        assert_eq!(reply.status, status, "{}", reply.body);
+        let error = reply.json()["error"].as_str().unwrap().to_string();
+        assert!(error.contains(words), "{error}");
+    }
+    // Nothing was started by the refused specs.
+    for _ in 0..MAX_TRAININGS {
+        assert_eq!(post(a, "/api/train?paused=true", &json!({})).status, 201);
+    }
     server.stop();
 }
 

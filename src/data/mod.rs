@@ -59,6 +59,7 @@ pub use source::{
     load_reporting,
 };
 pub use split::stratified_split;
+pub(crate) use synthetic::check_noise;
 pub use synthetic::{Synthetic, generate};
 
 /// The most values a data file may hold (2²⁸: 1 GiB as f32), so that a small file that

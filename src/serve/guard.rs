@@ -141,6 +141,41 @@ pub async fn check_site(request: Request, next: Next) -> Response {
     }
 }
 
+/// Makes every error reply JSON (`{"error": …}`), as the API's own are: the router's 404 and
+/// 405, the body limit's 413 and the extractors' 400s come as plain text or empty otherwise.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/event-stream"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::NOT_FOUND => format!("nothing at {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on {path}"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is over {MAX_BODY_BYTES} bytes")
+        }
+        _ => {
+            let body = axum::body::to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body).trim().to_string();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                text
+            }
+        }
+    };
+    refuse(status, message)
+}
+
 /// A JSON error reply: `{"error": message}`.
 pub fn refuse(status: StatusCode, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()

@@ -83,6 +83,7 @@ fn router(config: &ServeConfig, port: u16) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        .layer(axum::middleware::from_fn(guard::json_errors))
 }
 
 /// A server running on a thread of its own (for tests and programs that embed it).

@@ -118,6 +118,10 @@ impl PlaygroundSpec {
         for &units in &self.hidden {
             bounded("hidden", units, MAX_UNITS)?;
         }
+        if let Some(noise) = self.noise {
+            // Checked before the run starts, not when its data is drawn.
+            crate::data::check_noise(noise)?;
+        }
         if self.delay_ms > MAX_DELAY_MS {
             return Err(Error::invalid(
                 "delay_ms",
