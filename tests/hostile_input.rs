@@ -880,3 +880,52 @@ fn class_names_with_commas_and_quotes_keep_the_prediction_csv_whole() {
         assert!(classes.contains(&&record[1]), "{:?}", record);
     }
 }
+
+/// `--resume` with no epochs left to train exits 2 saying so (it exited 0 having done nothing),
+/// and resuming in another precision than the checkpoint's is said (it was silent).
+#[test]
+fn resuming_says_what_it_will_and_will_not_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
+        .collect();
+    std::fs::write(d.join("data.csv"), format!("a,b,label\n{rows}")).unwrap();
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "data.csv",
+            "--checkpoint",
+            "run.ckpt",
+            "--checkpoint-every",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        capped(&args, d)
+    };
+    let first = train(&["--epochs", "2"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    refused(
+        &train(&["--epochs", "1", "--resume", "run.ckpt"]),
+        &[
+            "run.ckpt has finished",
+            "epochs already",
+            "--epochs 1 leaves nothing",
+        ],
+    );
+    let resumed = train(&[
+        "--epochs",
+        "3",
+        "--resume",
+        "run.ckpt",
+        "--precision",
+        "bf16",
+    ]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let said = format!("{}{}", stdout(&resumed), stderr(&resumed));
+    assert!(
+        said.contains("different settings (epochs, precision)"),
+        "{said}"
+    );
+}

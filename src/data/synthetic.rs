@@ -104,9 +104,14 @@ pub(crate) fn check_noise(noise: f64) -> Result<(), Error> {
         } else {
             noise.to_string()
         };
+        let what = if noise.is_finite() {
+            "a standard deviation from 0 to"
+        } else {
+            "a finite number: a standard deviation from 0 to"
+        };
         Err(Error::invalid(
             "noise",
-            format!("{shown} is not a standard deviation from 0 to {MAX_NOISE}"),
+            format!("{shown} is not {what} {MAX_NOISE}"),
         ))
     }
 }

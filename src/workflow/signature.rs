@@ -56,18 +56,22 @@ pub struct RunSignature {
     pub patience: Option<usize>,
     /// Gradient clipping.
     pub clip_grad_norm: Option<f64>,
+    /// The precision of the products (f32 in checkpoints from before it was recorded).
+    #[serde(default)]
+    pub precision: crate::kernels::Precision,
 }
 
 /// Settings a resumed run may change: how it optimises and how long it runs (a lower learning
 /// rate after a numerical fault, more epochs), at the price of no longer matching an
 /// uninterrupted run. Everything else decides the weights or the order of the rows.
-const MAY_CHANGE: [&str; 6] = [
+const MAY_CHANGE: [&str; 7] = [
     "optimizer",
     "schedule",
     "epochs",
     "patience",
     "clip_grad_norm",
     "threads",
+    "precision",
 ];
 
 impl RunSignature {

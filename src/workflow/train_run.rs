@@ -166,6 +166,7 @@ impl TrainRun {
             threads: train.threads,
             patience: train.patience,
             clip_grad_norm: train.clip_grad_norm,
+            precision: train.precision,
         }
     }
 }
@@ -374,6 +375,18 @@ fn train_and_report(run: &TrainRun, reporter: &mut dyn Reporter) -> Result<RunOu
             checkpoint
                 .fits(&network)
                 .map_err(|e| Error::data(path, None, e.to_string()))?;
+            let done = checkpoint.state.history.len();
+            if done >= train.epochs {
+                return Err(Error::invalid(
+                    "--epochs",
+                    format!(
+                        "{} has finished {done} epochs already, and --epochs {} leaves nothing to \
+                         train: give more than {done} to continue it",
+                        path.display(),
+                        train.epochs
+                    ),
+                ));
+            }
             if !changed.is_empty() {
                 reporter.note(&format!(
                     "warning: resuming with different settings ({}): the result will not match \
