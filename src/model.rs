@@ -182,6 +182,18 @@ impl ModelConfig {
                 ),
             ));
         }
+        let mut seen = std::collections::HashMap::new();
+        for (k, name) in self.label_names.iter().enumerate() {
+            if let Some(first) = seen.insert(name.as_str(), k) {
+                return Err(Error::invalid(
+                    "label_names",
+                    format!(
+                        "'{name}' names outputs {first} and {k}: a prediction of it would be \
+                         ambiguous"
+                    ),
+                ));
+            }
+        }
         self.network.head().map(|_| ())
     }
 

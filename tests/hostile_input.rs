@@ -226,12 +226,25 @@ fn memory_is_bounded_by_what_is_read() {
 
 /// A model file of `classes` softmax outputs on 2 inputs, written directly.
 fn wide_model(path: &Path, classes: usize) {
+    model_with(path, classes, serde_json::json!({}));
+}
+
+/// [`wide_model`] with the fields of `patch` set over its config (objects merged one level).
+fn model_with(path: &Path, classes: usize, patch: serde_json::Value) {
     use safetensors::tensor::{Dtype, TensorView};
-    let config = serde_json::json!({
+    let mut config = serde_json::json!({
         "format": "nabla-model", "version": 1,
         "network": {"inputs": 2, "outputs": classes},
         "normalization": {"kind": "none"}, "label_names": [],
     });
+    for (key, value) in patch.as_object().unwrap() {
+        match (config.get_mut(key), value) {
+            (Some(serde_json::Value::Object(old)), serde_json::Value::Object(new)) => {
+                old.extend(new.clone());
+            }
+            _ => config[key] = value.clone(),
+        }
+    }
     let weights = vec![0u8; classes * 2 * 4];
     let bias = vec![0u8; classes * 4];
     let views = vec![
@@ -246,6 +259,44 @@ fn wide_model(path: &Path, classes: usize) {
     ];
     let metadata = std::collections::HashMap::from([("nabla".to_string(), config.to_string())]);
     std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+}
+
+/// Model files nabla would never write are refused at load: two outputs of one name, and a
+/// softmax over one output (a regression's single value, always 1).
+#[test]
+fn inconsistent_model_files_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    model_with(
+        &d.join("twins.safetensors"),
+        2,
+        serde_json::json!({"label_names": ["yes", "yes"]}),
+    );
+    refused(
+        &capped(
+            &[
+                "evaluate",
+                "--model",
+                "twins.safetensors",
+                "--data",
+                "moons",
+            ],
+            d,
+        ),
+        &["twins.safetensors", "'yes' names outputs 0 and 1"],
+    );
+    model_with(
+        &d.join("soft.safetensors"),
+        1,
+        serde_json::json!({"task": "regression", "label_names": ["y"]}),
+    );
+    refused(
+        &capped(
+            &["predict", "--model", "soft.safetensors", "--data", "moons"],
+            d,
+        ),
+        &["soft.safetensors", "softmax over one output unit"],
+    );
 }
 
 #[test]
