@@ -261,6 +261,53 @@ fn model_with(path: &Path, classes: usize, patch: serde_json::Value) {
     std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
 }
 
+/// A row whose outputs overflow f32 (finite features and finite weights of 3e38: the logits are
+/// ∞ and the softmax NaN) is refused, naming the file and the row, where predict printed
+/// `0,0,NaN,NaN` and exited 0.
+#[test]
+fn predictions_that_overflow_are_refused() {
+    use safetensors::tensor::{Dtype, TensorView};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = serde_json::json!({
+        "format": "nabla-model", "version": 1,
+        "network": {"inputs": 2, "outputs": 2},
+        "normalization": {"kind": "none"}, "label_names": ["no", "yes"],
+    });
+    let weights = f32s(&[3e38; 4]);
+    let bias = f32s(&[0.0; 2]);
+    let views = vec![
+        (
+            "0.weight".to_string(),
+            TensorView::new(Dtype::F32, vec![2, 2], &weights).unwrap(),
+        ),
+        (
+            "0.bias".to_string(),
+            TensorView::new(Dtype::F32, vec![2], &bias).unwrap(),
+        ),
+    ];
+    let metadata = std::collections::HashMap::from([("nabla".to_string(), config.to_string())]);
+    std::fs::write(
+        d.join("huge.safetensors"),
+        safetensors::serialize(views, Some(metadata)).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("rows.csv"), "a,b\n0,0\n1,1\n").unwrap();
+    refused(
+        &capped(
+            &[
+                "predict",
+                "--model",
+                "huge.safetensors",
+                "--data",
+                "rows.csv",
+            ],
+            d,
+        ),
+        &["rows.csv", "row 1", "not numbers", "overflow"],
+    );
+}
+
 /// Model files nabla would never write are refused at load: two outputs of one name, and a
 /// softmax over one output (a regression's single value, always 1).
 #[test]

@@ -43,7 +43,14 @@ pub fn run(args: PredictArgs) -> anyhow::Result<ExitCode> {
     for n in &loaded.notes {
         note(n);
     }
-    let predictions = Predictions::new(&loaded.model, &loaded.rows, args.threshold);
+    let predictions =
+        Predictions::new(&loaded.model, &loaded.rows, args.threshold).map_err(|e| {
+            match &args.model.data.data {
+                // Name the file the row came from.
+                Some(data) => nabla::Error::invalid(data.to_string(), e.to_string()),
+                None => e,
+            }
+        })?;
     if let Some(warning) = predictions.warning() {
         note(&warning);
     }

@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView2};
 use serde_json::{Value, json};
 
 use crate::data::{Dataset, Task};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::{Format, csv_field};
 use crate::head::HeadPath;
 use crate::metrics::predicted_classes;
@@ -35,7 +35,10 @@ pub struct Predictions {
 
 impl Predictions {
     /// Runs `model` on `rows` (already normalised, see [`Model::prepare`]).
-    pub fn new(model: &Model, rows: &Dataset, threshold: f64) -> Self {
+    ///
+    /// # Errors
+    /// A row whose outputs are not finite ([`Predictions::of_features`]).
+    pub fn new(model: &Model, rows: &Dataset, threshold: f64) -> Result<Self> {
         Predictions::of_features(model, rows.features.view(), threshold)
     }
 
@@ -47,16 +50,42 @@ impl Predictions {
     /// Features the normalisation turns non-finite, or a feature count the model does not take.
     pub fn of_raw(model: &Model, raw: ArrayView2<f32>, threshold: f64) -> Result<Self> {
         if matches!(model.normalization, crate::preprocess::Normalization::None) {
-            return Ok(Predictions::of_features(model, raw, threshold));
+            return Predictions::of_features(model, raw, threshold);
         }
         let mut features = raw.to_owned();
         model.normalization.apply(&mut features)?;
-        Ok(Predictions::of_features(model, features.view(), threshold))
+        Predictions::of_features(model, features.view(), threshold)
     }
 
     /// Runs `model` on normalised features, read in place.
-    pub fn of_features(model: &Model, features: ArrayView2<f32>, threshold: f64) -> Self {
+    ///
+    /// # Errors
+    /// A row whose outputs are not finite numbers: finite features so large that they overflow
+    /// f32 through the weights (3e38 in every column gave outputs 0, 0, NaN, NaN with exit 0),
+    /// or weights that do. Named by its row, 0-based, as the predictions number them.
+    pub fn of_features(model: &Model, features: ArrayView2<f32>, threshold: f64) -> Result<Self> {
         let raw = model.outputs(features);
+        if let Some((row, values)) = raw
+            .rows()
+            .into_iter()
+            .enumerate()
+            .find(|(_, values)| values.iter().any(|v| !v.is_finite()))
+        {
+            let largest = features.row(row).iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let value = values
+                .iter()
+                .find(|v| !v.is_finite())
+                .copied()
+                .unwrap_or(f32::NAN);
+            return Err(Error::invalid(
+                format!("row {row}"),
+                format!(
+                    "the model's outputs there are not numbers ({value}): its features (up to \
+                     {largest:e} in size, as the model sees them) overflow f32 through its \
+                     weights; give features on the scale of its training data"
+                ),
+            ));
+        }
         let outputs = if model.task == Task::Classes && raw.ncols() == 1 {
             // A single sigmoid output is the probability of class 1 of two.
             Array2::from_shape_fn((raw.nrows(), 2), |(r, c)| {
@@ -69,13 +98,13 @@ impl Predictions {
         } else {
             raw
         };
-        Predictions {
+        Ok(Predictions {
             task: model.task,
             names: model.label_names.clone(),
             outputs,
             threshold,
             unsound: model.network.head().path() == HeadPath::Clipped,
-        }
+        })
     }
 
     /// The predicted class of each row (classes and distributions).
@@ -108,7 +137,7 @@ impl Predictions {
     /// keeping the predictions: what `evaluate` says before the scores of an unsound model.
     pub fn warning_for(model: &Model, rows: &Dataset) -> Option<String> {
         (model.network.head().path() == HeadPath::Clipped)
-            .then(|| Predictions::new(model, rows, 0.5).warning())
+            .then(|| Predictions::new(model, rows, 0.5).ok()?.warning())
             .flatten()
     }
 
