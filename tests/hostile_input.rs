@@ -834,6 +834,23 @@ fn data_near_the_float_limit_does_not_hang_the_plot() {
     assert!(matches!(out.status.code(), Some(0 | 2)), "{:?}", out.status);
 }
 
+/// A header of 10⁶ columns is read in one pass (a search of the earlier columns for each one
+/// did not finish in 120 s; now well under a second): the file is refused for its one data
+/// row, not waited on. The 60 s bound is a hang guard, not a speed target.
+#[test]
+fn a_wide_header_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let columns = 1_000_000;
+    let header: Vec<String> = (0..columns).map(|i| format!("c{i}")).collect();
+    let row = vec!["1"; columns].join(",");
+    std::fs::write(d.join("wide.csv"), format!("{}\n{row}\n", header.join(","))).unwrap();
+    let started = std::time::Instant::now();
+    let out = capped(&["train", "--data", "wide.csv", "--epochs", "1"], d);
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    refused(&out, &["1 rows"]);
+}
+
 /// Class 8: pipes.
 #[test]
 fn pipes_do_not_skip_work_or_underflow() {
