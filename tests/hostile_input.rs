@@ -1044,3 +1044,60 @@ fn resuming_says_what_it_will_and_will_not_do() {
         "{said}"
     );
 }
+
+/// A model file whose record names a data set to download (mnist) does not make `evaluate`
+/// download it: a set not in the cache (`--cache-dir`, which it now follows) is refused with
+/// the flag that fetches it, and nothing is fetched.
+#[test]
+fn a_model_file_never_makes_nabla_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let trained = capped(
+        &[
+            "train",
+            "--data",
+            "moons",
+            "--epochs",
+            "1",
+            "--save",
+            "m.safetensors",
+        ],
+        d,
+    );
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let bytes = std::fs::read(d.join("m.safetensors")).unwrap();
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut extra = metadata.metadata().clone().unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&extra["nabla"]).unwrap();
+    config["training"]["data"] = "mnist".into();
+    extra.insert("nabla".into(), config.to_string());
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    std::fs::write(
+        d.join("crafted.safetensors"),
+        safetensors::serialize(tensors.tensors(), Some(extra)).unwrap(),
+    )
+    .unwrap();
+    let cache = d.join("cache");
+    let started = std::time::Instant::now();
+    let out = capped(
+        &[
+            "evaluate",
+            "--model",
+            "crafted.safetensors",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ],
+        d,
+    );
+    refused(
+        &out,
+        &["mnist is not in the cache", "cache", "--data mnist"],
+    );
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert!(
+        !cache.join("mnist").exists(),
+        "nothing was fetched into the cache"
+    );
+}

@@ -64,6 +64,7 @@ impl ModelDataArgs {
         request.rows = rows;
         request.require_labels = require_labels;
         request.precision = self.precision.parse()?;
+        request.download = self.data.download.options();
         if let Some(threads) = self.threads {
             anyhow::ensure!(
                 (1..=nabla::train::MAX_THREADS).contains(&threads),

@@ -111,6 +111,9 @@ pub struct DownloadOptions {
     pub retry_delay: Duration,
     /// How long one file's whole request may take.
     pub body_timeout: Duration,
+    /// Use only what is in the cache: a missing file is an error, never a download (a model
+    /// file naming its training data must not make nabla go to the network by itself).
+    pub offline: bool,
 }
 
 impl Default for DownloadOptions {
@@ -121,6 +124,7 @@ impl Default for DownloadOptions {
             attempts: 3,
             retry_delay: Duration::from_millis(500),
             body_timeout: BODY_TIMEOUT,
+            offline: false,
         }
     }
 }
@@ -188,6 +192,26 @@ pub fn ensure_downloaded(
         format!("{base}/")
     };
     let dir = options.cache_dir.join(set.name);
+    if options.offline {
+        // The cache alone: every file there and verified, or an error; nothing made.
+        for (name, digest, _) in set.files {
+            let target = dir.join(name);
+            if !(target.is_file() && sha256_file(&target)? == digest) {
+                return Err(Error::invalid(
+                    "data",
+                    format!(
+                        "{} is not in the cache ({}), and nabla downloads a data set only \
+                         when asked: give --data {} (and --cache-dir where it is kept)",
+                        set.name,
+                        options.cache_dir.display(),
+                        set.name
+                    ),
+                ));
+            }
+            progress(Progress::Cached(name));
+        }
+        return Ok(dir);
+    }
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(15)))
@@ -208,6 +232,7 @@ pub fn ensure_downloaded(
             // A file that does not match is never kept.
             fs::remove_file(&target).map_err(|e| Error::io(&target, e))?;
         }
+
         let url = format!("{base}{name}");
         let mut delay = options.retry_delay;
         for attempt in 1..=options.attempts.max(1) {

@@ -78,6 +78,11 @@ pub struct ModelData {
     pub threads: usize,
     /// The precision of the model's matrix products.
     pub precision: crate::kernels::Precision,
+    /// Where a data set the model records as its training data is looked for (its cache
+    /// directory and mirror). Such a set is read only from the cache, never downloaded: a
+    /// model file does not make nabla go to the network by itself.
+    #[cfg(feature = "download")]
+    pub download: crate::data::download::DownloadOptions,
 }
 
 impl ModelData {
@@ -91,6 +96,8 @@ impl ModelData {
             require_labels: true,
             threads: crate::train::available_threads(),
             precision: crate::kernels::Precision::F32,
+            #[cfg(feature = "download")]
+            download: Default::default(),
         }
     }
 
@@ -139,7 +146,18 @@ pub fn load_model_and_rows(
     let own = model.training.as_ref().map(|t| t.source(model.task));
     let source = match (&request.data, &own) {
         (Some(given), _) => given.clone(),
-        (None, Some(own)) => own.clone(),
+        (None, Some(own)) => {
+            #[allow(unused_mut)]
+            let mut own = own.clone();
+            #[cfg(feature = "download")]
+            {
+                own.options.download = crate::data::download::DownloadOptions {
+                    offline: true,
+                    ..request.download.clone()
+                };
+            }
+            own
+        }
         (None, None) => {
             return Err(Error::invalid(
                 "data",
