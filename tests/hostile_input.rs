@@ -1101,3 +1101,51 @@ fn a_model_file_never_makes_nabla_download() {
         "nothing was fetched into the cache"
     );
 }
+
+/// Targets are refused by what is wrong with them, naming the file, line and column: a negative
+/// probability (it was "they sum to 1" with nothing named) and a regression target beyond f32
+/// (it was "normalization mean[0]: inf", naming neither file nor line).
+#[test]
+fn bad_targets_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..60)
+        .map(|i| {
+            let (p, q) = if i == 4 { (-0.2, 1.2) } else { (0.5, 0.5) };
+            format!("{i},{},{p},{q}\n", 60 - i)
+        })
+        .collect();
+    std::fs::write(d.join("soft.csv"), format!("a,b,p,q\n{rows}")).unwrap();
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "soft.csv",
+                "--label-column",
+                "p,q",
+                "--targets",
+                "distribution",
+            ],
+            d,
+        ),
+        &["soft.csv", "line 6", "target 'p' is -0.2, below 0"],
+    );
+    let rows: String = (0..60)
+        .map(|i| {
+            format!(
+                "{i},{},{}\n",
+                60 - i,
+                if i == 7 { 1e39 } else { i as f64 * 0.5 }
+            )
+        })
+        .collect();
+    std::fs::write(d.join("huge.csv"), format!("a,b,y\n{rows}")).unwrap();
+    refused(
+        &capped(
+            &["train", "--data", "huge.csv", "--targets", "regression"],
+            d,
+        ),
+        &["huge.csv", "line 9", "target 'y' is 1e39", "largest f32"],
+    );
+}

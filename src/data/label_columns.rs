@@ -165,6 +165,19 @@ pub fn labels_from_columns(
                             format!("target '{}' is {v}, not a finite number", names[k]),
                         ));
                     }
+                    // Targets are f32: 1e39 would become ∞ there (and the targets' mean with
+                    // it, reported without the file or the line).
+                    if v.abs() > f64::from(f32::MAX) {
+                        return Err((
+                            row,
+                            format!(
+                                "target '{}' is {v:e}, beyond the largest f32 ({:e}): rescale \
+                                 the column",
+                                names[k],
+                                f32::MAX
+                            ),
+                        ));
+                    }
                     values[[row, k]] = v as f32;
                 }
             }
@@ -220,10 +233,18 @@ pub fn labels_from_columns(
             LabelColumn::Text(_) => unreachable!("refused above"),
         };
         for row in 0..rows {
+            if let Some(k) = (0..columns.len()).find(|&k| value(k, row) < 0.0) {
+                return Err((
+                    row,
+                    format!(
+                        "target '{}' is {}, below 0: a probability is at least 0",
+                        names[k],
+                        value(k, row)
+                    ),
+                ));
+            }
             let sum: f64 = (0..columns.len()).map(|k| value(k, row)).sum();
-            if (0..columns.len()).any(|k| value(k, row) < 0.0)
-                || (sum - 1.0).abs() > DISTRIBUTION_TOLERANCE
-            {
+            if (sum - 1.0).abs() > DISTRIBUTION_TOLERANCE {
                 let sum = (sum * 1e9).round() / 1e9;
                 return Err((
                     row,
