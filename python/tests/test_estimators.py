@@ -75,6 +75,12 @@ def test_an_unsound_pairing_is_refused_with_the_reason_and_the_fix():
     assert cli.returncode == 2 and message.splitlines()[0] in cli.stderr
 
 
+def test_a_tolerance_that_is_not_a_number_is_refused():
+    X, y = digits()
+    with pytest.raises(ValueError, match="tol"):
+        nabla.MLPClassifier(tol=float("nan"), max_iter=2).fit(X, y)
+
+
 def test_explain_and_loss():
     derivation = nabla.explain("relu", "binary-cross-entropy")
     assert derivation["compatible"] is False

@@ -212,6 +212,14 @@ pub fn fit_estimator(
             "fit needs at least one row with its target",
         ));
     }
+    // A NaN tolerance compares false with every loss, so training stopped after
+    // n_iter_no_change epochs as if converged; a negative one never stops it.
+    if !(spec.tol.is_finite() && spec.tol >= 0.0) {
+        return Err(Error::invalid(
+            "tol",
+            format!("{} is not a finite number ≥ 0", spec.tol),
+        ));
+    }
     let early_stopping = spec.early_stopping && !partial;
     let (mut train, mut validation) = if early_stopping {
         let split = SplitConfig {
@@ -429,7 +437,16 @@ mod tests {
             threads: Some(1),
             ..EstimatorSpec::default()
         };
-        let error = fit_estimator(&spec, data, None, false, &mut stop).unwrap_err();
+        let error = fit_estimator(&spec, data.clone(), None, false, &mut stop).unwrap_err();
         assert!(matches!(error, Error::Interrupted));
+        // A NaN tol stopped training as if converged; a negative one would never stop it.
+        for tol in [f64::NAN, -1e-4, f64::INFINITY] {
+            let spec = EstimatorSpec {
+                tol,
+                ..EstimatorSpec::default()
+            };
+            let error = fit_estimator(&spec, data.clone(), None, false, &mut never()).unwrap_err();
+            assert!(error.to_string().contains("tol"), "{error}");
+        }
     }
 }
