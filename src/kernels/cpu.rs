@@ -56,6 +56,14 @@ pub fn cpu() -> &'static Cpu {
     })
 }
 
+/// Whether this is an Intel CPU (CPUID vendor `GenuineIntel`), read once, without the feature
+/// probes of [`cpu`] (which ask Linux for the AMX tile permission): what the f32 kernel's
+/// plan depends on.
+pub(super) fn is_intel() -> bool {
+    static INTEL: OnceLock<bool> = OnceLock::new();
+    *INTEL.get_or_init(|| names().0 == "GenuineIntel")
+}
+
 /// The vendor and brand strings from CPUID leaves 0 and 0x8000_0002–4.
 fn names() -> (String, String) {
     #[cfg(target_arch = "x86_64")]
@@ -107,7 +115,7 @@ pub fn kernel_choice(precision: Precision) -> KernelChoice {
         Precision::Bf16 if cpu.amx => "AMX-BF16 tiles, granted by Linux: TDPBF16PS",
         Precision::Bf16 if cpu.avx512_bf16 => "AVX512_BF16 without AMX: VDPBF16PS",
         Precision::Bf16 => "no AVX512_BF16: the f32 kernel on operands rounded to bf16",
-        Precision::F32 if cpu.avx512 && cpu.vendor == "GenuineIntel" => {
+        Precision::F32 if cpu.avx512 && is_intel() => {
             "AVX-512F; on Intel, operands whose rows lie a multiple of 2 KB apart are packed \
              rather than read in place (L1 set conflicts)"
         }

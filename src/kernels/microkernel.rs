@@ -259,11 +259,7 @@ pub fn kernel() -> Kernel {
             direct: Some(x86::avx512_direct),
             name: "avx512 12×32",
             packing: Packing::F32,
-            pack_stride: if super::cpu::cpu().vendor == "GenuineIntel" {
-                512
-            } else {
-                0
-            },
+            pack_stride: if super::cpu::is_intel() { 512 } else { 0 },
         },
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2Fma => Kernel {
