@@ -53,12 +53,6 @@ pub fn check_output(flag: &str, path: &Path, inputs: &[&Path]) -> Result<()> {
             ));
         }
     }
-    if path.is_dir() {
-        return Err(Error::invalid(
-            flag,
-            format!("{} is a directory; give a file path", path.display()),
-        ));
-    }
     let directory = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
