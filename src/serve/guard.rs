@@ -75,24 +75,31 @@ pub fn cross_site(
     fetch_site: Option<&str>,
     content_type: Option<&str>,
     has_body: bool,
-) -> Option<String> {
+) -> Option<(StatusCode, String)> {
     if matches!(method, "GET" | "HEAD" | "OPTIONS") {
         return None;
     }
     if let Some(origin) = origin {
         let own = host.map(|h| format!("http://{h}"));
         if own.is_none_or(|own| !own.eq_ignore_ascii_case(origin)) {
-            return Some(format!(
-                "a {method} from the page at {origin}, which is not this server's own: only \
-                 nabla's own pages (or clients that are not browsers) may change anything"
+            return Some((
+                StatusCode::FORBIDDEN,
+                format!(
+                    "a {method} from the page at {origin}, which is not this server's own: \
+                     only nabla's own pages (or clients that are not browsers) may change \
+                     anything"
+                ),
             ));
         }
     }
     if let Some(site) = fetch_site
         && !matches!(site, "same-origin" | "none")
     {
-        return Some(format!(
-            "a {site} {method} (Sec-Fetch-Site): only nabla's own pages may change anything"
+        return Some((
+            StatusCode::FORBIDDEN,
+            format!(
+                "a {site} {method} (Sec-Fetch-Site): only nabla's own pages may change anything"
+            ),
         ));
     }
     let json = content_type.is_some_and(|t| {
@@ -101,16 +108,19 @@ pub fn cross_site(
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
     });
     if has_body && !json {
-        return Some(format!(
-            "the body of a {method} must be application/json, got {}",
-            content_type.unwrap_or("no Content-Type")
+        return Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "the body of a {method} must be application/json, got {}",
+                content_type.unwrap_or("no Content-Type")
+            ),
         ));
     }
     None
 }
 
 /// Refuses a cross-site request that would change something ([`cross_site`]) with 403, or a
-/// body of another type with 415.
+/// body of another type with 415 (the status `cross_site` gives).
 pub async fn check_site(request: Request, next: Next) -> Response {
     // Read in a scope of its own: the borrow of the request must end before the await.
     let refusal = {
@@ -134,10 +144,7 @@ pub async fn check_site(request: Request, next: Next) -> Response {
     };
     match refusal {
         None => next.run(request).await,
-        Some(reason) if reason.contains("application/json") => {
-            refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason)
-        }
-        Some(reason) => refuse(StatusCode::FORBIDDEN, reason),
+        Some((status, reason)) => refuse(status, reason),
     }
 }
 
@@ -231,7 +238,10 @@ mod tests {
         ] {
             for method in ["POST", "DELETE"] {
                 let refusal = cross_site(method, host, origin, site, kind, kind.is_some());
-                assert!(refusal.is_some(), "{method} {origin:?} {site:?} {kind:?}");
+                assert!(
+                    refusal.is_some_and(|(status, _)| status == StatusCode::FORBIDDEN),
+                    "{method} {origin:?} {site:?} {kind:?}"
+                );
             }
         }
         // Bodies of the types a page can send without a preflight.
@@ -240,7 +250,8 @@ mod tests {
             "application/x-www-form-urlencoded",
             "multipart/form-data; boundary=x",
         ] {
-            let refusal = cross_site("POST", host, None, None, Some(kind), true).unwrap();
+            let (status, refusal) = cross_site("POST", host, None, None, Some(kind), true).unwrap();
+            assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
             assert!(refusal.contains("application/json"), "{refusal}");
         }
         assert_eq!(
