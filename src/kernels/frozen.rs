@@ -99,7 +99,7 @@ pub(crate) fn with_frozen<R>(operands: &[ArrayView2<f32>], f: impl FnOnce() -> R
         };
         // SAFETY: the view is live, k × n with these strides; `packed` holds
         // steps(k)·⌈n/nr⌉·nr values.
-        unsafe { super::sgemm::pack_b_block(kern, k, n, b, packed.as_mut_ptr().cast()) };
+        unsafe { super::pack::pack_b_block(kern, k, n, b, packed.as_mut_ptr().cast()) };
         FROZEN.with(|frozen| frozen.borrow_mut().push((key, packed)));
         added += 1;
     }

@@ -1,8 +1,63 @@
 //! Packing the product's operands into the panel layout the register tiles read: A into
 //! panels of `mr` rows, B into panels of `nr` columns, zero-padded; B's columns gathered with
-//! 8 × 8 transposes in AVX registers when its rows are not contiguous.
+//! 8 × 8 transposes in AVX registers when its rows are not contiguous. [`pack_a_block`] and
+//! [`pack_b_block`] pack the way a kernel's [`Packing`] says (f32, rounded to bf16, bf16 pairs
+//! or AMX tiles).
 
+use super::amx::{pack_a_tiles, pack_b_tiles};
+use super::bf16::{pack_a_pairs, pack_b_pairs, round_in_place};
 use super::microkernel::Strided as Operand;
+use super::microkernel::{Kernel, Packing};
+
+/// Packs rows × depth of A from `from` into panels the way `kern` reads them.
+///
+/// # Safety
+/// The block must lie inside A and `out` hold ⌈rows/mr⌉·mr·steps(depth) values.
+pub(super) unsafe fn pack_a_block(
+    kern: Kernel,
+    rows: usize,
+    depth: usize,
+    from: Operand,
+    out: *mut f32,
+) {
+    // SAFETY: as the caller's.
+    unsafe {
+        match kern.packing {
+            Packing::F32 => pack_a(rows, depth, from, kern.mr, out),
+            Packing::Bf16Rounded => {
+                pack_a(rows, depth, from, kern.mr, out);
+                round_in_place(out, rows.div_ceil(kern.mr) * kern.mr * depth);
+            }
+            Packing::Bf16Pairs => pack_a_pairs(rows, depth, from, kern.mr, out),
+            Packing::Bf16Tiles => pack_a_tiles(rows, depth, from, kern.mr, out),
+        }
+    }
+}
+
+/// Packs depth × cols of B from `from` into panels the way `kern` reads them.
+///
+/// # Safety
+/// The block must lie inside B and `out` hold ⌈cols/nr⌉·nr·steps(depth) values.
+pub(super) unsafe fn pack_b_block(
+    kern: Kernel,
+    depth: usize,
+    cols: usize,
+    from: Operand,
+    out: *mut f32,
+) {
+    // SAFETY: as the caller's.
+    unsafe {
+        match kern.packing {
+            Packing::F32 => pack_b(depth, cols, from, kern.nr, out),
+            Packing::Bf16Rounded => {
+                pack_b(depth, cols, from, kern.nr, out);
+                round_in_place(out, depth * cols.div_ceil(kern.nr) * kern.nr);
+            }
+            Packing::Bf16Pairs => pack_b_pairs(depth, cols, from, kern.nr, out),
+            Packing::Bf16Tiles => pack_b_tiles(depth, cols, from, kern.nr, out),
+        }
+    }
+}
 
 /// Packs rows × depth of A into panels of `mr` rows: [panel][p][mr], zero-padded.
 ///

@@ -5,11 +5,9 @@
 
 use std::cell::RefCell;
 
-use super::amx::{pack_a_tiles, pack_b_tiles};
-use super::bf16::{pack_a_pairs, pack_b_pairs, round_in_place};
 use super::frozen::PackedB;
 use super::microkernel::{Kernel, Packing, Tile};
-use super::pack::{pack_a, pack_b};
+use super::pack::{pack_a_block, pack_b, pack_b_block};
 use super::split::Split;
 use super::team;
 
@@ -285,50 +283,6 @@ fn shares_a(kern: Kernel) -> bool {
     kern.direct.is_none()
 }
 
-/// Packs rows × depth of A from `from` into panels the way `kern` reads them.
-///
-/// # Safety
-/// The block must lie inside A and `out` hold ⌈rows/mr⌉·mr·steps(depth) values.
-unsafe fn pack_a_block(kern: Kernel, rows: usize, depth: usize, from: Operand, out: *mut f32) {
-    // SAFETY: as the caller's.
-    unsafe {
-        match kern.packing {
-            Packing::F32 => pack_a(rows, depth, from, kern.mr, out),
-            Packing::Bf16Rounded => {
-                pack_a(rows, depth, from, kern.mr, out);
-                round_in_place(out, rows.div_ceil(kern.mr) * kern.mr * depth);
-            }
-            Packing::Bf16Pairs => pack_a_pairs(rows, depth, from, kern.mr, out),
-            Packing::Bf16Tiles => pack_a_tiles(rows, depth, from, kern.mr, out),
-        }
-    }
-}
-
-/// Packs depth × cols of B from `from` into panels the way `kern` reads them.
-///
-/// # Safety
-/// The block must lie inside B and `out` hold ⌈cols/nr⌉·nr·steps(depth) values.
-pub(super) unsafe fn pack_b_block(
-    kern: Kernel,
-    depth: usize,
-    cols: usize,
-    from: Operand,
-    out: *mut f32,
-) {
-    // SAFETY: as the caller's.
-    unsafe {
-        match kern.packing {
-            Packing::F32 => pack_b(depth, cols, from, kern.nr, out),
-            Packing::Bf16Rounded => {
-                pack_b(depth, cols, from, kern.nr, out);
-                round_in_place(out, depth * cols.div_ceil(kern.nr) * kern.nr);
-            }
-            Packing::Bf16Pairs => pack_b_pairs(depth, cols, from, kern.nr, out),
-            Packing::Bf16Tiles => pack_b_tiles(depth, cols, from, kern.nr, out),
-        }
-    }
-}
-
 /// Packs all of A (m × k) into this thread's [`SHARED_A`], the panels shared out over
 /// `threads` threads.
 ///
@@ -387,15 +341,6 @@ unsafe fn single(
         packed_b.is_none() || (plan.pack_b && kern.packing.pairs()),
         "a packed B is read only by the bf16-pair kernels, which pack B"
     );
-    // The depth a packed panel spans in the kernel's steps.
-    let steps = |kb: usize| kern.packing.steps(kb);
-    // SAFETY (both): as the callers' (the block inside the operand, the buffer large enough).
-    let pack_b_block = |kb: usize, nb: usize, from: Operand, out: *mut f32| unsafe {
-        pack_b_block(kern, kb, nb, from, out)
-    };
-    let pack_a_block = |mb: usize, kb: usize, from: Operand, out: *mut f32| unsafe {
-        pack_a_block(kern, mb, kb, from, out)
-    };
     let tiles = kern.packing == Packing::Bf16Tiles;
     if tiles {
         super::amx::configure();
@@ -413,12 +358,14 @@ unsafe fn single(
                 // Where B read in place ends in a partial panel, that panel alone is packed
                 // (zero-padded), so the microkernel always reads nr whole columns.
                 let partial = nb / nr * nr;
-                let depth = steps(kb);
+                // The depth a packed panel spans in the kernel's steps.
+                let depth = kern.packing.steps(kb);
                 if packed_b.is_some() {
                     // Packed already, over the whole depth.
                 } else if plan.pack_b {
-                    // The block lies inside B and the buffer holds kb × ⌈nb/nr⌉·nr values.
-                    pack_b_block(kb, nb, b.at(pc, jc), packed_buffer.as_mut_ptr());
+                    // SAFETY: the block lies inside B and the buffer holds ⌈nb/nr⌉·nr
+                    // columns of the block's packed depth (Plan::blocks, reserve).
+                    unsafe { pack_b_block(kern, kb, nb, b.at(pc, jc), packed_buffer.as_mut_ptr()) };
                 } else if partial < nb {
                     // SAFETY: as above, for the last nb − partial columns.
                     unsafe {
@@ -435,11 +382,13 @@ unsafe fn single(
                 for ic in (0..m).step_by(MC) {
                     let mb = MC.min(m - ic);
                     if plan.pack_a && shared_a.is_none() {
-                        pack_a_block(mb, kb, a.at(ic, pc), packed_a.as_mut_ptr());
+                        // SAFETY: as for B: the block inside A, MC rows at the block's depth
+                        // reserved.
+                        unsafe { pack_a_block(kern, mb, kb, a.at(ic, pc), packed_a.as_mut_ptr()) };
                     }
                     // Panel `ir / mr` of this block of A, as the microkernel reads it.
                     let a_panel = |ir: usize| match shared_a {
-                        Some(shared) => shared.panel(ic + ir, steps(pc)),
+                        Some(shared) => shared.panel(ic + ir, kern.packing.steps(pc)),
                         // SAFETY: the block's packed panels hold mb rounded up to mr rows.
                         None => unsafe { packed_a.as_ptr().add(ir * depth) },
                     };
@@ -610,8 +559,8 @@ impl Plan {
 }
 
 /// Sizes a thread's packing buffers for the largest blocks, so no later product reallocates:
-/// MC rows of A and NC columns of B at depth KC, or (bf16 pairs, two depth steps per value)
-/// MC rows at depth [`WHOLE_DEPTH`], whose B blocks hold no more than KC · NC values.
+/// MC rows of A at depth [`KC_MAX`] (f32) or [`WHOLE_DEPTH`] (bf16 pairs, in the kernel's
+/// steps), and B blocks of no more than KC · NC values (see [`Plan::blocks`]).
 fn reserve(packed: &mut (Vec<f32>, Vec<f32>), kern: Kernel) {
     let a_depth = if kern.packing.pairs() {
         kern.packing.steps(WHOLE_DEPTH)
