@@ -49,6 +49,14 @@ fn refused(output: &Output, expected: &[&str]) {
     }
 }
 
+/// A small two-class CSV (header a,b,label; 60 rows) that trains in a moment.
+fn two_classes() -> String {
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
+        .collect();
+    format!("a,b,label\n{rows}")
+}
+
 fn f32s(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -574,10 +582,7 @@ fn silently_wrong_results_are_refused() {
 fn outputs_never_overwrite_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let rows: String = (0..60)
-        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
-        .collect();
-    let csv = format!("a,b,label\n{rows}");
+    let csv = two_classes();
     std::fs::write(d.join("data.csv"), &csv).unwrap();
     for flag in ["--save", "--metrics", "--plot", "--checkpoint"] {
         refused(
@@ -696,10 +701,7 @@ fn outputs_never_replace_devices_fifos_or_links() {
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let rows: String = (0..60)
-        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
-        .collect();
-    std::fs::write(d.join("data.csv"), format!("a,b,label\n{rows}")).unwrap();
+    std::fs::write(d.join("data.csv"), two_classes()).unwrap();
     let trained = capped(
         &[
             "train",
@@ -1002,10 +1004,7 @@ fn class_names_with_commas_and_quotes_keep_the_prediction_csv_whole() {
 fn resuming_says_what_it_will_and_will_not_do() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let rows: String = (0..60)
-        .map(|i| format!("{},{},{}\n", i, 60 - i, i % 2))
-        .collect();
-    std::fs::write(d.join("data.csv"), format!("a,b,label\n{rows}")).unwrap();
+    std::fs::write(d.join("data.csv"), two_classes()).unwrap();
     let train = |extra: &[&str]| {
         let mut args = vec![
             "train",

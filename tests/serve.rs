@@ -32,17 +32,40 @@ impl Reply {
     }
 }
 
-/// One request with `Connection: close`, read to the end.
+/// One request with `Connection: close`, read to the end: JSON bodies, as the pages send.
 fn request(address: SocketAddr, method: &str, path: &str, host: &str, body: &[u8]) -> Reply {
+    send(
+        address,
+        method,
+        path,
+        host,
+        &[("Content-Type", "application/json")],
+        body,
+    )
+}
+
+/// One request to `host` with these headers and body, `Connection: close`, read to the end.
+fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n",
         body.len()
     );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
     // A refused body may be answered before it is all sent.
     let _ = stream.write_all(body);
@@ -282,31 +305,8 @@ fn browser(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n",
-        address.port(),
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    Reply {
-        status: headers.split(' ').nth(1).unwrap().parse().unwrap(),
-        headers: headers.to_string(),
-        body: body.to_string(),
-    }
+    let host = format!("127.0.0.1:{}", address.port());
+    send(address, method, path, &host, headers, body)
 }
 
 /// Any page the user visits could make the browser POST to the playground: a form (form-encoded
