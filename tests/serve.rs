@@ -5,11 +5,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::http::{Reply, get, post, request, send};
 use common::test_accuracy;
 use nabla::serve::{MAX_BODY_BYTES, MAX_TRAININGS, ServeConfig, Server, start};
 use serde_json::{Value, json};
@@ -18,87 +19,6 @@ fn server(runs: &std::path::Path) -> Server {
     let mut config = ServeConfig::new(runs);
     config.port = 0;
     start(&config).unwrap()
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-/// One request with `Connection: close`, read to the end: JSON bodies, as the pages send.
-fn request(address: SocketAddr, method: &str, path: &str, host: &str, body: &[u8]) -> Reply {
-    send(
-        address,
-        method,
-        path,
-        host,
-        &[("Content-Type", "application/json")],
-        body,
-    )
-}
-
-/// One request to `host` with these headers and body, `Connection: close`, read to the end.
-fn send(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    host: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    // A refused body may be answered before it is all sent.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = headers.split(' ').nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        headers: headers.to_string(),
-        body: body.to_string(),
-    }
-}
-
-fn get(address: SocketAddr, path: &str) -> Reply {
-    request(
-        address,
-        "GET",
-        path,
-        &format!("localhost:{}", address.port()),
-        b"",
-    )
-}
-
-fn post(address: SocketAddr, path: &str, body: &Value) -> Reply {
-    request(
-        address,
-        "POST",
-        path,
-        &format!("127.0.0.1:{}", address.port()),
-        body.to_string().as_bytes(),
-    )
 }
 
 fn wait_for(address: SocketAddr, id: u64, done: impl Fn(&Value) -> bool) -> Value {

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use nabla::serve::{ServeConfig, serve_until_interrupted};
+use nabla::serve::{ServeConfig, default_max_connections, serve_until_interrupted};
 
 use super::output::{note, out};
 
@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// The folder whose --metrics files the runs page shows, live.
     #[arg(long, default_value = ".")]
     pub runs: PathBuf,
+    /// The most connections open at once; the one idle longest is closed to make room
+    /// [default: half of `ulimit -n`, 16 to 512].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: Option<u16>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -27,6 +31,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         host: args.host,
         port: args.port,
         runs: args.runs,
+        max_connections: args
+            .max_connections
+            .map_or_else(default_max_connections, usize::from),
     };
     if let Some(warning) = config.exposure_warning() {
         note(&warning);

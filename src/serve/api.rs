@@ -33,6 +33,11 @@ use crate::workflow::{
 
 /// How often an event stream looks for news.
 const TICK: Duration = Duration::from_millis(50);
+/// How often a quiet event stream sends a comment (well within the connections' idle limit,
+/// [`IDLE_CONNECTION`](super::IDLE_CONNECTION)).
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// The most reads of the runs folder at once.
+pub(super) const READERS: usize = 2;
 
 pub(super) fn routes(app: Arc<App>) -> Router {
     Router::new()
@@ -202,7 +207,7 @@ async fn events(State(app): State<Arc<App>>, Path(id): Path<u64>) -> Response {
         return missing(id);
     };
     Sse::new(event_stream(app, id, run))
-        .keep_alive(KeepAlive::default())
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()
 }
 
@@ -297,10 +302,24 @@ async fn explain(Query(query): Query<ExplainQuery>) -> Response {
 
 /// `GET /api/runs`: the metrics files under `--runs`.
 async fn runs(State(app): State<Arc<App>>) -> Response {
-    match list_runs(&app.runs) {
+    let listed = reading(&app, list_runs).await;
+    match listed {
         Ok(runs) => Json(json!({ "runs": runs })).into_response(),
         Err(error) => bad_request(error),
     }
+}
+
+/// Runs `read` on the runs folder off the async workers, at most [`READERS`] at a time (each
+/// reply is bounded, so the memory of all of them is too).
+async fn reading<T: Send + 'static>(
+    app: &Arc<App>,
+    read: impl FnOnce(&std::path::Path) -> crate::error::Result<T> + Send + 'static,
+) -> crate::error::Result<T> {
+    let _permit = app.readers.acquire().await;
+    let folder = app.runs.clone();
+    tokio::task::spawn_blocking(move || read(&folder))
+        .await
+        .unwrap_or_else(|_| Err(Error::invalid("runs", "reading the runs folder failed")))
 }
 
 #[derive(Deserialize)]
@@ -310,10 +329,12 @@ struct RunQuery {
     from: usize,
 }
 
-/// `GET /api/run?name=…[&from=N]`: a run's epochs from complete line N on; a name outside
-/// `--runs` is refused with 400, a missing run is 404.
+/// `GET /api/run?name=…[&from=N]`: a run's epochs from complete line N on, in bounded
+/// replies (`more`: ask again from `next`); a name outside `--runs` is refused with 400.
 async fn run(State(app): State<Arc<App>>, Query(query): Query<RunQuery>) -> Response {
-    match read_run(&app.runs, &query.name, query.from) {
+    let RunQuery { name, from } = query;
+    let read = reading(&app, move |folder| read_run(folder, &name, from)).await;
+    match read {
         Ok(records) => Json(records).into_response(),
         Err(error) => bad_request(error),
     }

@@ -7,12 +7,14 @@
 //! | file | holds |
 //! |---|---|
 //! | `guard.rs` | the safety rules: the Host check (DNS rebinding), the cross-site check (Origin, Sec-Fetch-Site, JSON bodies), the body limit, error replies |
-//! | `sessions.rs` | the playground's trainings: at most [`MAX_TRAININGS`] at once, idle ones stopped |
+//! | `sessions.rs` | the playground's trainings: at most [`MAX_TRAININGS`] at once and [`MAX_KEPT`] kept, idle ones stopped |
+//! | `connections.rs` | the connections: a cap on open ones, idle ones closed, a time limit on request heads |
 //! | `api.rs` | the `/api/` routes (documented in docs/SERVE.md) |
 //! | `assets.rs` | the pages, scripts and the vendored KaTeX, compiled into the binary |
 
 mod api;
 mod assets;
+mod connections;
 mod guard;
 mod sessions;
 
@@ -25,8 +27,13 @@ use axum::Router;
 
 use crate::error::{Error, Result};
 
+pub use connections::{HEAD_TIMEOUT, IDLE_CONNECTION, default_max_connections};
 pub use guard::{MAX_BODY_BYTES, host_is_allowed};
-pub use sessions::{IDLE_AFTER, MAX_TRAININGS};
+pub use sessions::{IDLE_AFTER, MAX_KEPT, MAX_TRAININGS};
+
+/// The longest a request may take, body and answer included (a streamed answer, such as a
+/// training's events, counts until its first byte): 408 after it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where and what to serve.
 #[derive(Clone, Debug)]
@@ -37,15 +44,18 @@ pub struct ServeConfig {
     pub port: u16,
     /// The folder whose `--metrics` files the runs page shows.
     pub runs: PathBuf,
+    /// The most connections open at once (the one idle longest makes room for a new one).
+    pub max_connections: usize,
 }
 
 impl ServeConfig {
-    /// 127.0.0.1, port 8080, runs in `runs`.
+    /// 127.0.0.1, port 8080, runs in `runs`, [`default_max_connections`].
     pub fn new(runs: impl Into<PathBuf>) -> Self {
         ServeConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 8080,
             runs: runs.into(),
+            max_connections: default_max_connections(),
         }
     }
 
@@ -66,16 +76,23 @@ impl ServeConfig {
 struct App {
     runs: PathBuf,
     sessions: sessions::Sessions,
+    /// Permits to read the runs folder ([`api::READERS`] at once).
+    readers: tokio::sync::Semaphore,
 }
 
 fn router(config: &ServeConfig, port: u16) -> Router {
     let app = Arc::new(App {
         runs: config.runs.clone(),
         sessions: sessions::Sessions::default(),
+        readers: tokio::sync::Semaphore::new(api::READERS),
     });
     sessions::reap_idle(Arc::clone(&app));
     api::routes(app)
         .merge(assets::routes())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(axum::middleware::from_fn(guard::check_site))
         .layer(axum::middleware::from_fn(move |request, next| {
             guard::check_host(port, request, next)
@@ -199,7 +216,7 @@ fn serve_until(
         ready(address);
         let app = router(config, address.port());
         tokio::select! {
-            _ = axum::serve(listener, app) => {}
+            () = connections::serve(listener, app, config.max_connections) => {}
             _ = until => {}
         }
         Ok::<(), Error>(())

@@ -1,6 +1,9 @@
 //! The playground's trainings: each a [`Playground`] under a number, at most [`MAX_TRAININGS`]
-//! training at once, and each stopped and forgotten once no page has asked about it for
-//! [`IDLE_AFTER`] (a page watching one asks continuously through its event stream).
+//! training at once and [`MAX_KEPT`] kept (a new one forgets the finished one asked about
+//! least recently), and each stopped and forgotten once no page has asked about it for
+//! [`IDLE_AFTER`] (a page watching one asks continuously through its event stream). A
+//! training's memory is bounded by the spec's limits (points, epochs, units), so the
+//! playground's is bounded by `MAX_KEPT` times that (about 250 KB each at the limits).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -12,6 +15,8 @@ use crate::workflow::{Playground, PlaygroundSpec};
 
 /// The most trainings running (not finished) at once.
 pub const MAX_TRAININGS: usize = 4;
+/// The most trainings kept, finished ones included.
+pub const MAX_KEPT: usize = 16;
 /// How long a training nobody asks about is kept.
 pub const IDLE_AFTER: Duration = Duration::from_secs(60);
 
@@ -50,6 +55,7 @@ impl Sessions {
         if running >= MAX_TRAININGS {
             return Err(NotStarted::TooMany);
         }
+        forget_finished(&mut entries, MAX_KEPT - 1);
         let run: Result<Playground> = Playground::start(spec, paused);
         let run = Arc::new(run.map_err(NotStarted::Refused)?);
         // An unguessable number (a foreign page cannot name another page's training), below
@@ -105,6 +111,22 @@ impl Sessions {
     }
 }
 
+/// Forgets finished trainings, those asked about least recently first, until at most `keep`
+/// remain (trainings still running are never forgotten here).
+fn forget_finished(entries: &mut HashMap<u64, Entry>, keep: usize) {
+    while entries.len() > keep {
+        let oldest = entries
+            .iter()
+            .filter(|(_, e)| e.run.is_over())
+            .min_by_key(|(_, e)| e.seen)
+            .map(|(&id, _)| id);
+        match oldest {
+            Some(id) => drop(entries.remove(&id)),
+            None => return,
+        }
+    }
+}
+
 /// Every few seconds, stops the trainings nobody has asked about for [`IDLE_AFTER`].
 pub(super) fn reap_idle(app: Arc<App>) {
     let app: Weak<App> = Arc::downgrade(&app);
@@ -140,5 +162,29 @@ mod tests {
         let stopped = sessions.reap(Duration::ZERO);
         assert_eq!(stopped.len(), MAX_TRAININGS);
         assert!(sessions.start(&spec, true).is_ok());
+    }
+
+    #[test]
+    fn finished_trainings_make_room_oldest_first() {
+        let sessions = Sessions::default();
+        let spec = PlaygroundSpec {
+            epochs: 1,
+            samples: 20,
+            ..PlaygroundSpec::default()
+        };
+        let mut ids = Vec::new();
+        for _ in 0..MAX_KEPT + 5 {
+            let (id, run) = sessions.start(&spec, false).ok().unwrap();
+            while !run.is_over() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            ids.push(id);
+        }
+        assert_eq!(sessions.entries().len(), MAX_KEPT);
+        assert!(
+            sessions.get(ids[0]).is_none(),
+            "the oldest finished one is forgotten"
+        );
+        assert!(sessions.get(ids[MAX_KEPT + 4]).is_some());
     }
 }

@@ -41,6 +41,9 @@ pub use playground_spec::{
 };
 pub use predictions::Predictions;
 pub use reporter::{Collect, Reporter};
-pub use runs::{MAX_RUN_BYTES, MAX_RUNS, RunFile, RunRecords, list_runs, read_run, run_path};
+pub use runs::{
+    MAX_LINE_BYTES, MAX_REPLY_BYTES, MAX_REPLY_RECORDS, MAX_RUNS, RunFile, RunRecords, list_runs,
+    read_run, run_path,
+};
 pub use signature::RunSignature;
 pub use train_run::{RunOutcome, TrainRun, plural, run_training};

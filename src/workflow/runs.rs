@@ -3,6 +3,7 @@
 //! written is followed as it grows. Nothing outside the folder is ever read: a name with an
 //! absolute path, a `..`, or a link leading out is refused.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -14,8 +15,13 @@ use crate::error::{Error, Result};
 pub const MAX_RUNS: usize = 500;
 /// How deep under the folder files are looked for.
 const MAX_DEPTH: usize = 3;
-/// The largest metrics file read (a line per epoch: about 300 bytes each).
-pub const MAX_RUN_BYTES: u64 = 64 << 20;
+/// The most records in one reply of [`read_run`].
+pub const MAX_REPLY_RECORDS: usize = 2000;
+/// About the most bytes of records in one reply of [`read_run`] (a line per epoch: about 300
+/// bytes each).
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+/// The longest line a metrics file may have.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A metrics file under the runs folder.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,19 +41,27 @@ pub struct RunRecords {
     pub name: String,
     /// One JSON object per epoch (the line `nabla train --metrics` wrote).
     pub records: Vec<serde_json::Value>,
-    /// The number of complete lines so far: ask from here for the next ones.
+    /// The number of complete lines read so far: ask from here for the next ones.
     pub next: usize,
+    /// Whether complete lines after `next` were left for another reply (the reply's bounds
+    /// were reached).
+    pub more: bool,
 }
 
-/// The `.jsonl` files under `folder` (down to three folders deep), by name.
+/// The `.jsonl` files under `folder` (down to three folders deep), by name. A folder inside
+/// it that cannot be read is passed over, and so is a file whose path is not UTF-8 (a name the
+/// page could not ask for again).
 ///
 /// # Errors
-/// `folder` cannot be read.
+/// `folder` itself cannot be read.
 pub fn list_runs(folder: &Path) -> Result<Vec<RunFile>> {
     let mut runs = Vec::new();
+    std::fs::read_dir(folder).map_err(|e| Error::io(folder, e))?;
     let mut pending = vec![(folder.to_path_buf(), 0)];
     while let Some((dir, depth)) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(kind) = entry.file_type() else {
@@ -58,10 +72,11 @@ pub fn list_runs(folder: &Path) -> Result<Vec<RunFile>> {
             } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
                 let Ok(meta) = entry.metadata() else { continue };
                 let relative = path.strip_prefix(folder).unwrap_or(&path);
-                let name: Vec<String> = relative
+                let name: Option<Vec<&str>> = relative
                     .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .map(|c| c.as_os_str().to_str())
                     .collect();
+                let Some(name) = name else { continue };
                 runs.push(RunFile {
                     name: name.join("/"),
                     bytes: meta.len(),
@@ -110,41 +125,56 @@ pub fn run_path(folder: &Path, name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The records of run `name` from complete line `from` on (a last line still being written is
-/// left for the next call).
+/// The records of run `name` from complete line `from` on, at most [`MAX_REPLY_RECORDS`]
+/// of them and about [`MAX_REPLY_BYTES`] (`more` says when there are further ones: ask again
+/// from `next`). A last line still being written is left for the next call. The file is
+/// streamed, never held whole: reading a run takes the same memory at any size.
 ///
 /// # Errors
-/// What [`run_path`] refuses, a file over [`MAX_RUN_BYTES`], or a complete line that is not a
+/// What [`run_path`] refuses, a line over [`MAX_LINE_BYTES`], or a complete line that is not a
 /// JSON object (naming the file and line).
 pub fn read_run(folder: &Path, name: &str, from: usize) -> Result<RunRecords> {
     let path = run_path(folder, name)?;
-    let size = std::fs::metadata(&path)
-        .map_err(|e| Error::io(&path, e))?
-        .len();
-    if size > MAX_RUN_BYTES {
-        return Err(Error::data(
-            &path,
-            None,
-            format!("{size} bytes; a metrics file is read up to {MAX_RUN_BYTES}"),
-        ));
-    }
-    let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let text = String::from_utf8_lossy(&text[..complete]);
+    let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let mut reader = BufReader::with_capacity(64 << 10, file);
+    let mut line = Vec::new();
     let mut records = Vec::new();
-    let mut lines = 0;
-    for (n, line) in text.lines().enumerate() {
-        lines = n + 1;
-        if n < from || line.trim().is_empty() {
+    let mut bytes = 0;
+    let mut next = 0;
+    let mut more = false;
+    loop {
+        line.clear();
+        (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(&path, e))?;
+        if line.last() != Some(&b'\n') {
+            if line.len() > MAX_LINE_BYTES {
+                return Err(Error::data(
+                    &path,
+                    Some(format!("line {}", next + 1)),
+                    format!("longer than {MAX_LINE_BYTES} bytes; a metrics line is one epoch"),
+                ));
+            }
+            // The end of the file, or a last line still being written.
+            break;
+        }
+        if next >= from && (records.len() >= MAX_REPLY_RECORDS || bytes >= MAX_REPLY_BYTES) {
+            more = true;
+            break;
+        }
+        next += 1;
+        if next <= from || line.trim_ascii().is_empty() {
             continue;
         }
-        let record: serde_json::Value = serde_json::from_str(line)
+        bytes += line.len();
+        let record: serde_json::Value = serde_json::from_slice(&line)
             .ok()
             .filter(serde_json::Value::is_object)
             .ok_or_else(|| {
                 Error::data(
                     &path,
-                    Some(format!("line {}", n + 1)),
+                    Some(format!("line {next}")),
                     "expected one JSON object per line",
                 )
             })?;
@@ -153,7 +183,8 @@ pub fn read_run(folder: &Path, name: &str, from: usize) -> Result<RunRecords> {
     Ok(RunRecords {
         name: name.to_string(),
         records,
-        next: lines.max(from),
+        next: next.max(from),
+        more,
     })
 }
 
@@ -216,5 +247,61 @@ mod tests {
         }
         let error = read_run(&runs, "a.txt", 0).unwrap_err().to_string();
         assert!(error.contains(".jsonl"), "{error}");
+    }
+
+    #[test]
+    fn a_long_run_comes_in_bounded_replies() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: String = (1..=5000).map(|e| format!("{{\"epoch\":{e}}}\n")).collect();
+        std::fs::write(dir.path().join("long.jsonl"), lines).unwrap();
+        let mut from = 0;
+        let mut epochs = Vec::new();
+        loop {
+            let reply = read_run(dir.path(), "long.jsonl", from).unwrap();
+            assert!(reply.records.len() <= MAX_REPLY_RECORDS);
+            epochs.extend(reply.records.iter().map(|r| r["epoch"].as_u64().unwrap()));
+            from = reply.next;
+            if !reply.more {
+                break;
+            }
+        }
+        assert_eq!(epochs, (1..=5000).collect::<Vec<u64>>());
+        assert_eq!(from, 5000);
+
+        let endless = format!("{{\"x\":\"{}\"}}\n", "a".repeat(MAX_LINE_BYTES));
+        std::fs::write(dir.path().join("wide.jsonl"), endless).unwrap();
+        let error = read_run(dir.path(), "wide.jsonl", 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 1") && error.contains("longer than"),
+            "{error}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_folder_or_a_non_utf8_name_leaves_the_other_runs_listed() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("good.jsonl"), "{}\n").unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"bad\xff.jsonl");
+        std::fs::write(dir.path().join(name), "{}\n").unwrap();
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::write(locked.join("hidden.jsonl"), "{}\n").unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let names: Vec<String> = list_runs(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(names.contains(&"good.jsonl".to_string()), "{names:?}");
+        assert!(names.iter().all(|n| !n.contains('\u{fffd}')), "{names:?}");
+        for name in &names {
+            read_run(dir.path(), name, 0).unwrap();
+        }
     }
 }

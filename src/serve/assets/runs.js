@@ -20,8 +20,12 @@ async function refresh() {
   }
   for (const [name, run] of known) {
     if (!run.shown) continue;
-    const reply = await api("GET", `/api/run?name=${encodeURIComponent(name)}&from=${run.next}`);
-    if (reply.ok) { run.records.push(...reply.data.records); run.next = reply.data.next; }
+    // A long run comes in bounded replies: ask until there are no more.
+    for (let more = true; more;) {
+      const reply = await api("GET", `/api/run?name=${encodeURIComponent(name)}&from=${run.next}`);
+      more = reply.ok && reply.data.more;
+      if (reply.ok) { run.records.push(...reply.data.records); run.next = reply.data.next; }
+    }
     const item = document.querySelector(`li[data-run="${CSS.escape(name)}"]`);
     if (item) item.dataset.epochs = String(run.records.length);
   }
