@@ -126,3 +126,53 @@ fn a_large_table_converts_in_bounded_memory() {
     );
     println!("converted {size} bytes of CSV with a peak of {peak_mb:.1} MB");
 }
+
+/// A disk that fills while the pair is written (here a file-size limit, `ulimit -f`, that the
+/// labels file crosses and the features file does not) leaves both old files: it used to put
+/// the new features in place beside the old labels, a pair that trained silently.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_leaves_the_old_pair_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // One feature (4 bytes a row) and one label (8 bytes a row): 80 KB and 160 KB.
+    let table = |shift: usize| -> String {
+        let mut text = String::from("x,label\n");
+        for i in 0..20_000 {
+            text += &format!("{},{}\n", (i + shift) % 97, (i + shift) % 3);
+        }
+        text
+    };
+    std::fs::write(d.join("first.csv"), table(0)).unwrap();
+    std::fs::write(d.join("second.csv"), table(1)).unwrap();
+    ok(&run(&["convert", "first.csv", "pair.npy"], d));
+    let before = (
+        std::fs::read(d.join("pair.npy")).unwrap(),
+        std::fs::read(d.join("pair.labels.npy")).unwrap(),
+    );
+    // 240 blocks of 512 bytes: room for the features (80 KB), not for the labels (160 KB).
+    let full = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 240 && exec \"$0\" convert second.csv pair.npy")
+        .arg(env!("CARGO_BIN_EXE_nabla"))
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2), "{}", stderr(&full));
+    assert!(
+        stderr(&full).contains("pair.labels.npy"),
+        "{}",
+        stderr(&full)
+    );
+    let after = (
+        std::fs::read(d.join("pair.npy")).unwrap(),
+        std::fs::read(d.join("pair.labels.npy")).unwrap(),
+    );
+    assert!(after == before, "the old pair is left whole");
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "no temporaries left: {left:?}");
+}

@@ -17,7 +17,7 @@ use super::LoadOptions;
 use super::csv::read_rows;
 use super::npy::npy_header;
 use crate::error::{Error, Result};
-use crate::io::{persist_atomically, temporary_beside};
+use crate::io::{persist_pair, temporary_beside};
 
 /// What [`csv_to_npy`] wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,11 +113,17 @@ pub fn csv_to_npy<R: Read>(
         }
         labels.write(&bytes)
     })?;
-    features.finish(&format!("({rows}, {})", columns.features.len()))?;
-    labels.finish(&match columns.labels.len() {
+    let features_shape = format!("({rows}, {})", columns.features.len());
+    let labels_shape = match columns.labels.len() {
         1 => format!("({rows},)"),
         k => format!("({rows}, {k})"),
-    })?;
+    };
+    // Both made whole before either is put in place, and put in place as a pair: a full disk
+    // or a failed rename leaves both old files, never new features beside old labels.
+    persist_pair(
+        (features.finish(&features_shape)?, &features_target),
+        (labels.finish(&labels_shape)?, &labels_target),
+    )?;
     Ok(Converted {
         rows,
         features: columns.features,
@@ -167,8 +173,8 @@ impl<'p> NpyWriter<'p> {
             .map_err(|e| Error::io(self.path, e))
     }
 
-    /// Writes the header for `shape` (a Python tuple) and puts the file in place.
-    fn finish(self, shape: &str) -> Result<()> {
+    /// Writes the header for `shape` (a Python tuple): the complete temporary, not yet in place.
+    fn finish(self, shape: &str) -> Result<tempfile::NamedTempFile> {
         let path = self.path;
         let header = npy_header(self.descr, false, shape);
         assert_eq!(
@@ -183,6 +189,6 @@ impl<'p> NpyWriter<'p> {
         file.seek(SeekFrom::Start(0))
             .and_then(|_| file.write_all(&header))
             .map_err(|e| Error::io(path, e))?;
-        persist_atomically(file, path)
+        Ok(file)
     }
 }

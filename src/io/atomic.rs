@@ -201,6 +201,63 @@ pub fn persist_atomically(temporary: tempfile::NamedTempFile, path: &Path) -> Re
     persist_at(temporary, path)
 }
 
+/// Puts two complete temporaries in their places as a pair: afterwards both paths hold the new
+/// files or, on any error, both still hold what they held before (a features file and its
+/// labels never end up from different writes). Both are flushed to disk before either is
+/// renamed, so a full disk is found before anything moves; the first path's old file is kept
+/// under a hard link (a copy where links are not supported) until the second is in place, and
+/// put back if the second rename fails.
+///
+/// # Errors
+/// What [`persist_atomically`] refuses, or a write, sync or rename that fails (nothing replaced).
+pub fn persist_pair(
+    first: (tempfile::NamedTempFile, &Path),
+    second: (tempfile::NamedTempFile, &Path),
+) -> Result<()> {
+    let ((first, first_path), (second, second_path)) = (first, second);
+    for path in [first_path, second_path] {
+        replaceable("output", path)?;
+    }
+    for (temporary, path) in [(&first, first_path), (&second, second_path)] {
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(path, e))?;
+    }
+    // The first file's old content, kept until the pair is in place (removed when dropped).
+    let old_first = if fs::symlink_metadata(first_path).is_ok() {
+        let kept = tempfile::Builder::new()
+            .prefix(&format!(
+                ".{}.old-{}-",
+                first_path.file_name().unwrap_or_default().to_string_lossy(),
+                std::process::id()
+            ))
+            .make_in(directory_of(first_path), |backup| {
+                fs::hard_link(first_path, backup)
+                    .or_else(|_| fs::copy(first_path, backup).map(drop))
+            })
+            .map_err(|e| Error::io(first_path, e))?;
+        Some(kept)
+    } else {
+        None
+    };
+    persist_at(first, first_path)?;
+    if let Err(error) = persist_at(second, second_path) {
+        match old_first {
+            Some(old) => {
+                let _ = old.persist(first_path);
+            }
+            None => {
+                let _ = fs::remove_file(first_path);
+            }
+        }
+        return Err(error);
+    }
+    drop(old_first);
+    remove_stale_temporaries(first_path, "old");
+    Ok(())
+}
+
 /// [`persist_atomically`] on a path already classified.
 fn persist_at(temporary: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     temporary
@@ -253,6 +310,50 @@ pub fn remove_stale_temporaries(path: &Path, tag: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn temporary_with(path: &Path, bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut temporary = temporary_beside(path, "tmp").unwrap();
+        temporary.write_all(bytes).unwrap();
+        temporary
+    }
+
+    #[test]
+    fn a_pair_is_replaced_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (features, labels) = (dir.path().join("x.npy"), dir.path().join("x.labels.npy"));
+        for (old, new) in [(true, false), (false, false), (true, true)] {
+            let _ = fs::remove_file(&features);
+            let _ = fs::remove_file(&labels);
+            if old {
+                fs::write(&features, b"old features").unwrap();
+                fs::write(&labels, b"old labels").unwrap();
+            }
+            let first = temporary_with(&features, b"new features");
+            let second = temporary_with(&labels, b"new labels");
+            if !new {
+                // The second rename fails: its temporary is gone.
+                fs::remove_file(second.path()).unwrap();
+            }
+            let persisted = persist_pair((first, &features), (second, &labels));
+            assert_eq!(persisted.is_ok(), new);
+            let read = |p: &Path| fs::read(p).ok();
+            if new {
+                assert_eq!(read(&features).unwrap(), b"new features");
+                assert_eq!(read(&labels).unwrap(), b"new labels");
+            } else if old {
+                assert_eq!(read(&features).unwrap(), b"old features", "put back");
+                assert_eq!(read(&labels).unwrap(), b"old labels");
+            } else {
+                assert!(read(&features).is_none() && read(&labels).is_none());
+            }
+            let left: Vec<String> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(left.is_empty(), "no temporaries or backups left: {left:?}");
+        }
+    }
 
     /// A written model is readable like any file the user makes (umask applies), not 0600.
     #[cfg(unix)]

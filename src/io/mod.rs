@@ -12,8 +12,8 @@ mod onnx;
 mod output_guard;
 
 pub use atomic::{
-    OutputTarget, output_target, persist_atomically, remove_stale_temporaries, replaceable,
-    temporary_beside, write_atomically,
+    OutputTarget, output_target, persist_atomically, persist_pair, remove_stale_temporaries,
+    replaceable, temporary_beside, write_atomically,
 };
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use metrics_log::MetricsLog;
