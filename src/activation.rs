@@ -19,6 +19,10 @@ use crate::scalar::Scalar;
 /// The unit test `gelu_range_lower_bound_is_its_minimum` checks it.
 pub const GELU_MINIMUM: f64 = -0.169_971_207_48;
 
+/// The steepest slope a leaky ReLU takes (`leaky-relu:1e20` failed its own derivation's check:
+/// 1e20 + (1 − 1e20)·[z > 0] is 0 in f64, not 1).
+pub const MAX_LEAKY_SLOPE: f64 = 1e6;
+
 /// Slope of leaky ReLU for z < 0 when none is given (PyTorch's `negative_slope` default).
 pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 
@@ -438,11 +442,15 @@ impl FromStr for Activation {
                     Some(p) => p
                         .parse::<f64>()
                         .ok()
-                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .filter(|s| (0.0..=MAX_LEAKY_SLOPE).contains(s))
                         .ok_or_else(|| {
                             Error::invalid(
                                 "leaky-relu slope",
-                                format!("'{p}' is not a finite number ≥ 0"),
+                                format!(
+                                    "'{p}' is not a number from 0 to {MAX_LEAKY_SLOPE:e} (a \
+                                     steeper slope swamps the positive side: 1 − α rounds to \
+                                     −α, and the derivative's checks would fail on rounding)"
+                                ),
                             )
                         })?,
                 };
@@ -600,5 +608,11 @@ mod tests {
         assert!(error.contains("unknown activation 'swish'") && error.contains("relu"));
         assert!("relu:2".parse::<Activation>().is_err());
         assert!("leaky-relu:-1".parse::<Activation>().is_err());
+        let steep = "leaky-relu:1e20"
+            .parse::<Activation>()
+            .unwrap_err()
+            .to_string();
+        assert!(steep.contains("from 0 to 1e6"), "{steep}");
+        assert!("leaky-relu:1e6".parse::<Activation>().is_ok());
     }
 }

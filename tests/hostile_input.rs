@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use common::{nabla, npy_bytes, stderr, stdout};
+use common::{nabla, npy_bytes, refused, stderr, stdout};
 
 /// Runs `nabla args` in `dir` with its address space capped at 2 GB.
 fn capped(args: &[&str], dir: &Path) -> Output {
@@ -28,25 +28,6 @@ fn capped(args: &[&str], dir: &Path) -> Output {
         });
     }
     command.output().expect("nabla runs")
-}
-
-/// Exit 2, no panic, no abort, and every `expected` piece in the message.
-fn refused(output: &Output, expected: &[&str]) {
-    let err = stderr(output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "status {:?}\nstdout: {}\nstderr: {err}",
-        output.status,
-        stdout(output)
-    );
-    assert!(
-        !err.contains("panicked") && !err.contains("memory allocation"),
-        "{err}"
-    );
-    for e in expected {
-        assert!(err.contains(e), "missing {e:?} in: {err}");
-    }
 }
 
 /// A small two-class CSV (header a,b,label; 60 rows) that trains in a moment.

@@ -401,7 +401,15 @@ class MLPRegressor(RegressorMixin, _NablaMLP):
         y = np.asarray(y)
         if not partial or not hasattr(self, "_fitted"):
             self._one_dimensional = y.ndim == 1
-        values = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        wide = y.reshape(len(y), -1).astype(np.float64)
+        beyond = np.argwhere(np.abs(wide) > np.finfo(np.float32).max)
+        if len(beyond):
+            row, column = beyond[0]
+            raise ValueError(
+                f"y[{row}, {column}] = {wide[row, column]:g} is beyond float32's range (±3.4e38), "
+                "in which nabla trains: rescale the targets"
+            )
+        values = np.ascontiguousarray(wide, dtype=np.float32)
         names = [f"y{k}" for k in range(values.shape[1])]
         return self._train(X, "regression", values=values, names=names, partial=partial)
 

@@ -53,6 +53,14 @@ def loss(kind, output, target, *, from_=None, activation=None, reduction="mean",
         case["activation"] = activation
     for key, value in options.items():
         case[key] = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+    for field in ("output", "target", *options):
+        numbers = np.asarray(case[field], dtype=object).ravel()
+        bad = [v for v in numbers if isinstance(v, float) and not np.isfinite(v)]
+        if bad:
+            raise ValueError(
+                f"{field} holds {bad[0]}: the loss contract takes finite numbers (a NaN or an "
+                "infinity has no loss or gradient to check)"
+            )
     answer = json.loads(_nabla.loss_case(json.dumps(case)))
     value = answer["loss"]
     return (np.asarray(value) if isinstance(value, list) else value,

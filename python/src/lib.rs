@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nabla::data::{Dataset, Features, Task};
-use nabla::explain::{Format, Question, checked, derive_for, render};
+use nabla::explain::{Format, Question, check_points, checked, derive_for, render};
 use nabla::io::{WeightDtype, load_model, model_from_bytes, model_to_bytes, save_model_as};
 use nabla::workflow::{EstimatorSpec, Fitted, Predictions, fit_estimator};
 use nabla::{Activation, LossInput, LossKind, OptimizerConfig, OptimizerKind};
@@ -229,10 +229,18 @@ fn fit(
 ) -> PyResult<PyFitted> {
     let spec = spec_from(spec)?;
     // X is read in place, not copied (validate_data hands over float32 C-contiguous rows; any
-    // other layout is copied once by Features::shared). `owner`, a reference to the array,
-    // outlives the training below, and is dropped here with the GIL held.
-    let owner: Arc<dyn Send + Sync> = Arc::new((*x).clone().unbind());
-    // SAFETY: the array's memory stays allocated while `owner` references it; the readonly
+    // other layout is copied once by Features::shared). `owner`, a reference to the array and
+    // a weak reference to it, outlives the training below, and is dropped here with the GIL
+    // held. NumPy refuses to resize an array that has a weak reference, even with
+    // refcheck=False: another thread cannot reallocate X's memory under the training.
+    let pin = py
+        .import("weakref")?
+        .getattr("ref")?
+        .call1((&*x,))?
+        .unbind();
+    let owner: Arc<dyn Send + Sync> = Arc::new(((*x).clone().unbind(), pin));
+    // SAFETY: the array's memory stays allocated while `owner` references it, and cannot be
+    // reallocated while `owner`'s weak reference lives (NumPy's resize refuses); the readonly
     // borrow `x` lasts until this function returns, and Python code is asked (README) not to
     // write X while fit runs.
     let features = unsafe { Features::shared(x.as_array(), owner.clone()) };
@@ -292,6 +300,7 @@ fn load(spec: &Bound<'_, PyDict>, path: PathBuf) -> PyResult<PyFitted> {
 #[pyfunction]
 #[pyo3(signature = (activation, loss=None, from_=None, targets="hard", format="json", points=nabla::explain::DEFAULT_CHECK_POINTS))]
 fn explain(
+    py: Python<'_>,
     activation: &str,
     loss: Option<&str>,
     from_: Option<&str>,
@@ -301,8 +310,11 @@ fn explain(
 ) -> PyResult<String> {
     let question = Question::named(activation, loss, from_, targets).map_err(error)?;
     let format: Format = format.parse().map_err(error)?;
+    let points = check_points(points).map_err(error)?;
+    // At most a few seconds (check_points bounds it), with the GIL released meanwhile.
     let derivation = derive_for(&question);
-    Ok(render(&derivation, &checked(&derivation, points), format))
+    let report = py.detach(|| checked(&derivation, points));
+    Ok(render(&derivation, &report, format))
 }
 
 /// One loss case in the JSON contract of `nabla loss` (PyTorch's semantics): the answer's

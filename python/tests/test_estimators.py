@@ -75,6 +75,14 @@ def test_an_unsound_pairing_is_refused_with_the_reason_and_the_fix():
     assert cli.returncode == 2 and message.splitlines()[0] in cli.stderr
 
 
+def test_a_target_beyond_float32_is_named():
+    X = np.random.default_rng(0).random((20, 3))
+    y = np.arange(20, dtype=np.float64)
+    y[7] = 1e39
+    with pytest.raises(ValueError, match=r"y\[7, 0\] = 1e\+39 is beyond float32's range"):
+        nabla.MLPRegressor(max_iter=2).fit(X, y)
+
+
 def test_a_tolerance_that_is_not_a_number_is_refused():
     X, y = digits()
     with pytest.raises(ValueError, match="tol"):
@@ -89,12 +97,16 @@ def test_explain_and_loss():
     assert derivation._repr_markdown_().startswith("### ")
     assert derivation._repr_latex_().isascii()
     assert "Machine-checked" in str(derivation)
+    with pytest.raises(ValueError, match="a check takes from 1 to 1000000 points"):
+        nabla.explain("sigmoid", points=10**12)
     identity = nabla.explain("identity")
     assert identity["from"] == "logits" and identity["compatible"] is True
     value, gradient = nabla.loss("cross-entropy", [[1000.0, -1000.0]], [1], from_="logits")
     assert value == 2000.0 and gradient.tolist() == [[1.0, -1.0]]
     with pytest.raises(ValueError):
         nabla.loss("cross-entropy", [[0.5, 0.5]], [7])
+    with pytest.raises(ValueError, match="output holds nan: the loss contract takes finite numbers"):
+        nabla.loss("cross-entropy", [[float("nan"), 0.5]], [1], from_="logits")
 
 
 def test_pickle_round_trips_exactly_and_partial_fit_continues():
@@ -234,6 +246,46 @@ def test_fit_reads_float32_c_contiguous_x_in_place():
     grown_mb, epochs = map(int, out.stdout.split())
     assert epochs == 2
     assert grown_mb < 64, f"peak memory grew by {grown_mb} MB: X was copied"
+
+
+def test_another_thread_cannot_resize_x_while_fit_reads_it():
+    # X is read in place; resizing it in place (even with refcheck=False) would free the
+    # memory under the training and crash the interpreter. NumPy refuses while fit runs.
+    script = textwrap.dedent(
+        """
+        import threading, time, numpy as np, nabla
+        X = np.random.default_rng(0).random((50000, 64), dtype=np.float32)
+        y = (X[:, 0] > 0.5).astype(int)
+        refused, resized, done = [0], [0], threading.Event()
+
+        def resize():
+            done.wait(0.2)  # once fit is under way (validate_data has run)
+            while not done.is_set():
+                try:
+                    X.resize((1, 1), refcheck=False)
+                    resized[0] += 1
+                except ValueError:
+                    refused[0] += 1
+                time.sleep(0.001)
+
+        thread = threading.Thread(target=resize)
+        model = nabla.MLPClassifier(hidden_layer_sizes=(32,), max_iter=100, tol=0, random_state=0, threads=1)
+        thread.start()
+        try:
+            model.fit(X, y)
+        finally:
+            done.set()
+        thread.join()
+        print(refused[0], resized[0], model.n_iter_)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    refused, resized, epochs = map(int, out.stdout.split())
+    # Refused while fit ran; a resize after fit returned (before `done`) is harmless.
+    assert refused > 0 and epochs > 0
 
 
 def test_ctrl_c_raises_keyboard_interrupt_within_a_batch_and_leaves_the_estimator_usable():

@@ -47,9 +47,14 @@ pub struct ExplainArgs {
     /// text (terminal), latex, markdown or json.
     #[arg(long, default_value = "text")]
     pub format: String,
-    /// Random points at which each step is checked against the one before it.
-    #[arg(long, default_value_t = nabla::explain::DEFAULT_CHECK_POINTS)]
+    /// Random points at which each step is checked against the one before it (1 to 1000000).
+    #[arg(long, default_value_t = nabla::explain::DEFAULT_CHECK_POINTS, value_parser = points)]
     pub points: usize,
+}
+
+fn points(text: &str) -> Result<usize, String> {
+    let points: usize = text.parse().map_err(|e| format!("{e}"))?;
+    nabla::explain::check_points(points).map_err(|e| e.to_string())
 }
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {

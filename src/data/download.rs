@@ -111,6 +111,10 @@ pub struct DownloadOptions {
     pub retry_delay: Duration,
     /// How long one file's whole request may take.
     pub body_timeout: Duration,
+    /// A transfer that receives fewer than [`STALL_BYTES`] in this long is abandoned (and
+    /// retried): a server trickling a byte every few seconds would otherwise hold it until
+    /// `body_timeout`.
+    pub stall_after: Duration,
     /// Use only what is in the cache: a missing file is an error, never a download (a model
     /// file naming its training data must not make nabla go to the network by itself).
     pub offline: bool,
@@ -124,6 +128,7 @@ impl Default for DownloadOptions {
             attempts: 3,
             retry_delay: Duration::from_millis(500),
             body_timeout: BODY_TIMEOUT,
+            stall_after: STALL_AFTER,
             offline: false,
         }
     }
@@ -165,6 +170,11 @@ fn hex(bytes: &[u8]) -> String {
 /// How long one file's whole request (connection, answer, body) may take by default before the
 /// attempt is abandoned (a server that trickles bytes must not hang the command).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(300);
+/// The default [`DownloadOptions::stall_after`].
+pub const STALL_AFTER: Duration = Duration::from_secs(20);
+/// The fewest bytes a transfer must receive in each [`DownloadOptions::stall_after`]
+/// (4 KiB: 200 bytes a second at the default).
+pub const STALL_BYTES: u64 = 4096;
 
 /// Makes sure the four files of `set` are in the cache, verified; returns their directory.
 ///
@@ -236,7 +246,14 @@ pub fn ensure_downloaded(
         let url = format!("{base}{name}");
         let mut delay = options.retry_delay;
         for attempt in 1..=options.attempts.max(1) {
-            match fetch(&agent, &url, &target, digest, size, progress) {
+            match fetch(
+                &agent,
+                &url,
+                &target,
+                (digest, size),
+                options.stall_after,
+                progress,
+            ) {
                 Ok(()) => {
                     progress(Progress::Finished(name));
                     break;
@@ -261,13 +278,14 @@ pub fn ensure_downloaded(
 
 /// One attempt: stream `url` to an exclusive temporary file beside `target` while hashing,
 /// never past the file's published `size`, check length and digest, then rename over
-/// `target`. On any failure the temporary file is removed.
+/// `target`. A transfer receiving fewer than [`STALL_BYTES`] within `stall_after` is
+/// abandoned. On any failure the temporary file is removed.
 fn fetch(
     agent: &ureq::Agent,
     url: &str,
     target: &Path,
-    digest: &str,
-    size: u64,
+    (digest, size): (&str, u64),
+    stall_after: Duration,
     progress: &mut dyn FnMut(Progress),
 ) -> std::result::Result<(), String> {
     let name = target
@@ -296,6 +314,7 @@ fn fetch(
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     let mut received = 0u64;
+    let (mut window, mut window_start) = (std::time::Instant::now(), 0u64);
     loop {
         let n = reader
             .read(&mut buffer)
@@ -304,6 +323,17 @@ fn fetch(
             break;
         }
         received += n as u64;
+        if window.elapsed() >= stall_after {
+            let got = received - window_start;
+            if got < STALL_BYTES {
+                return Err(format!(
+                    "stalled: {got} bytes in the last {:.0} s (at least {STALL_BYTES} expected), \
+                     {received} of {size} received",
+                    window.elapsed().as_secs_f64()
+                ));
+            }
+            (window, window_start) = (std::time::Instant::now(), received);
+        }
         if received > size {
             return Err(format!(
                 "the server sent more than the {size} bytes of the published file"
@@ -332,4 +362,58 @@ fn fetch(
         .persist(target)
         .map_err(|e| format!("cannot rename into {}: {}", target.display(), e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that sends a head announcing `size` bytes, then a byte every 100 ms.
+    fn trickling(size: u64) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/file", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut request = [0u8; 1024];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            for _ in 0..size {
+                if stream
+                    .write_all(b"x")
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_trickle_is_abandoned_as_stalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let started = std::time::Instant::now();
+        let why = fetch(
+            &agent,
+            &trickling(1000),
+            &dir.path().join("file"),
+            ("0", 1000),
+            Duration::from_secs(1),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(why.starts_with("stalled:"), "{why}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 0, "the temporary is removed");
+    }
 }

@@ -46,6 +46,24 @@ pub const FORMATS: [Format; 4] = [Format::Text, Format::Latex, Format::Markdown,
 /// each step unless told otherwise.
 pub const DEFAULT_CHECK_POINTS: usize = 1000;
 
+/// The most points a check takes (a million take about 3 s; `points=10**12` ran for hours).
+pub const MAX_CHECK_POINTS: usize = 1_000_000;
+
+/// `points` as a number of check points: 1 to [`MAX_CHECK_POINTS`].
+///
+/// # Errors
+/// 0, or more than [`MAX_CHECK_POINTS`], naming the field `points`.
+pub fn check_points(points: usize) -> crate::error::Result<usize> {
+    if (1..=MAX_CHECK_POINTS).contains(&points) {
+        Ok(points)
+    } else {
+        Err(crate::error::Error::invalid(
+            "points",
+            format!("{points}: a check takes from 1 to {MAX_CHECK_POINTS} points"),
+        ))
+    }
+}
+
 /// The seed of the points [`checked`] draws: the same points on every run, so a report is
 /// reproducible.
 const CHECK_SEED: u64 = 1;

@@ -9,7 +9,15 @@ use ndarray::Array2;
 use super::check::forward;
 use super::derivation::{Derivation, Form, Side};
 use super::expr::{Example, Point};
+use super::question::TargetSet;
 use crate::error::{Error, Result};
+use crate::loss::LossKind;
+
+/// The most inputs a worked example takes (its finite differences cost about
+/// (outputs × inputs)² evaluations: a 120 × 120 matrix did not finish in 10 s).
+pub const MAX_AT_INPUTS: usize = 64;
+/// The most output units a worked example takes.
+pub const MAX_AT_OUTPUTS: usize = 16;
 
 /// The numbers of a worked example: inputs x, weights W (outputs × inputs), biases b, targets y.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,6 +108,17 @@ impl std::str::FromStr for At {
                 ),
             ));
         }
+        if at.x.len() > MAX_AT_INPUTS || at.w.nrows() > MAX_AT_OUTPUTS {
+            return Err(Error::invalid(
+                "--at",
+                format!(
+                    "{} inputs and {} output units: a worked example takes at most \
+                     {MAX_AT_INPUTS} inputs and {MAX_AT_OUTPUTS} output units",
+                    at.x.len(),
+                    at.w.nrows()
+                ),
+            ));
+        }
         if at.b.len() != at.w.nrows() || at.y.len() != at.w.nrows() {
             return Err(Error::invalid(
                 "--at",
@@ -136,11 +155,58 @@ pub struct Worked {
     pub fd_b: Vec<f64>,
 }
 
+/// Refuses targets the loss cannot read: binary cross-entropy takes y ∈ {0, 1} (hard labels)
+/// or y ∈ [0, 1] (`--targets soft`); categorical cross-entropy and NLL a one-hot y (hard) or a
+/// distribution (soft: yₖ ≥ 0, Σₖ yₖ = 1); MSE any y.
+///
+/// # Errors
+/// The first target that does not fit, with the set the loss reads.
+pub fn check_targets(derivation: &Derivation, y: &[f64]) -> Result<()> {
+    let refuse = |why: String| Err(Error::invalid("--at", why));
+    let soft = derivation.targets == TargetSet::Soft;
+    match derivation.loss {
+        LossKind::Mse => Ok(()),
+        LossKind::BinaryCrossEntropy => match y.iter().find(|&&v| {
+            if soft {
+                !(0.0..=1.0).contains(&v)
+            } else {
+                v != 0.0 && v != 1.0
+            }
+        }) {
+            Some(v) if soft => refuse(format!(
+                "y = {v}: binary cross-entropy reads a probability, y in [0, 1]"
+            )),
+            Some(v) => refuse(format!(
+                "y = {v}: hard labels are 0 or 1 (for a probability in [0, 1], add --targets soft)"
+            )),
+            None => Ok(()),
+        },
+        LossKind::CrossEntropy | LossKind::Nll => {
+            let sum: f64 = y.iter().sum();
+            if let Some(v) = y.iter().find(|&&v| v < 0.0) {
+                refuse(format!(
+                    "y has {v}: a target distribution has no negative part"
+                ))
+            } else if soft && (sum - 1.0).abs() > 1e-9 {
+                refuse(format!("y sums to {sum}: a target distribution sums to 1"))
+            } else if !soft && (y.iter().any(|&v| v != 0.0 && v != 1.0) || sum != 1.0) {
+                refuse(format!(
+                    "y = {}: a hard label is one-hot (one 1, the rest 0; for a distribution, \
+                     add --targets soft)",
+                    y.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Evaluates `derivation` at `at`.
 ///
 /// # Errors
-/// Numbers that do not fit the derivation's form: one output unit for a scalar derivation, at
-/// least two for an indexed one.
+/// Numbers that do not fit the derivation's form (one output unit for a scalar derivation, at
+/// least two for an indexed one), or targets the loss cannot read ([`check_targets`]).
 pub fn worked_example(derivation: &Derivation, at: &At) -> Result<Worked> {
     let outputs = at.w.nrows();
     match derivation.form {
@@ -162,6 +228,7 @@ pub fn worked_example(derivation: &Derivation, at: &At) -> Result<Worked> {
         }
         _ => {}
     }
+    check_targets(derivation, &at.y)?;
     let point_with = |w: &Array2<f64>, b: &[f64], i: usize, j: usize| Point {
         w: w.clone(),
         b: b.to_vec(),

@@ -107,3 +107,22 @@ pub fn test_accuracy(report: &str) -> f64 {
         .unwrap_or_else(|| panic!("no test accuracy in: {report}"));
     accuracy_of(line)
 }
+
+/// Exit 2, no panic, no abort, and every `expected` piece in the message.
+pub fn refused(output: &Output, expected: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "status {:?}\nstdout: {}\nstderr: {err}",
+        output.status,
+        stdout(output)
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("memory allocation"),
+        "{err}"
+    );
+    for e in expected {
+        assert!(err.contains(e), "missing {e:?} in: {err}");
+    }
+}

@@ -91,12 +91,23 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
                 column: start,
                 message: format!("'{literal}' is not a number"),
             })?;
+            if !value.is_finite() {
+                return Err(ParseError {
+                    column: start,
+                    message: format!(
+                        "a number of {} digits is beyond f64's range (about 1.8e308)",
+                        literal.len()
+                    ),
+                });
+            }
             tokens.push((start, Token::Number(value)));
             continue;
         }
         if c.is_alphabetic() && subscript_letter(c).is_none() && c != 'Σ' {
             while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_')
+                // Letters, ASCII digits and _: a superscript such as ² is a power, not part of
+                // the name (is_alphanumeric counts it as a digit).
+                && (chars[i].is_alphabetic() || chars[i].is_ascii_digit() || chars[i] == '_')
                 && chars[i] != 'Σ'
             {
                 i += 1;
