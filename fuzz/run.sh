@@ -18,10 +18,12 @@ printf '{"format": "nabla-model", "version": 1, "network": {"inputs": 2, "hidden
 printf '\x03{"descr": "<f4", "fortran_order": False, "shape": (1, 2), }\x00\x00\x80\x3f\x00\x00\x00\x40' > seeds/npy_header.bin
 head -c 600 /dev/urandom > seeds/checkpoint.bin
 printf '(y - z)/(z*(1 - z))' > seeds/claim.txt
-declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin [claim]=seeds/claim.txt)
+printf 'x=1,2 w=0.1,0.2;0.3,-0.4 b=0,0 y=0,1' > seeds/at.txt
+printf '\x00{"data": "spirals", "hidden": [8, 8], "activation": "tanh", "epochs": 5, "noise": 0.1}' > seeds/serve_request.bin
+declare -A seed=([csv]=seeds/csv.csv [idx]=seeds/idx.bin [idx_gz]=seeds/idx.bin [npy]=seeds/idx.bin [npy_header]=seeds/npy_header.bin [model]=seeds/config.json [config]=seeds/config.json [loss_json]=seeds/loss.json [checkpoint]=seeds/checkpoint.bin [claim]=seeds/claim.txt [at]=seeds/at.txt [serve_request]=seeds/serve_request.bin)
 summary=()
 failed=0
-for target in ${TARGETS:-csv idx idx_gz npy npy_header model config loss_json checkpoint claim}; do
+for target in ${TARGETS:-csv idx idx_gz npy npy_header model config loss_json checkpoint claim at serve_request}; do
   mkdir -p "corpus/$target" "artifacts/$target"
   cp -n "${seed[$target]}" "corpus/$target/" 2>/dev/null || true
   log=$(mktemp)

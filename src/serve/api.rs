@@ -110,26 +110,9 @@ async fn start(
     Query(query): Query<StartQuery>,
     body: Bytes,
 ) -> Response {
-    // A JSON object, field by field: serde would also take an array, its values by position.
-    let spec: PlaygroundSpec = match serde_json::from_slice::<Value>(&body) {
-        Ok(value @ Value::Object(_)) => match serde_json::from_value(value) {
-            Ok(spec) => spec,
-            Err(e) => return bad_request(Error::invalid("request body", e.to_string())),
-        },
-        Ok(other) => {
-            let kind = match other {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            };
-            return bad_request(Error::invalid(
-                "request body",
-                format!("the spec is a JSON object of named fields, got {kind}"),
-            ));
-        }
-        Err(e) => return bad_request(Error::invalid("request body", e.to_string())),
+    let spec = match PlaygroundSpec::from_json(&body) {
+        Ok(spec) => spec,
+        Err(error) => return bad_request(error),
     };
     match app.sessions.start(&spec, query.paused) {
         Ok((id, run)) => (

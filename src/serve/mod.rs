@@ -28,7 +28,7 @@ use axum::Router;
 use crate::error::{Error, Result};
 
 pub use connections::{HEAD_TIMEOUT, IDLE_CONNECTION, default_max_connections};
-pub use guard::{MAX_BODY_BYTES, host_is_allowed};
+pub use guard::{MAX_BODY_BYTES, cross_site, host_is_allowed};
 pub use sessions::{IDLE_AFTER, MAX_KEPT, MAX_TRAININGS};
 
 /// The longest a request may take, body and answer included (a streamed answer, such as a

@@ -85,6 +85,34 @@ impl Default for PlaygroundSpec {
 }
 
 impl PlaygroundSpec {
+    /// A spec from a request body: a JSON object of named fields (serde alone would also take
+    /// an array, its values by position). Checked as a whole later, by [`Self::train_run`].
+    ///
+    /// # Errors
+    /// Not JSON, not an object, or a field of the wrong type or name, all under the field name
+    /// `request body`.
+    pub fn from_json(body: &[u8]) -> Result<PlaygroundSpec> {
+        let invalid = |why: String| Error::invalid("request body", why);
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value @ serde_json::Value::Object(_)) => {
+                serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+            }
+            Ok(other) => {
+                let kind = match other {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                Err(invalid(format!(
+                    "the spec is a JSON object of named fields, got {kind}"
+                )))
+            }
+            Err(e) => Err(invalid(e.to_string())),
+        }
+    }
+
     /// The `nabla train` run this is: the same data, network, optimiser, batch, epochs and
     /// seed, one thread, nothing written.
     ///
