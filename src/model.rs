@@ -194,7 +194,8 @@ impl ModelConfig {
                 ));
             }
         }
-        self.network.head().map(|_| ())
+        self.network.head()?;
+        self.task.check_output(self.network.output_activation)
     }
 
     /// Classes the network predicts (its outputs, or 2 for a single sigmoid unit), or the

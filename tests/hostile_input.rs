@@ -333,6 +333,44 @@ fn inconsistent_model_files_are_refused_at_load() {
         ),
         &["soft.safetensors", "softmax over one output unit"],
     );
+    // A regression's values from a softmax (tied to sum 1): refused at load, and at training.
+    model_with(
+        &d.join("tied.safetensors"),
+        2,
+        serde_json::json!({"task": "regression", "label_names": ["u", "v"]}),
+    );
+    refused(
+        &capped(
+            &["predict", "--model", "tied.safetensors", "--data", "moons"],
+            d,
+        ),
+        &[
+            "tied.safetensors",
+            "softmax output cannot fit regression targets",
+        ],
+    );
+    let rows: String = (0..40).map(|i| format!("{i},{}.5,-{i}\n", i % 7)).collect();
+    std::fs::write(d.join("values.csv"), format!("a,u,v\n{rows}")).unwrap();
+    refused(
+        &capped(
+            &[
+                "train",
+                "--data",
+                "values.csv",
+                "--label-column",
+                "u,v",
+                "--loss",
+                "mse",
+                "--output",
+                "softmax",
+            ],
+            d,
+        ),
+        &[
+            "softmax output cannot fit regression targets",
+            "Use identity",
+        ],
+    );
 }
 
 #[test]

@@ -64,6 +64,30 @@ impl Task {
         }
     }
 
+    /// Refuses an output that cannot hold this task's targets: a regression's real values
+    /// cannot come from a softmax (its outputs sum to 1) or a log-softmax (log-probabilities,
+    /// their exponentials summing to 1). Used where a network is built and where a model file
+    /// is loaded, so nabla never writes a model its loader refuses.
+    ///
+    /// # Errors
+    /// The pairing, with the reason and the fix.
+    pub fn check_output(self, output: Activation) -> Result<()> {
+        if self == Task::Regression
+            && matches!(output, Activation::Softmax | Activation::LogSoftmax)
+        {
+            return Err(Error::invalid(
+                "output activation",
+                format!(
+                    "a {output} output cannot fit regression targets: its units are tied \
+                     together (probabilities summing to 1), while a regression's values are free. \
+                     Use identity (the default for a regression), or --targets distribution when \
+                     each row's targets are a probability distribution"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The loss of the sound head: cross-entropy, binary cross-entropy, or MSE for regression.
     pub fn default_loss(self) -> LossKind {
         match self {

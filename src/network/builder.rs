@@ -221,6 +221,7 @@ impl NetworkBuilder {
             allow_unsafe: self.allow_unsafe,
         };
         config.head()?;
+        self.task.check_output(output)?;
         Ok(config)
     }
 
