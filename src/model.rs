@@ -5,7 +5,9 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DataSpec, Dataset, Header, LabelsAs, LoadOptions, MAX_CLASSES, Task};
+use crate::data::{
+    DataSpec, Dataset, Header, IndexColumn, LabelsAs, LoadOptions, MAX_CLASSES, Task,
+};
 use crate::error::{Error, Result};
 use crate::layer::Dense;
 use crate::network::{Network, NetworkConfig};
@@ -46,6 +48,12 @@ pub struct TrainingData {
     /// Whether the CSV had a header row.
     #[serde(default)]
     pub header: Header,
+    /// The CSV's separator, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
+    /// The CSV's index column, when not recognised by default.
+    #[serde(default, skip_serializing_if = "IndexColumn::is_auto")]
+    pub index_column: IndexColumn,
     /// Rows a synthetic generator drew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
@@ -71,6 +79,8 @@ impl TrainingData {
                 targets: Some(task),
                 labels_as: self.labels_as,
                 header: self.header,
+                delimiter: self.delimiter.and_then(|c| u8::try_from(c).ok()),
+                index_column: self.index_column.clone(),
                 samples: self.samples.unwrap_or(LoadOptions::default().samples),
                 noise: self.noise,
                 seed: self.seed,

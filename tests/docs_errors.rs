@@ -81,9 +81,9 @@ const CASES: &[Case] = &[
         args: &["train", "--data", "nolabel.csv", "--label-column", "label"],
     },
     Case {
-        title: "CSV: non-integer class label",
+        title: "CSV: non-integer class label (classes asked for)",
         files: &[("frac.csv", Fixture::Text("a,label\n1,0\n2,2.5\n"))],
-        args: &["train", "--data", "frac.csv"],
+        args: &["train", "--data", "frac.csv", "--targets", "classes"],
     },
     Case {
         title: "CSV: a line longer than 16 MiB",

@@ -312,7 +312,7 @@ fn malformed_data_files_are_refused_naming_the_file() {
         ),
         (
             "label.csv",
-            "a,b,label\n1,2,0.5\n",
+            "a,b,label\n1,2,-1\n",
             &["label.csv", "not a class index"],
         ),
         ("empty.csv", "", &["empty.csv", "empty"]),

@@ -28,6 +28,8 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let options = LoadOptions {
         label_columns: args.columns.label_column.clone(),
         header: args.columns.header(),
+        delimiter: args.columns.delimiter,
+        index_column: args.columns.index_column(),
         ..LoadOptions::default()
     };
     let labels_out = args.labels_out.as_deref();

@@ -19,9 +19,29 @@ pub struct CsvColumnArgs {
     /// The CSV file has no header: its first line is data, columns are named by index.
     #[arg(long)]
     pub no_header: bool,
+    /// The CSV separator: one character, or tab [default: told from the first line: comma,
+    /// semicolon or tab].
+    #[arg(long, value_parser = nabla::data::parse_separator)]
+    pub delimiter: Option<u8>,
+    /// The CSV column holding row numbers, not a feature [default: a first column with no
+    /// name, as pandas writes its index].
+    #[arg(long, conflicts_with = "no_index")]
+    pub index_column: Option<String>,
+    /// The CSV file has no index column: a first column with no name is a feature too.
+    #[arg(long)]
+    pub no_index: bool,
 }
 
 impl CsvColumnArgs {
+    /// What --index-column and --no-index say.
+    pub fn index_column(&self) -> nabla::data::IndexColumn {
+        match (&self.index_column, self.no_index) {
+            (Some(name), _) => nabla::data::IndexColumn::Named(name.clone()),
+            (None, true) => nabla::data::IndexColumn::None,
+            (None, false) => nabla::data::IndexColumn::Auto,
+        }
+    }
+
     /// What --header and --no-header say.
     pub fn header(&self) -> Header {
         Header::from(
@@ -36,7 +56,7 @@ impl CsvColumnArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
     /// digits (embedded), mnist or fashion-mnist (downloaded and cached), spirals, moons,
-    /// circles, xor, blobs (synthetic), a .csv or .npy file, an IDX file (with --labels), a
+    /// circles, xor, blobs (synthetic), a .csv (or .tsv) or .npy file, an IDX file (with --labels), a
     /// directory holding the four MNIST files, or - (CSV on standard input) [train: digits;
     /// evaluate, predict: the model's own data].
     #[arg(long)]
@@ -135,6 +155,8 @@ impl DataArgs {
             mse,
             labels_as: self.labels_as.parse()?,
             header: self.columns.header(),
+            delimiter: self.columns.delimiter,
+            index_column: self.columns.index_column(),
             samples: self.samples,
             noise: self.noise,
             download: self.download.options(),

@@ -12,8 +12,9 @@ use std::path::Path;
 
 use ndarray::Array2;
 
+use super::csv_layout;
 use super::label_columns::{LabelColumn, labels_from_columns};
-use super::{Dataset, Header, LoadOptions};
+use super::{Dataset, Header, LoadOptions, TargetsChoice};
 use crate::error::{Error, Result};
 
 /// Reads a CSV table from `reader`; `path` names it in errors. Returns the rows and notes for
@@ -52,19 +53,53 @@ pub fn read_csv<R: Read>(
     let labels = if table.labels.is_empty() {
         super::Labels::None
     } else {
+        let mut choice = options.targets_for(true);
+        if choice == TargetsChoice::Auto
+            && let [column] = cells.as_slice()
+            && let Some(why) = real_valued(column)
+        {
+            notes.push(format!(
+                "{}: the label column '{}' {why}, so it is trained as a regression (mean \
+                 squared error); --targets classes reads its values as class names",
+                path.display(),
+                table.labels[0]
+            ));
+            choice = TargetsChoice::Task(super::Task::Regression);
+        }
         let columns = cells.into_iter().map(LabelColumn::from_cells).collect();
-        let (labels, label_notes) = labels_from_columns(
-            columns,
-            table.labels,
-            options.targets_for(true),
-            options.labels_as,
-        )
-        .map_err(|(row, m)| Error::data(path, Some(format!("line {}", lines[row])), m))?;
+        let (labels, label_notes) =
+            labels_from_columns(columns, table.labels, choice, options.labels_as)
+                .map_err(|(row, m)| Error::data(path, Some(format!("line {}", lines[row])), m))?;
         notes.extend(label_notes);
         labels
     };
     let dataset = Dataset::with_labels(features, labels)?.with_feature_names(table.features);
     Ok((dataset, notes))
+}
+
+/// Why a label column's cells are real values rather than classes, if they are: numbers, some
+/// not whole (`2.5`), or numbers written as decimals (`151.0`, as pandas writes a float column)
+/// taking more distinct values than 20 and a tenth of the rows (a class column written as
+/// `0.0`/`1.0` stays classes).
+fn real_valued(cells: &[String]) -> Option<String> {
+    let values: Vec<f64> = cells
+        .iter()
+        .map(|c| c.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()?;
+    if let Some(v) = values.iter().find(|v| v.fract() != 0.0) {
+        return Some(format!("holds numbers that are not whole (such as {v})"));
+    }
+    let decimal = cells.iter().any(|c| c.contains(['.', 'e', 'E']));
+    let mut distinct: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (decimal && distinct.len() > 20.max(values.len() / 10)).then(|| {
+        format!(
+            "holds decimal numbers with {} distinct values in {} rows",
+            distinct.len(),
+            values.len()
+        )
+    })
 }
 
 /// Where [`read_rows`] hands each row: (its line, its feature values, its label cells).
@@ -88,15 +123,28 @@ pub(crate) fn read_rows<R: Read>(
     options: &LoadOptions,
     row: &mut RowSink<'_>,
 ) -> Result<CsvColumns> {
-    let mut csv = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(LineLimit::new(reader));
     let fail = |line: Option<u64>, message: String| {
         Error::data(path, line.map(|l| format!("line {l}")), message)
     };
     let mut notes = Vec::new();
+    // The separator, told from the first line unless given.
+    let mut buffered = std::io::BufReader::with_capacity(1 << 16, LineLimit::new(reader));
+    let start = std::io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(path, e))?;
+    let first_line = start.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let separator = csv_layout::separator(first_line, options.delimiter);
+    if options.delimiter.is_none() && separator != b',' {
+        notes.push(format!(
+            "{}: columns separated by {}s (told from the first line; --delimiter to choose)",
+            path.display(),
+            csv_layout::separator_name(separator)
+        ));
+    }
+    let mut csv = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(separator)
+        .trim(::csv::Trim::All)
+        .from_reader(buffered);
     let mut record = ::csv::StringRecord::new();
     let first = loop {
         match csv.read_record(&mut record) {
@@ -166,8 +214,62 @@ pub(crate) fn read_rows<R: Read>(
             names.join(", ")
         ));
     }
-    let roles = column_roles(&header, has_header, options).map_err(|m| fail(Some(1), m))?;
+    let (index, index_note) = options
+        .index_column
+        .find(&header, has_header)
+        .map_err(|m| fail(Some(1), m))?;
+    if let Some(note) = index_note {
+        notes.push(format!("{}: {note}", path.display()));
+    }
+    let roles = column_roles(&header, has_header, index, options).map_err(|m| fail(Some(1), m))?;
     let width = header.len();
+    let names =
+        |columns: &[usize]| -> Vec<String> { columns.iter().map(|&c| header[c].clone()).collect() };
+    let guessed = options.label_columns.is_empty();
+    let by_name = |c: usize| {
+        ["label", "target", "class", "y"]
+            .iter()
+            .any(|n| header[c].eq_ignore_ascii_case(n))
+    };
+    // The label column taken as the last one, for want of a name: the guess most worth doubting.
+    let last_by_default = guessed
+        && options.feature_names.is_none()
+        && options.expected_features.is_none()
+        && roles.labels.first().is_some_and(|&c| !by_name(c));
+    if !roles.labels.is_empty() {
+        let label_names = names(&roles.labels);
+        notes.push(format!(
+            "{}: {} {} ({}); {} {}: {}",
+            path.display(),
+            if label_names.len() == 1 {
+                "label column"
+            } else {
+                "label columns"
+            },
+            label_names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if !guessed {
+                "as given"
+            } else if options.feature_names.is_some() || options.expected_features.is_some() {
+                "the column the model's features leave; --label-column to choose"
+            } else if by_name(roles.labels[0]) {
+                "by its name; --label-column to choose another"
+            } else {
+                "the last column, as no column is named label, target, class or y; \
+                 --label-column to choose another"
+            },
+            roles.features.len(),
+            if roles.features.len() == 1 {
+                "feature"
+            } else {
+                "features"
+            },
+            csv_layout::name_list(&names(&roles.features))
+        ));
+    }
 
     let mut values: Vec<f32> = Vec::with_capacity(roles.features.len());
     let mut rows = 0u64;
@@ -186,9 +288,21 @@ pub(crate) fn read_rows<R: Read>(
         for &column in &roles.features {
             let cell = &record[column];
             let value: f32 = cell.parse().map_err(|_| {
+                let hint = if last_by_default {
+                    format!(
+                        " (the label column was guessed as '{}': if '{}' is the label, say \
+                         --label-column {}; text features are not read)",
+                        header[roles.labels[0]], header[column], header[column]
+                    )
+                } else {
+                    String::new()
+                };
                 fail(
                     Some(line),
-                    format!("column '{}': '{cell}' is not a number", header[column]),
+                    format!(
+                        "column '{}': '{cell}' is not a number{hint}",
+                        header[column]
+                    ),
                 )
             })?;
             if !value.is_finite() {
@@ -326,8 +440,10 @@ fn find_column(header: &[String], chosen: &str) -> Result<usize, String> {
 fn column_roles(
     header: &[String],
     has_header: bool,
+    index: Option<usize>,
     options: &LoadOptions,
 ) -> Result<Roles, String> {
+    let is_index = |c: usize| index == Some(c);
     let mut labels = Vec::new();
     // Matching a model's features by name, a model's label columns may be absent (rows to
     // predict on); all of them, not some.
@@ -362,7 +478,7 @@ fn column_roles(
         }
         let named = ["label", "target", "class", "y"];
         let rest: Vec<usize> = (0..header.len())
-            .filter(|c| !features.contains(c) && !labels.contains(c))
+            .filter(|c| !features.contains(c) && !labels.contains(c) && !is_index(*c))
             .collect();
         for &c in &rest {
             let is_label = labels.is_empty()
@@ -382,26 +498,30 @@ fn column_roles(
         .iter()
         .find_map(|name| header.iter().position(|h| h.eq_ignore_ascii_case(name)));
     let default_label = named.unwrap_or(header.len() - 1);
+    // The columns that are features or labels (all but the index).
+    let usable = header.len() - usize::from(index.is_some());
     match options.expected_features {
-        Some(n) if labels.is_empty() && header.len() == n => {}
-        Some(n) if labels.is_empty() && header.len() == n + 1 => labels.push(default_label),
-        Some(n) if !labels.is_empty() && header.len() == n + labels.len() => {}
-        Some(n) if labels.is_empty() || header.len() != n + labels.len() => {
+        Some(n) if labels.is_empty() && usable == n => {}
+        Some(n) if labels.is_empty() && usable == n + 1 => labels.push(default_label),
+        Some(n) if !labels.is_empty() && usable == n + labels.len() => {}
+        Some(n) if labels.is_empty() || usable != n + labels.len() => {
             return Err(format!(
                 "expected {n} feature columns (the model's inputs), optionally plus {} label \
                  column{}; there are {}",
                 labels.len().max(1),
                 if labels.len() > 1 { "s" } else { "" },
-                header.len()
+                usable
             ));
         }
-        _ if labels.is_empty() && header.len() < 2 && options.require_labels => {
+        _ if labels.is_empty() && usable < 2 && options.require_labels => {
             return Err("expected at least two columns: features and a label".into());
         }
         _ if labels.is_empty() => labels.push(default_label),
         _ => {}
     }
-    let features: Vec<usize> = (0..header.len()).filter(|c| !labels.contains(c)).collect();
+    let features: Vec<usize> = (0..header.len())
+        .filter(|&c| !labels.contains(&c) && !is_index(c))
+        .collect();
     if features.is_empty() {
         return Err("no feature columns besides the label columns".into());
     }
@@ -543,10 +663,6 @@ mod tests {
                 "line 2: column 'a': 'NaN' is not a finite number",
             ),
             ("a,label\ninf,0\n", "'inf' is not a finite number"),
-            (
-                "a,label\n1,1.5\n",
-                "line 2: label '1.5' is not a class index",
-            ),
             ("a,label\n1,-1\n", "label '-1' is not a class index"),
             ("a,label\n1,99999999\n", "too large"),
             ("a,label\n", "no data rows"),
@@ -557,6 +673,28 @@ mod tests {
             let error = read(text, &LoadOptions::default()).unwrap_err().to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
         }
+        // Told to read classes, a number that is not whole is refused; by default it makes
+        // the column a regression target, with a note.
+        let classes = LoadOptions {
+            targets: Some(crate::data::Task::Classes),
+            ..LoadOptions::default()
+        };
+        let error = read("a,label\n1,1.5\n", &classes).unwrap_err().to_string();
+        assert!(
+            error.contains("line 2: label '1.5' is not a class index"),
+            "{error}"
+        );
+        let (values, notes) = read_csv(
+            "a,label\n1,1.5\n2,3\n".as_bytes(),
+            Path::new("t.csv"),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(values.task(), Some(crate::data::Task::Regression));
+        assert!(
+            notes.iter().any(|n| n.contains("not whole (such as 1.5)")),
+            "{notes:?}"
+        );
         let error = read("a,b\n1,2\n", &columns("kind"))
             .unwrap_err()
             .to_string();

@@ -80,7 +80,9 @@ pub(super) fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let ((train, notes), suggested_normalization) = if name.ends_with(".csv") {
+    // A table: .csv, or .tsv for tab-separated ones (the separator is told from the header).
+    let table = [".csv", ".tsv"].iter().any(|e| name.ends_with(e));
+    let ((train, notes), suggested_normalization) = if table {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         (
             read_csv(std::io::BufReader::new(file), path, options)?,
@@ -98,7 +100,7 @@ pub(super) fn load_path(path: &Path, options: &LoadOptions) -> Result<Loaded> {
             path,
             None,
             format!(
-                "unknown data format: expected a .csv file, a .npy file, an IDX file, a \
+                "unknown data format: expected a .csv or .tsv file, a .npy file, an IDX file, a \
                  directory with the four MNIST files, or one of: {}",
                 BUILT_IN.join(", ")
             ),

@@ -25,6 +25,7 @@
 
 mod convert;
 mod csv;
+mod csv_layout;
 mod dataset;
 mod digits;
 #[cfg(feature = "download")]
@@ -44,6 +45,7 @@ mod synthetic;
 
 pub use self::csv::read_csv;
 pub use convert::{Converted, csv_to_npy, default_labels_path};
+pub use csv_layout::{IndexColumn, parse_separator};
 pub use dataset::Dataset;
 pub use digits::digits;
 pub use features::Features;

@@ -119,6 +119,10 @@ pub struct LoadOptions {
     pub mse: bool,
     /// Whether a CSV file has a header row.
     pub header: Header,
+    /// A CSV file's separator (`None`: told from its first line: comma, semicolon or tab).
+    pub delimiter: Option<u8>,
+    /// A CSV file's index column (row numbers, not a feature).
+    pub index_column: super::IndexColumn,
     /// Whether data without labels is an error.
     pub require_labels: bool,
     /// The number of features a model expects (decides whether a label column is present).
@@ -170,6 +174,8 @@ impl Default for LoadOptions {
             labels_as: LabelsAs::Indices,
             mse: false,
             header: Header::Auto,
+            delimiter: None,
+            index_column: super::IndexColumn::Auto,
             require_labels: true,
             expected_features: None,
             feature_names: None,

@@ -37,6 +37,8 @@ pub(super) fn trained_model(
             .map(|p| p.display().to_string()),
         labels_as: source.options.labels_as,
         header: source.options.header,
+        delimiter: source.options.delimiter.map(char::from),
+        index_column: source.options.index_column.clone(),
         samples: matches!(source.spec, DataSpec::Synthetic(_)).then_some(source.options.samples),
         noise: source.options.noise,
         split: split.clone(),

@@ -1,0 +1,206 @@
+//! CSV files as pandas' `to_csv` writes them (an unnamed index column first, float columns as
+//! `151.0`, `;` or tab under other locales), trained, evaluated and predicted on: each guess
+//! nabla makes is printed, and each can be overridden (issue 30).
+
+mod common;
+
+use std::path::Path;
+
+use common::{ok, run, stderr};
+
+/// Rows `0..n` of three classes sorted by class, as `df.to_csv("iris.csv")` writes them: the
+/// index first under an empty name, so the index alone predicts the class.
+fn sorted_classes(n: usize, sep: &str) -> String {
+    let mut text = format!("{sep}width{sep}length{sep}species\n");
+    for i in 0..n {
+        let class = i * 3 / n;
+        let noise = ((i * 7919) % 101) as f64 / 101.0;
+        text += &format!(
+            "{i}{sep}{:.3}{sep}{:.3}{sep}{}\n",
+            class as f64 + noise,
+            2.0 * class as f64 - noise,
+            ["setosa", "versicolor", "virginica"][class]
+        );
+    }
+    text
+}
+
+fn train(dir: &Path, args: &[&str]) -> (String, String) {
+    let mut all = vec!["train", "--epochs", "3", "--hidden", "8"];
+    all.extend_from_slice(args);
+    let output = run(&all, dir);
+    let out = ok(&output);
+    (out, stderr(&output))
+}
+
+#[test]
+fn the_pandas_index_column_is_not_a_feature_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("iris.csv"), sorted_classes(90, ",")).unwrap();
+    let (out, err) = train(d, &["--data", "iris.csv", "--label-column", "species"]);
+    assert!(out.contains("2 features, 3 classes"), "{out}");
+    assert!(
+        err.contains("the first column has no name: it is read as the row index pandas writes"),
+        "{err}"
+    );
+    assert!(err.contains("features: width, length"), "{err}");
+    // Overridden: --no-index reads it as a feature.
+    let (out, _) = train(
+        d,
+        &[
+            "--data",
+            "iris.csv",
+            "--label-column",
+            "species",
+            "--no-index",
+        ],
+    );
+    assert!(out.contains("3 features"), "{out}");
+    // A named index column (an id), dropped when told.
+    let ids = sorted_classes(90, ",").replacen(",width", "id,width", 1);
+    std::fs::write(d.join("ids.csv"), ids).unwrap();
+    let (out, _) = train(
+        d,
+        &[
+            "--data",
+            "ids.csv",
+            "--label-column",
+            "species",
+            "--index-column",
+            "id",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+    assert!(out.contains("2 features"), "{out}");
+}
+
+#[test]
+fn predict_and_evaluate_read_a_pandas_file_by_its_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("iris.csv"), sorted_classes(90, ",")).unwrap();
+    train(
+        d,
+        &[
+            "--data",
+            "iris.csv",
+            "--label-column",
+            "species",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+    // New rows as pandas writes them: an index, the features, no label column.
+    std::fs::write(d.join("new.csv"), ",width,length\n0,0.2,-0.1\n1,2.5,3.5\n").unwrap();
+    let predicted = ok(&run(&["predict", "m.safetensors", "--data", "new.csv"], d));
+    assert_eq!(predicted.lines().count(), 3, "{predicted}");
+    let evaluated = run(&["evaluate", "m.safetensors", "--data", "iris.csv"], d);
+    assert!(
+        ok(&evaluated).contains("accuracy"),
+        "{}",
+        stderr(&evaluated)
+    );
+}
+
+#[test]
+fn a_guessed_label_column_is_named_and_doubted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The penguins mistake: no column is named label, and the last one is a year.
+    let mut table = String::from(",bill,species,year\n");
+    for i in 0..60 {
+        table += &format!(
+            "{i},{}.5,{},{}\n",
+            30 + i % 17,
+            ["a", "b"][i % 2],
+            2007 + i % 3
+        );
+    }
+    std::fs::write(d.join("penguins.csv"), table).unwrap();
+    let refused = run(&["train", "--data", "penguins.csv"], d);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains(
+            "the label column was guessed as 'year': if 'species' is the label, say \
+             --label-column species"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    let (_, err) = train(d, &["--data", "penguins.csv", "--label-column", "species"]);
+    assert!(
+        err.contains("label column 'species' (as given); 2 features: bill, year"),
+        "{err}"
+    );
+    // Guessed by position, it says so and how to choose.
+    let numbers: String = (0..60)
+        .map(|i| format!("{i},{},{}\n", i % 5, i % 2))
+        .collect();
+    std::fs::write(d.join("last.csv"), format!("a,b,c\n{numbers}")).unwrap();
+    let (_, err) = train(d, &["--data", "last.csv"]);
+    assert!(
+        err.contains("label column 'c' (the last column, as no column is named label"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_real_valued_target_is_a_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // sklearn's diabetes target as pandas writes a float column: whole values, "151.0".
+    let mut table = String::from(",age,bmi,target\n");
+    for i in 0..200 {
+        let (age, bmi) = ((i * 37 % 100) as f64 / 100.0, (i * 61 % 100) as f64 / 100.0);
+        table += &format!(
+            "{i},{age},{bmi},{:.1}\n",
+            (100.0 + 150.0 * age + 60.0 * bmi).round()
+        );
+    }
+    std::fs::write(d.join("diabetes.csv"), table).unwrap();
+    let (out, err) = train(d, &["--data", "diabetes.csv"]);
+    assert!(out.contains("1 target (regression)"), "{out}");
+    assert!(out.contains("test R²"), "{out}");
+    assert!(
+        err.contains("the label column 'target' holds decimal numbers with"),
+        "{err}"
+    );
+    // Overridden: read as class names.
+    let (out, _) = train(d, &["--data", "diabetes.csv", "--targets", "classes"]);
+    assert!(out.contains("classes"), "{out}");
+}
+
+#[test]
+fn semicolons_and_tabs_are_told_from_the_header_or_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, sep, said) in [("semi.csv", ";", "semicolons"), ("tabs.tsv", "\t", "tabs")] {
+        std::fs::write(d.join(name), sorted_classes(90, sep)).unwrap();
+        let (out, err) = train(d, &["--data", name, "--label-column", "species"]);
+        assert!(out.contains("2 features, 3 classes"), "{out}");
+        assert!(
+            err.contains(&format!(
+                "columns separated by {said} (told from the first line"
+            )),
+            "{err}"
+        );
+    }
+    let (out, err) = train(
+        d,
+        &[
+            "--data",
+            "semi.csv",
+            "--label-column",
+            "species",
+            "--delimiter",
+            ";",
+        ],
+    );
+    assert!(out.contains("2 features"), "{out}");
+    assert!(
+        !err.contains("separated by"),
+        "a given separator is not a guess: {err}"
+    );
+}
