@@ -204,3 +204,26 @@ fn semicolons_and_tabs_are_told_from_the_header_or_given() {
         "a given separator is not a guess: {err}"
     );
 }
+
+#[test]
+fn messages_count_rightly_and_name_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..60).map(|i| format!("{},{}\n", i % 9, i % 2)).collect();
+    std::fs::write(d.join("one.csv"), format!("x,label\n{rows}")).unwrap();
+    let (out, _) = train(d, &["--data", "one.csv"]);
+    assert!(out.contains(" 1 feature, 2 classes"), "{out}");
+    // A wide header: the closest names, not the first twelve.
+    let names: Vec<String> = (0..100).map(|i| format!("pixel{i}")).collect();
+    let row = vec!["0"; 100].join(",");
+    std::fs::write(d.join("wide.csv"), format!("{}\n{row}\n", names.join(","))).unwrap();
+    let refused = run(
+        &["train", "--data", "wide.csv", "--label-column", "pixel_77"],
+        d,
+    );
+    let err = stderr(&refused);
+    assert!(
+        err.contains("the closest of the header's 100 columns: pixel77"),
+        "{err}"
+    );
+}

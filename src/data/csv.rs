@@ -423,15 +423,24 @@ fn find_column(header: &[String], chosen: &str) -> Result<usize, String> {
         .iter()
         .position(|h| h.eq_ignore_ascii_case(chosen))
         .ok_or_else(|| {
-            let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
-            let more = if header.len() > 12 {
-                format!(", … ({} columns)", header.len())
-            } else {
-                String::new()
-            };
+            // Every name when there are few; else the closest ones.
+            if header.len() <= 40 {
+                return format!(
+                    "no column named '{chosen}'; the header has: {}",
+                    header.join(", ")
+                );
+            }
+            let lower = chosen.to_lowercase();
+            let mut nearest: Vec<&String> = header.iter().collect();
+            nearest.sort_by_key(|h| super::source::edit_distance(&h.to_lowercase(), &lower));
             format!(
-                "no column named '{chosen}'; the header has: {}{more}",
-                shown.join(", ")
+                "no column named '{chosen}'; the closest of the header's {} columns: {}",
+                header.len(),
+                nearest[..5]
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
 }

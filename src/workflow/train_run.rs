@@ -204,13 +204,14 @@ fn data_line(prepared: &Prepared) -> String {
             plural(width, "target", "targets")
         ),
     };
+    let features = train.feature_count();
     format!(
-        "data: {}: {} train, {} validation, {} test rows, {} features, {targets}",
+        "data: {}: {} train, {} validation, {} test rows, {features} {}, {targets}",
         prepared.description,
         train.len(),
         prepared.validation.as_ref().map_or(0, |v| v.len()),
         prepared.test.as_ref().map_or(0, |t| t.len()),
-        train.feature_count()
+        plural(features, "feature", "features")
     )
 }
 
