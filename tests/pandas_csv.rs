@@ -227,3 +227,40 @@ fn messages_count_rightly_and_name_the_columns() {
         "{err}"
     );
 }
+
+#[test]
+fn a_yes_no_target_outside_0_1_is_named_as_written() {
+    // Several 0/1 columns under binary cross-entropy, one cell 1.5: it was refused as "target
+    // row 0, output 0: -1 is outside [0, 1]" (a standardised value, the wrong row).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..40)
+        .map(|i| {
+            let b = if i == 1 {
+                "1.5".to_string()
+            } else {
+                ((i / 2) % 2).to_string()
+            };
+            format!("{},{},{b}\n", i % 5, i % 2)
+        })
+        .collect();
+    std::fs::write(d.join("yes_no.csv"), format!("x,a,b\n{rows}")).unwrap();
+    let refused = run(
+        &[
+            "train",
+            "--data",
+            "yes_no.csv",
+            "--label-column",
+            "a,b",
+            "--loss",
+            "binary-cross-entropy",
+        ],
+        d,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("yes_no.csv, line 3: target 'b' is 1.5, outside [0, 1]"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -52,7 +52,7 @@ pub struct CompareHeadsArgs {
 }
 
 pub fn run(args: CompareHeadsArgs) -> anyhow::Result<ExitCode> {
-    let mut config = CompareHeads::new(args.data.source_or("digits", false)?);
+    let mut config = CompareHeads::new(args.data.source_or("digits", None)?);
     let mut split = args.split.config()?;
     // No validation rows unless asked for: nothing would use them.
     if args.split.validation_split == nabla::SplitConfig::default().validation {

@@ -121,25 +121,29 @@ impl DownloadArgs {
 }
 
 impl DataArgs {
-    /// The library's data source (`default` when --data is not given); `mse` says the loss is
-    /// mean squared error (a real-valued label column is then a regression target).
-    pub fn source_or(&self, default: &str, mse: bool) -> anyhow::Result<DataSource> {
-        match self.source(mse)? {
+    /// The library's data source (`default` when --data is not given); `loss`, the loss given,
+    /// says what the label columns are (`LoadOptions::loss`).
+    pub fn source_or(
+        &self,
+        default: &str,
+        loss: Option<nabla::LossKind>,
+    ) -> anyhow::Result<DataSource> {
+        match self.source(loss)? {
             Some(source) => Ok(source),
-            None => self.with_spec(default, mse),
+            None => self.with_spec(default, loss),
         }
     }
 
-    fn with_spec(&self, spec: &str, mse: bool) -> anyhow::Result<DataSource> {
+    fn with_spec(&self, spec: &str, loss: Option<nabla::LossKind>) -> anyhow::Result<DataSource> {
         let copy = DataArgs {
             data: Some(spec.to_string()),
             ..self.clone()
         };
-        Ok(copy.source(mse)?.expect("a spec is given"))
+        Ok(copy.source(loss)?.expect("a spec is given"))
     }
 
     /// The library's data source, or `None` when --data is not given.
-    pub fn source(&self, mse: bool) -> anyhow::Result<Option<DataSource>> {
+    pub fn source(&self, loss: Option<nabla::LossKind>) -> anyhow::Result<Option<DataSource>> {
         let Some(data) = &self.data else {
             return Ok(None);
         };
@@ -152,7 +156,7 @@ impl DataArgs {
             label_columns: self.columns.label_column.clone(),
             labels: self.labels.clone(),
             targets,
-            mse,
+            loss,
             labels_as: self.labels_as.parse()?,
             header: self.columns.header(),
             delimiter: self.columns.delimiter,

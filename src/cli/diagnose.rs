@@ -34,7 +34,7 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
         (Some(model), config) => {
             let mut request = ModelData::new(model);
             request.config = config.clone();
-            request.data = args.data.source(false)?;
+            request.data = args.data.source(None)?;
             request.rows = Rows::All;
             request.require_labels = false;
             if request.data.is_some() {

@@ -51,14 +51,13 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<ExitCode> {
         Some(model) => {
             let mut request = ModelData::new(model);
             request.config = args.config.clone();
-            request.data = args.data.source(false)?;
+            request.data = args.data.source(None)?;
             request.rows = Rows::Train;
             let loaded = load_model_and_rows(&request, &mut |p| bar.show(p))?;
             (loaded.model.network, loaded.rows)
         }
         None => {
-            let mse = args.network.loss_kind()? == Some(nabla::LossKind::Mse);
-            let source = args.data.source_or("digits", mse)?;
+            let source = args.data.source_or("digits", args.network.loss_kind()?)?;
             let split = SplitConfig::default().validation(0.0).test(0.0);
             let prepared = prepare(&source, &split, args.seed, &mut |p| bar.show(p))?;
             let network = args

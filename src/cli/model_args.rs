@@ -60,7 +60,7 @@ impl ModelDataArgs {
         let rows: Rows = self.split.parse()?;
         let mut request = ModelData::new(self.model.path());
         request.config = self.model.config.clone();
-        request.data = self.data.source(false)?;
+        request.data = self.data.source(None)?;
         request.rows = rows;
         request.require_labels = require_labels;
         request.precision = self.precision.parse()?;

@@ -91,8 +91,7 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// The library's run.
     pub fn run(&self) -> anyhow::Result<TrainRun> {
-        let mse = self.network.loss_kind()? == Some(nabla::LossKind::Mse);
-        let mut source = self.data.source_or("digits", mse)?;
+        let mut source = self.data.source_or("digits", self.network.loss_kind()?)?;
         source.options.seed = self.seed;
         let (optimizer, schedule) = self.optimizer.config()?;
         let mut train = TrainConfig::default()

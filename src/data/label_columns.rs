@@ -108,6 +108,8 @@ pub fn labels_from_columns(
             }
         }
         TargetsChoice::Auto => Task::Classes,
+        TargetsChoice::SeveralAs(task) if columns.len() > 1 => task,
+        TargetsChoice::SeveralAs(_) => Task::Classes,
         TargetsChoice::ValuesWhenNumeric
             if columns.iter().all(|c| matches!(c, LabelColumn::Numbers(_))) =>
         {

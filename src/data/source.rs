@@ -112,11 +112,13 @@ pub struct LoadOptions {
     pub targets: Option<Task>,
     /// How numeric class labels are read.
     pub labels_as: LabelsAs,
-    /// The loss is mean squared error: with `targets` unset, a numeric label column of a CSV or
-    /// `.npy` file is a regression target (what `--loss mse` means for the user's own columns),
-    /// not class indices. Built-in class sets (digits, MNIST's IDX labels) stay classes, so
-    /// MSE on them is Nielsen's quadratic cost on one-hot targets.
-    pub mse: bool,
+    /// The loss given, which says what a user's own label columns are when `targets` is unset:
+    /// under mean squared error a numeric label column of a CSV or `.npy` file is a regression
+    /// target, not class indices (built-in class sets, digits and MNIST's IDX labels, stay
+    /// classes, so MSE on them is Nielsen's quadratic cost on one-hot targets); under binary
+    /// cross-entropy several label columns are yes/no targets (multi-label), whatever values
+    /// they hold (a value outside [0, 1] is then named, with its line).
+    pub loss: Option<crate::loss::LossKind>,
     /// Whether a CSV file has a header row.
     pub header: Header,
     /// A CSV file's separator (`None`: told from its first line: comma, semicolon or tab).
@@ -145,10 +147,14 @@ impl LoadOptions {
     /// How the label columns of a user's file are read (`own_columns`: a CSV or `.npy` file,
     /// not a built-in class set).
     pub(super) fn targets_for(&self, own_columns: bool) -> TargetsChoice {
-        match (self.targets, self.mse && own_columns) {
+        use crate::loss::LossKind;
+        match (self.targets, self.loss.filter(|_| own_columns)) {
             (Some(task), _) => TargetsChoice::Task(task),
-            (None, true) => TargetsChoice::ValuesWhenNumeric,
-            (None, false) => TargetsChoice::Auto,
+            (None, Some(LossKind::Mse)) => TargetsChoice::ValuesWhenNumeric,
+            (None, Some(LossKind::BinaryCrossEntropy)) => {
+                TargetsChoice::SeveralAs(Task::MultiLabel)
+            }
+            (None, _) => TargetsChoice::Auto,
         }
     }
 }
@@ -163,6 +169,8 @@ pub enum TargetsChoice {
     Auto,
     /// Regression values when one column holds numbers, class names otherwise.
     ValuesWhenNumeric,
+    /// Classes for one column, this task for several.
+    SeveralAs(Task),
 }
 
 impl Default for LoadOptions {
@@ -172,7 +180,7 @@ impl Default for LoadOptions {
             labels: None,
             targets: None,
             labels_as: LabelsAs::Indices,
-            mse: false,
+            loss: None,
             header: Header::Auto,
             delimiter: None,
             index_column: super::IndexColumn::Auto,
