@@ -2,6 +2,8 @@
 //! training rows, the task, the class or target names, the feature names and how it was
 //! trained), as saved to and loaded from disk.
 
+use std::path::Path;
+
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,10 @@ pub const MODEL_VERSION: u32 = 1;
 pub struct TrainingData {
     /// The data spec as given (`digits`, `moons`, a path).
     pub data: String,
+    /// A data file's absolute path where it was trained, to find it again from another folder
+    /// (`data` is as given, often relative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_path: Option<String>,
     /// A separate test source, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
@@ -71,8 +77,17 @@ pub struct TrainingData {
 impl TrainingData {
     /// The source the model was trained on, read as it was then (targets of `task`).
     pub fn source(&self, task: Task) -> DataSource {
+        // A relative path that does not lead to the file from here: the absolute one recorded.
+        let spec = match (DataSpec::parse(&self.data), &self.data_path) {
+            (DataSpec::Path(given), Some(absolute))
+                if !given.exists() && Path::new(absolute).exists() =>
+            {
+                DataSpec::Path(absolute.into())
+            }
+            (spec, _) => spec,
+        };
         DataSource {
-            spec: DataSpec::parse(&self.data),
+            spec,
             options: LoadOptions {
                 label_columns: self.label_columns.clone(),
                 labels: self.labels.as_ref().map(Into::into),

@@ -264,3 +264,60 @@ fn a_yes_no_target_outside_0_1_is_named_as_written() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn evaluate_finds_and_recognises_the_training_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for sub in ["data", "run", "elsewhere"] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("data/train.csv"), sorted_classes(90, ",")).unwrap();
+    let run_dir = d.join("run");
+    train(
+        &run_dir,
+        &[
+            "--data",
+            "../data/train.csv",
+            "--label-column",
+            "species",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+    let held_out = "rows: the 18 held-out test rows of";
+    // The training file spelled differently: its held-out rows, not all 90.
+    let spelled = ok(&run(
+        &["evaluate", "m.safetensors", "--data", "./../data/train.csv"],
+        &run_dir,
+    ));
+    assert!(spelled.contains(held_out), "{spelled}");
+    // A copy of it: recognised by its rows, with a note.
+    std::fs::copy(d.join("data/train.csv"), d.join("copy.csv")).unwrap();
+    let copied = run(
+        &["evaluate", "m.safetensors", "--data", "../copy.csv"],
+        &run_dir,
+    );
+    assert!(ok(&copied).contains(held_out), "{}", stderr(&copied));
+    assert!(
+        stderr(&copied).contains("holds the rows the model was trained on (as ../data/train.csv)"),
+        "{}",
+        stderr(&copied)
+    );
+    // From another folder: the recorded absolute path finds it.
+    let elsewhere = ok(&run(
+        &["evaluate", "../run/m.safetensors"],
+        &d.join("elsewhere"),
+    ));
+    assert!(elsewhere.contains(held_out), "{elsewhere}");
+    // Gone: the error names both paths and the fix.
+    std::fs::rename(d.join("data"), d.join("moved")).unwrap();
+    let gone = run(&["evaluate", "../run/m.safetensors"], &d.join("elsewhere"));
+    assert_eq!(gone.status.code(), Some(2));
+    let err = stderr(&gone);
+    assert!(
+        err.contains("was trained on ../data/train.csv (where it was trained:")
+            && err.contains("give the rows with --data"),
+        "{err}"
+    );
+}

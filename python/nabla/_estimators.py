@@ -10,6 +10,7 @@ Copies: ``fit`` copies X once into nabla's training set (float32, C order; other
 converted first). ``predict`` and ``predict_proba`` read float32 C-contiguous X in place.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -25,6 +26,17 @@ from . import _nabla
 
 # scikit-learn's activation names that nabla spells differently.
 _ACTIVATION = {"logistic": "sigmoid"}
+
+
+def _threads(threads):
+    """The threads a fit uses: ``threads`` when given; else the limit joblib sets in each worker
+    of a parallel search (``OMP_NUM_THREADS``: the cores divided among ``n_jobs``, as it does for
+    scikit-learn's own estimators), so parallel fits do not oversubscribe the machine; else
+    every core."""
+    if threads is not None:
+        return int(threads)
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return int(limit) if limit.isdigit() and int(limit) >= 1 else None
 
 
 class _NablaMLP(BaseEstimator):
@@ -127,7 +139,7 @@ class _NablaMLP(BaseEstimator):
             "n_iter_no_change": int(self.n_iter_no_change),
             "label_smoothing": float(self.label_smoothing),
             "class_weight": class_weight,
-            "threads": None if self.threads is None else int(self.threads),
+            "threads": _threads(self.threads),
         }
 
     def _train(self, X, task, *, classes=None, values=None, names=None, partial=False):
@@ -425,6 +437,13 @@ def load(path, **params):
     estimator_class = None
     probe = MLPClassifier(**params)
     fitted = _nabla.load(probe._spec(), str(path))
+    # The architecture the file holds, so that get_params (and sklearn.clone) describe this
+    # network, not the defaults (a 128-wide model reported hidden_layer_sizes=(100,)).
+    activation = {"sigmoid": "logistic"}.get(fitted.hidden_activation, fitted.hidden_activation)
+    params.setdefault("hidden_layer_sizes", tuple(fitted.hidden_sizes))
+    params.setdefault("activation", activation)
+    params.setdefault("output_activation", fitted.output_activation)
+    params.setdefault("loss", fitted.loss_name)
     if fitted.task == "regression":
         estimator_class = MLPRegressor
         params.pop("class_weight", None)

@@ -190,6 +190,30 @@ impl PyFitted {
         self.inner.model.network.config().inputs
     }
 
+    /// The hidden layers' widths.
+    #[getter]
+    fn hidden_sizes(&self) -> Vec<usize> {
+        self.inner.model.network.config().hidden.clone()
+    }
+
+    /// The hidden layers' activation, by nabla's name.
+    #[getter]
+    fn hidden_activation(&self) -> String {
+        self.inner.model.network.config().hidden_activation.to_string()
+    }
+
+    /// The output activation, by nabla's name.
+    #[getter]
+    fn output_activation(&self) -> String {
+        self.inner.model.network.config().output_activation.to_string()
+    }
+
+    /// The loss, by nabla's name.
+    #[getter]
+    fn loss_name(&self) -> &'static str {
+        self.inner.model.network.config().loss.kind.name()
+    }
+
     /// One line describing the network ("2 → 100 relu → 2 softmax + …").
     fn describe(&self) -> String {
         self.inner.model.network.config().describe()

@@ -167,6 +167,12 @@ def test_model_files_are_shared_with_the_command_line(tmp_path):
         capture_output=True, text=True, check=True,
     )
     assert loaded.classes_.tolist() == list(range(10))
+    # Its parameters describe the file's network (the CLI's 128 units), so clone rebuilds it.
+    assert loaded.get_params()["hidden_layer_sizes"] == (128,)
+    assert loaded.get_params()["activation"] == "relu"
+    from sklearn.base import clone
+
+    assert clone(loaded).set_params(max_iter=1).fit(X, y)._fitted.hidden_sizes == [128]
     # The CLI standardised its inputs; the model file carries that normalisation and the
     # Python estimator applies it too.
     assert abs(json.loads(scored.stdout)["accuracy"] - loaded.score(X, y)) < 1e-12
@@ -246,6 +252,18 @@ def test_fit_reads_float32_c_contiguous_x_in_place():
     grown_mb, epochs = map(int, out.stdout.split())
     assert epochs == 2
     assert grown_mb < 64, f"peak memory grew by {grown_mb} MB: X was copied"
+
+
+def test_parallel_searches_divide_the_cores_as_joblib_says():
+    # joblib sets OMP_NUM_THREADS in each worker of GridSearchCV(n_jobs=...) to its share of the
+    # cores; nabla's fits follow it unless threads= is given.
+    script = "import nabla; e = nabla.MLPClassifier(); print(e._spec()['threads'], nabla.MLPClassifier(threads=3)._spec()['threads'])"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["1", "3"]
+    env.pop("OMP_NUM_THREADS")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["None", "3"]
 
 
 def test_another_thread_cannot_resize_x_while_fit_reads_it():

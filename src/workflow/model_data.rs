@@ -147,6 +147,25 @@ pub fn load_model_and_rows(
     let source = match (&request.data, &own) {
         (Some(given), _) => given.clone(),
         (None, Some(own)) => {
+            if let DataSpec::Path(path) = &own.spec
+                && !path.exists()
+            {
+                let recorded = model
+                    .training
+                    .as_ref()
+                    .and_then(|t| t.data_path.clone())
+                    .map_or(String::new(), |p| format!(" (where it was trained: {p})"));
+                return Err(Error::invalid(
+                    "data",
+                    format!(
+                        "{} was trained on {}{recorded}, which is not found from {}: give the \
+                         rows with --data",
+                        request.model.display(),
+                        path.display(),
+                        std::env::current_dir().map_or("here".into(), |d| d.display().to_string())
+                    ),
+                ));
+            }
             #[allow(unused_mut)]
             let mut own = own.clone();
             #[cfg(feature = "download")]
@@ -199,10 +218,35 @@ pub fn load_model_and_rows(
     };
     let mut notes = loaded.notes.clone();
     let record = model.training.clone();
-    // The same spec: the fingerprint below tells whether the rows are the same too.
-    let same_source = record
-        .as_ref()
-        .is_some_and(|t| t.data == source.spec.to_string());
+    // The same spec, or the same rows under another name (the training file spelled
+    // differently, or copied): then its held-out rows are found again, as for the model's own
+    // data. The fingerprint below tells whether a same-named file still holds the same rows.
+    let spec_matches = record.as_ref().is_some_and(|t| {
+        t.data == source.spec.to_string()
+            || t.data_path.as_deref().is_some_and(|p| match &source.spec {
+                DataSpec::Path(given) => given
+                    .canonicalize()
+                    .is_ok_and(|c| c.display().to_string() == p),
+                _ => false,
+            })
+    });
+    let same_rows = |record: &crate::model::TrainingData| {
+        DataFingerprint::of(
+            &std::iter::once(&loaded.train)
+                .chain(&loaded.test)
+                .chain(&separate)
+                .collect::<Vec<_>>(),
+        ) == record.fingerprint
+    };
+    let recognised = !spec_matches && record.as_ref().is_some_and(same_rows);
+    if let (true, Some(record)) = (recognised, &record) {
+        notes.push(format!(
+            "{} holds the rows the model was trained on (as {}): scoring its {} rows, as there \
+             (--split all scores every row)",
+            source.spec, record.data, request.rows
+        ));
+    }
+    let same_source = spec_matches || recognised;
     let (rows, scored) = match (&record, same_source, request.rows) {
         (Some(record), true, which) => {
             let fingerprint = DataFingerprint::of(

@@ -27,6 +27,10 @@ pub(super) fn trained_model(
     model.target_normalization = prepared.target_normalization.clone();
     model.training = Some(TrainingData {
         data: source.spec.to_string(),
+        data_path: match &source.spec {
+            DataSpec::Path(path) => path.canonicalize().ok().map(|p| p.display().to_string()),
+            _ => None,
+        },
         test: source.test.as_ref().map(ToString::to_string),
         test_labels: source.test_labels.as_ref().map(|p| p.display().to_string()),
         label_columns: source.options.label_columns.clone(),
