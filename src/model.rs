@@ -60,6 +60,9 @@ pub struct TrainingData {
     /// The CSV's index column, when not recognised by default.
     #[serde(default, skip_serializing_if = "IndexColumn::is_auto")]
     pub index_column: IndexColumn,
+    /// What was done with rows with a missing cell.
+    #[serde(default, skip_serializing_if = "is_refuse")]
+    pub missing: crate::data::Missing,
     /// Rows a synthetic generator drew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
@@ -72,6 +75,10 @@ pub struct TrainingData {
     pub seed: u64,
     /// What the loaded rows were.
     pub fingerprint: DataFingerprint,
+}
+
+fn is_refuse(missing: &crate::data::Missing) -> bool {
+    *missing == crate::data::Missing::Refuse
 }
 
 impl TrainingData {
@@ -96,6 +103,7 @@ impl TrainingData {
                 header: self.header,
                 delimiter: self.delimiter.and_then(|c| u8::try_from(c).ok()),
                 index_column: self.index_column.clone(),
+                missing: self.missing,
                 samples: self.samples.unwrap_or(LoadOptions::default().samples),
                 noise: self.noise,
                 seed: self.seed,

@@ -321,3 +321,52 @@ fn evaluate_finds_and_recognises_the_training_file() {
         "{err}"
     );
 }
+
+#[test]
+fn missing_cells_are_refused_with_the_options_or_dropped_and_booleans_read() {
+    // pandas writes NaN as an empty cell; tables exported from R write NA; get_dummies writes
+    // True/False.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut table = String::from(",bill,male,species\n");
+    for i in 0..60 {
+        let bill = match i {
+            3 => String::new(),
+            7 => "NA".into(),
+            _ => format!("{}.5", 30 + i % 17),
+        };
+        let male = ["True", "False"][i % 2];
+        table += &format!("{i},{bill},{male},{}\n", ["a", "b"][i % 2]);
+    }
+    std::fs::write(d.join("na.csv"), table).unwrap();
+    let refused = run(
+        &["train", "--data", "na.csv", "--label-column", "species"],
+        d,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains(
+            "na.csv, line 5: column 'bill': a missing value (an empty cell); nabla does not \
+             guess a value: --missing drop"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    let (out, err) = train(
+        d,
+        &[
+            "--data",
+            "na.csv",
+            "--label-column",
+            "species",
+            "--missing",
+            "drop",
+        ],
+    );
+    assert!(out.contains("2 features, 2 classes"), "{out}");
+    assert!(
+        err.contains("left out 2 rows with a missing cell (--missing drop); 58 remain"),
+        "{err}"
+    );
+    assert!(err.contains("True/False read as 1/0 in male"), "{err}");
+}

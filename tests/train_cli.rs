@@ -308,7 +308,7 @@ fn malformed_data_files_are_refused_naming_the_file() {
         (
             "nan.csv",
             "a,b,label\n1,NaN,0\n",
-            &["nan.csv", "not a finite number"],
+            &["nan.csv", "a missing value ('NaN')", "--missing drop"],
         ),
         (
             "label.csv",

@@ -30,6 +30,7 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         header: args.columns.header(),
         delimiter: args.columns.delimiter,
         index_column: args.columns.index_column(),
+        missing: args.columns.missing,
         ..LoadOptions::default()
     };
     let labels_out = args.labels_out.as_deref();

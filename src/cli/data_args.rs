@@ -30,6 +30,10 @@ pub struct CsvColumnArgs {
     /// The CSV file has no index column: a first column with no name is a feature too.
     #[arg(long)]
     pub no_index: bool,
+    /// Rows with a missing cell (empty, NA, NaN, null, …): refuse (the default: nabla does not
+    /// guess a value) or drop them.
+    #[arg(long, default_value = "refuse")]
+    pub missing: nabla::data::Missing,
 }
 
 impl CsvColumnArgs {
@@ -161,6 +165,7 @@ impl DataArgs {
             header: self.columns.header(),
             delimiter: self.columns.delimiter,
             index_column: self.columns.index_column(),
+            missing: self.columns.missing,
             samples: self.samples,
             noise: self.noise,
             download: self.download.options(),

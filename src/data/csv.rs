@@ -273,6 +273,10 @@ pub(crate) fn read_rows<R: Read>(
 
     let mut values: Vec<f32> = Vec::with_capacity(roles.features.len());
     let mut rows = 0u64;
+    let mut dropped = 0u64;
+    let mut booleans = vec![false; width];
+    let missing_hint = "nabla does not guess a value: --missing drop leaves out the rows with \
+                        a missing cell";
     let mut take = |record: &::csv::StringRecord, line: u64| -> Result<()> {
         if record.len() != width {
             return Err(fail(
@@ -285,8 +289,37 @@ pub(crate) fn read_rows<R: Read>(
             ));
         }
         values.clear();
+        let has_missing = roles
+            .features
+            .iter()
+            .chain(&roles.labels)
+            .find(|&&c| csv_layout::is_missing(&record[c]));
+        if let Some(&column) = has_missing {
+            if options.missing == csv_layout::Missing::Drop {
+                dropped += 1;
+                return Ok(());
+            }
+            let cell = &record[column];
+            let shown = if cell.is_empty() {
+                "an empty cell".to_string()
+            } else {
+                format!("'{cell}'")
+            };
+            return Err(fail(
+                Some(line),
+                format!(
+                    "column '{}': a missing value ({shown}); {missing_hint}",
+                    header[column]
+                ),
+            ));
+        }
         for &column in &roles.features {
             let cell = &record[column];
+            if let Some(value) = csv_layout::boolean(cell) {
+                booleans[column] = true;
+                values.push(value);
+                continue;
+            }
             let value: f32 = cell.parse().map_err(|_| {
                 let hint = if last_by_default {
                     format!(
@@ -348,8 +381,31 @@ pub(crate) fn read_rows<R: Read>(
         }
         take(&record, line)?;
     }
+    if dropped > 0 {
+        notes.push(format!(
+            "{}: left out {dropped} {} with a missing cell (--missing drop); {rows} remain",
+            path.display(),
+            if dropped == 1 { "row" } else { "rows" }
+        ));
+    }
+    let true_false: Vec<String> = (0..width)
+        .filter(|&c| booleans[c])
+        .map(|c| header[c].clone())
+        .collect();
+    if !true_false.is_empty() {
+        notes.push(format!(
+            "{}: True/False read as 1/0 in {}",
+            path.display(),
+            csv_layout::name_list(&true_false)
+        ));
+    }
     if rows == 0 {
-        return Err(fail(None, "no data rows after the header".into()));
+        let why = if dropped > 0 {
+            format!("no data rows left: all {dropped} have a missing cell")
+        } else {
+            "no data rows after the header".into()
+        };
+        return Err(fail(None, why));
     }
     Ok(CsvColumns {
         features: roles.features.iter().map(|&c| header[c].clone()).collect(),
@@ -669,14 +725,18 @@ mod tests {
             ),
             (
                 "a,label\nNaN,0\n",
-                "line 2: column 'a': 'NaN' is not a finite number",
+                "line 2: column 'a': a missing value ('NaN'); nabla does not guess a value: \
+                 --missing drop",
             ),
             ("a,label\ninf,0\n", "'inf' is not a finite number"),
             ("a,label\n1,-1\n", "label '-1' is not a class index"),
             ("a,label\n1,99999999\n", "too large"),
             ("a,label\n", "no data rows"),
             ("", "the file is empty"),
-            ("a,label\n1,\n", "the label cell of column 'label' is empty"),
+            (
+                "a,label\n1,\n",
+                "line 2: column 'label': a missing value (an empty cell)",
+            ),
         ];
         for (text, expected) in cases {
             let error = read(text, &LoadOptions::default()).unwrap_err().to_string();

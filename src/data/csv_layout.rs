@@ -69,6 +69,51 @@ impl IndexColumn {
     }
 }
 
+/// What to do with a row that has a missing cell (empty, or a marker such as `NA` or `NaN`,
+/// as pandas reads them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Missing {
+    /// Refuse the file, naming the column and line, with the options (nabla does not guess).
+    #[default]
+    Refuse,
+    /// Leave such rows out, and say how many.
+    Drop,
+}
+
+impl std::str::FromStr for Missing {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Missing, String> {
+        match text {
+            "refuse" | "error" => Ok(Missing::Refuse),
+            "drop" => Ok(Missing::Drop),
+            other => Err(format!("'{other}' is not one of refuse, drop")),
+        }
+    }
+}
+
+/// Whether a cell is missing: empty, or one of the markers pandas reads as missing (`NA`,
+/// `NaN`, `null`, `None`, `N/A`, `#N/A`, `<NA>`, …).
+pub fn is_missing(cell: &str) -> bool {
+    const MARKERS: [&str; 18] = [
+        "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan",
+    ];
+    MARKERS.contains(&cell) || cell == "null"
+}
+
+/// A boolean cell as a number: `True`/`False` (as pandas writes them; any case) as 1 and 0.
+pub fn boolean(cell: &str) -> Option<f32> {
+    if cell.eq_ignore_ascii_case("true") {
+        Some(1.0)
+    } else if cell.eq_ignore_ascii_case("false") {
+        Some(0.0)
+    } else {
+        None
+    }
+}
+
 /// The separators told from a header line, most likely first.
 const SEPARATORS: [u8; 3] = [b',', b';', b'\t'];
 
@@ -157,6 +202,17 @@ mod tests {
         );
         assert_eq!(parse_separator("tab"), Ok(b'\t'));
         assert!(parse_separator("ab").is_err());
+    }
+
+    #[test]
+    fn missing_markers_and_booleans_are_read_as_pandas_reads_them() {
+        for cell in ["", "NA", "NaN", "null", "None", "<NA>", "N/A"] {
+            assert!(is_missing(cell), "{cell:?}");
+        }
+        assert!(!is_missing("0") && !is_missing("inf") && !is_missing("Na"));
+        assert_eq!(boolean("True"), Some(1.0));
+        assert_eq!(boolean("false"), Some(0.0));
+        assert_eq!(boolean("yes"), None);
     }
 
     #[test]

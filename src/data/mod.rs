@@ -45,7 +45,7 @@ mod synthetic;
 
 pub use self::csv::read_csv;
 pub use convert::{Converted, csv_to_npy, default_labels_path};
-pub use csv_layout::{IndexColumn, parse_separator};
+pub use csv_layout::{IndexColumn, Missing, parse_separator};
 pub use dataset::Dataset;
 pub use digits::digits;
 pub use features::Features;

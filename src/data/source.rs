@@ -125,6 +125,8 @@ pub struct LoadOptions {
     pub delimiter: Option<u8>,
     /// A CSV file's index column (row numbers, not a feature).
     pub index_column: super::IndexColumn,
+    /// What to do with a CSV row with a missing cell.
+    pub missing: super::Missing,
     /// Whether data without labels is an error.
     pub require_labels: bool,
     /// The number of features a model expects (decides whether a label column is present).
@@ -184,6 +186,7 @@ impl Default for LoadOptions {
             header: Header::Auto,
             delimiter: None,
             index_column: super::IndexColumn::Auto,
+            missing: super::Missing::Refuse,
             require_labels: true,
             expected_features: None,
             feature_names: None,

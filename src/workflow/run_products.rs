@@ -43,6 +43,7 @@ pub(super) fn trained_model(
         header: source.options.header,
         delimiter: source.options.delimiter.map(char::from),
         index_column: source.options.index_column.clone(),
+        missing: source.options.missing,
         samples: matches!(source.spec, DataSpec::Synthetic(_)).then_some(source.options.samples),
         noise: source.options.noise,
         split: split.clone(),
