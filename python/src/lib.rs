@@ -199,13 +199,23 @@ impl PyFitted {
     /// The hidden layers' activation, by nabla's name.
     #[getter]
     fn hidden_activation(&self) -> String {
-        self.inner.model.network.config().hidden_activation.to_string()
+        self.inner
+            .model
+            .network
+            .config()
+            .hidden_activation
+            .to_string()
     }
 
     /// The output activation, by nabla's name.
     #[getter]
     fn output_activation(&self) -> String {
-        self.inner.model.network.config().output_activation.to_string()
+        self.inner
+            .model
+            .network
+            .config()
+            .output_activation
+            .to_string()
     }
 
     /// The loss, by nabla's name.
