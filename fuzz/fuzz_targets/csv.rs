@@ -28,7 +28,23 @@ fuzz_target!(|data: &[u8]| {
         } else {
             LabelsAs::Indices
         },
-        mse: choice & 0x40 != 0,
+        loss: if choice & 0x40 != 0 {
+            Some(nabla::LossKind::Mse)
+        } else if choice & 0x20 != 0 {
+            Some(nabla::LossKind::BinaryCrossEntropy)
+        } else {
+            None
+        },
+        missing: if choice & 0x10 != 0 {
+            nabla::data::Missing::Drop
+        } else {
+            nabla::data::Missing::Refuse
+        },
+        index_column: if choice & 0x08 != 0 {
+            nabla::data::IndexColumn::None
+        } else {
+            nabla::data::IndexColumn::Auto
+        },
         ..LoadOptions::default()
     };
     let _ = nabla::data::read_csv(text, std::path::Path::new("fuzz.csv"), &options);
