@@ -75,6 +75,10 @@ pub struct TrainingData {
     pub seed: u64,
     /// What the loaded rows were.
     pub fingerprint: DataFingerprint,
+    /// Each feature's range over the training rows (`evaluate` and `predict` name rows outside
+    /// it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<crate::data::TrainingRange>,
 }
 
 fn is_refuse(missing: &crate::data::Missing) -> bool {

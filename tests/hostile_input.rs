@@ -437,11 +437,13 @@ fn non_finite_values_are_refused_at_every_entry_point() {
     );
     assert!(trained.status.success(), "{}", stderr(&trained));
     let bytes = std::fs::read(d.join("m.safetensors")).unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let key = "\\\"std\\\":[";
-    let start = text.find(key).unwrap() + key.len();
-    let end = start + text[start..].find(']').unwrap();
-    let zeros = vec!["0"; text[start..end].split(',').count()].join(",");
+    // Byte offsets (the header's length prefix is not UTF-8, so a lossy string would shift
+    // them).
+    let key = b"\\\"std\\\":[";
+    let start = bytes.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+    let end = start + bytes[start..].iter().position(|&b| b == b']').unwrap();
+    let text = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+    let zeros = vec!["0"; text.split(',').count()].join(",");
     // Same length: pad with spaces inside the JSON header.
     let padded = format!("{zeros:<width$}", width = end - start);
     let mut broken = bytes.clone();

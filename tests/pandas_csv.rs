@@ -370,3 +370,61 @@ fn missing_cells_are_refused_with_the_options_or_dropped_and_booleans_read() {
     );
     assert!(err.contains("True/False read as 1/0 in male"), "{err}");
 }
+
+#[test]
+fn rows_outside_the_training_range_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("iris.csv"), sorted_classes(90, ",")).unwrap();
+    train(
+        d,
+        &[
+            "--data",
+            "iris.csv",
+            "--label-column",
+            "species",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+    // width spans about [0, 3], length about [-1, 4] in training.
+    std::fs::write(
+        d.join("far.csv"),
+        ",width,length\n0,0.5,0.5\n1,30,0.5\n2,-7,40\n",
+    )
+    .unwrap();
+    let predicted = run(&["predict", "m.safetensors", "--data", "far.csv"], d);
+    ok(&predicted);
+    assert!(
+        stderr(&predicted).contains(
+            "2 of 3 rows have features outside the training range (width in 2 rows, length in \
+             1 row): there the model extrapolates"
+        ),
+        "{}",
+        stderr(&predicted)
+    );
+}
+
+#[test]
+fn a_guessed_label_with_a_class_per_few_rows_is_doubted() {
+    // linnerud's last column is Pulse: read as the label, it made a class of almost every row.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: String = (0..40)
+        .map(|i| format!("{},{},{}\n", 5 + i % 13, 150 + i * 3 % 60, 50 + i % 23))
+        .collect();
+    std::fs::write(
+        d.join("linnerud.csv"),
+        format!("Chins,Weight,Pulse\n{rows}"),
+    )
+    .unwrap();
+    let output = run(&["train", "--data", "linnerud.csv", "--epochs", "1"], d);
+    assert!(
+        stderr(&output).contains(
+            "the label column, guessed as the last one, takes 23 values in 40 rows: it looks like \
+             a feature"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

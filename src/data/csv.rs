@@ -71,6 +71,24 @@ pub fn read_csv<R: Read>(
             labels_from_columns(columns, table.labels, choice, options.labels_as)
                 .map_err(|(row, m)| Error::data(path, Some(format!("line {}", lines[row])), m))?;
         notes.extend(label_notes);
+        // A guessed label column with as many classes as a feature has values.
+        let classes = match &labels {
+            super::Labels::Classes { indices, .. } => {
+                let mut seen: Vec<usize> = indices.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                seen.len()
+            }
+            _ => 0,
+        };
+        if table.label_is_last_by_default && classes > 10.max(rows / 10) {
+            notes.push(format!(
+                "{}: the label column, guessed as the last one, takes {classes} values in {rows} \
+                 rows: it looks like a feature; if another column is the label, name it with \
+                 --label-column",
+                path.display()
+            ));
+        }
         labels
     };
     let dataset = Dataset::with_labels(features, labels)?.with_feature_names(table.features);
@@ -111,6 +129,8 @@ pub(crate) struct CsvColumns {
     pub features: Vec<String>,
     pub labels: Vec<String>,
     pub notes: Vec<String>,
+    /// The label column was taken as the last one, for want of a name.
+    pub label_is_last_by_default: bool,
 }
 
 /// Reads a CSV table row by row, in bounded memory: finds the header (or names the columns
@@ -411,6 +431,7 @@ pub(crate) fn read_rows<R: Read>(
         features: roles.features.iter().map(|&c| header[c].clone()).collect(),
         labels: roles.labels.iter().map(|&c| header[c].clone()).collect(),
         notes,
+        label_is_last_by_default: last_by_default,
     })
 }
 

@@ -42,6 +42,7 @@ mod source;
 pub mod spill;
 mod split;
 mod synthetic;
+mod training_range;
 
 pub use self::csv::read_csv;
 pub use convert::{Converted, csv_to_npy, default_labels_path};
@@ -63,6 +64,7 @@ pub use source::{
 pub use split::stratified_split;
 pub(crate) use synthetic::check_noise;
 pub use synthetic::{Synthetic, generate};
+pub use training_range::{OutsideRange, TrainingRange};
 
 /// The most values a data file may hold (2²⁸: 1 GiB as f32), so that a small file that
 /// declares (or inflates to) a huge array is refused instead of exhausting memory.

@@ -353,8 +353,22 @@ pub fn load_model_and_rows(
     finish(model, rows, scored, notes)
 }
 
-/// Normalises and labels `rows` in the model's terms.
-fn finish(model: Model, mut rows: Dataset, scored: String, notes: Vec<String>) -> Result<Loaded> {
+/// Normalises and labels `rows` in the model's terms, with a note on the rows that lie
+/// outside the training range.
+fn finish(
+    model: Model,
+    mut rows: Dataset,
+    scored: String,
+    mut notes: Vec<String>,
+) -> Result<Loaded> {
+    let range = model.training.as_ref().and_then(|t| t.range.as_ref());
+    if let Some(range) = range
+        && let Some(note) = range
+            .outside(&rows.features)
+            .note(rows.len(), &model.feature_names)
+    {
+        notes.push(note);
+    }
     model.prepare(&mut rows)?;
     Ok(Loaded {
         model,

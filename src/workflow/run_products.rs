@@ -49,8 +49,26 @@ pub(super) fn trained_model(
         split: split.clone(),
         seed,
         fingerprint: prepared.fingerprint.clone(),
+        range: raw_range(prepared),
     });
     model
+}
+
+/// Each feature's training range in the data's own units: the range of the normalised
+/// training rows, mapped back through the normalisation (increasing in every feature), so the
+/// rows are not copied.
+fn raw_range(prepared: &Prepared) -> Option<crate::data::TrainingRange> {
+    let range = crate::data::TrainingRange::of(&prepared.train.features)?;
+    let mut ends = ndarray::Array2::from_shape_vec(
+        (2, range.min.len()),
+        range.min.iter().chain(&range.max).copied().collect(),
+    )
+    .ok()?;
+    prepared.normalization.invert(&mut ends);
+    Some(crate::data::TrainingRange {
+        min: ends.row(0).to_vec(),
+        max: ends.row(1).to_vec(),
+    })
 }
 
 /// The file the decision boundary is drawn to, beside the learning curves at `plot`.
