@@ -29,11 +29,16 @@ pub enum NormalizationKind {
     None,
 }
 
+/// Standardisation's σ is at least the training range divided by this (10): values inside the
+/// training range stay within 10 of the mean after scaling.
+pub const ROBUST_RANGE_SHARE: f32 = 10.0;
+
 impl NormalizationKind {
     /// The syntax accepted on the command line.
     pub const SYNTAX: &'static str = "standardize | min-max | scale:K | none";
 
-    /// Fits the normalisation to the (training) features.
+    /// Fits the normalisation to the (training) features. Standardisation divides by
+    /// max(σ, range / [`ROBUST_RANGE_SHARE`]) per feature (1 for a constant one).
     ///
     /// # Errors
     /// No rows to fit on, or statistics that are not finite (values so large that their
@@ -56,9 +61,27 @@ impl NormalizationKind {
                     .mean_axis(Axis(0))
                     .expect("at least one training row");
                 let std = features.std_axis(Axis(0), 0.0);
+                let min = features.fold_axis(Axis(0), f32::INFINITY, |m, &v| m.min(v));
+                let max = features.fold_axis(Axis(0), f32::NEG_INFINITY, |m, &v| m.max(v));
+                // σ floored at a tenth of the column's training range: a value inside that
+                // range lands within 10 of the mean, so a column that is almost constant (a
+                // pixel non-zero in 4 of 1797 rows) cannot turn a rare value into an input
+                // 27 standard deviations out.
+                let scale = std
+                    .iter()
+                    .zip(min.iter().zip(&max))
+                    .map(|(&s, (&lo, &hi))| {
+                        let floored = s.max((hi - lo) / ROBUST_RANGE_SHARE);
+                        if floored > 0.0 && floored.is_finite() {
+                            floored
+                        } else {
+                            1.0
+                        }
+                    })
+                    .collect();
                 Normalization::Standardize {
                     mean: mean.to_vec(),
-                    std: std.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect(),
+                    std: scale,
                 }
             }
             NormalizationKind::MinMax => {
@@ -290,6 +313,28 @@ impl fmt::Display for Normalization {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_rare_value_inside_the_training_range_stays_within_ten() {
+        // A pixel non-zero in 4 of 1797 rows: its σ is tiny, so plain standardisation put a
+        // test row's 16 about 27σ out.
+        let mut column = vec![0.0f32; 1797];
+        column[..4].copy_from_slice(&[16.0, 12.0, 3.0, 1.0]);
+        let features = ndarray::Array2::from_shape_vec((1797, 1), column).unwrap();
+        let fitted = NormalizationKind::Standardize.fit(&features).unwrap();
+        let mut row = array![[16.0f32]];
+        fitted.apply(&mut row).unwrap();
+        assert!(row[[0, 0]] <= ROBUST_RANGE_SHARE, "{}", row[[0, 0]]);
+        assert!(row[[0, 0]] > 9.0, "the floor binds: {}", row[[0, 0]]);
+        // A column spread as usual keeps its σ.
+        let spread = ndarray::Array2::from_shape_fn((1000, 1), |(i, _)| (i % 10) as f32);
+        let Normalization::Standardize { std, .. } =
+            NormalizationKind::Standardize.fit(&spread).unwrap()
+        else {
+            unreachable!()
+        };
+        assert!((std[0] - 2.8722813).abs() < 1e-4, "{}", std[0]);
+    }
 
     #[test]
     fn standardize_centres_and_scales_with_constant_columns_kept_finite() {
