@@ -147,6 +147,9 @@ pub struct ModelConfig {
     /// Where the training rows came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingData>,
+    /// The value each feature's missing cells are filled with (`--missing mean|median`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<Vec<f32>>,
 }
 
 impl ModelConfig {
@@ -263,6 +266,8 @@ pub struct Model<F = f32> {
     pub feature_names: Vec<String>,
     /// Where the training rows came from.
     pub training: Option<TrainingData>,
+    /// The value each feature's missing cells are filled with before normalisation.
+    pub fill: Option<Vec<f32>>,
 }
 
 impl<F: Scalar> Model<F> {
@@ -286,6 +291,7 @@ impl<F: Scalar> Model<F> {
             label_names,
             feature_names: data.feature_names.clone(),
             training: None,
+            fill: None,
         }
     }
 
@@ -301,6 +307,7 @@ impl<F: Scalar> Model<F> {
             task: self.task,
             feature_names: self.feature_names.clone(),
             training: self.training.clone(),
+            fill: self.fill.clone(),
         }
     }
 
@@ -320,6 +327,7 @@ impl<F: Scalar> Model<F> {
             label_names,
             feature_names: config.feature_names,
             training: config.training,
+            fill: config.fill,
         })
     }
 
@@ -333,6 +341,7 @@ impl<F: Scalar> Model<F> {
             label_names: self.label_names.clone(),
             feature_names: self.feature_names.clone(),
             training: self.training.clone(),
+            fill: self.fill.clone(),
         }
     }
 
@@ -362,6 +371,9 @@ impl<F: Scalar> Model<F> {
                     self.task
                 ),
             ));
+        }
+        if let Some(fill) = &self.fill {
+            crate::preprocess::apply_fill(fill, data.features.to_mut()?);
         }
         self.normalization.apply(data.features.to_mut()?)?;
         if data.is_labelled() {

@@ -201,6 +201,8 @@ pub struct Prepared {
     /// For regression targets (unless turned off): their standardisation, fitted on the
     /// training rows, applied to all three (and inverted by the model's predictions).
     pub target_normalization: Option<Normalization>,
+    /// The value each feature's missing cells were filled with (`--missing mean|median`).
+    pub fill: Option<Vec<f32>>,
     /// One line about the source.
     pub description: String,
     /// What loading noticed and the user should hear.
@@ -294,7 +296,7 @@ pub fn prepare(
         }
         None => None,
     };
-    prepare_loaded(loaded, separate, split, seed)
+    prepare_loaded(loaded, separate, split, seed, source.options.missing)
 }
 
 /// Prepares rows already in memory (a user's own data): `test` when given, else a test split.
@@ -333,7 +335,7 @@ pub fn split_dataset(
         suggested_normalization: NormalizationKind::Standardize,
         notes: Vec::new(),
     });
-    prepare_loaded(loaded, separate, split, seed)
+    prepare_loaded(loaded, separate, split, seed, crate::data::Missing::Refuse)
 }
 
 /// The number of rows a split size asks for out of `rows`: a fraction below 1, or a count.
@@ -448,6 +450,7 @@ fn prepare_loaded(
     separate: Option<Loaded>,
     split: &SplitConfig,
     seed: u64,
+    missing: crate::data::Missing,
 ) -> Result<Prepared> {
     let fingerprint = DataFingerprint::of(
         &std::iter::once(&loaded.train)
@@ -482,6 +485,33 @@ fn prepare_loaded(
         test.relabel(train.label_names())
             .map_err(|m| Error::invalid("test set", m))?;
     }
+    // Missing features (NaN from --missing mean|median) filled from the training rows alone.
+    let fill = if missing.fills() {
+        let fill =
+            crate::preprocess::fit_fill(&train.features, missing == crate::data::Missing::Median)?;
+        let mut filled = 0;
+        for part in std::iter::once(&mut train)
+            .chain(validation.iter_mut())
+            .chain(test.iter_mut())
+        {
+            filled += crate::preprocess::apply_fill(&fill, part.features.to_mut()?);
+        }
+        if filled > 0 {
+            notes.push(format!(
+                "filled {filled} missing {} with the training rows' column {}s (stored in the \
+                 model, which fills new rows the same way)",
+                if filled == 1 { "cell" } else { "cells" },
+                if missing == crate::data::Missing::Median {
+                    "median"
+                } else {
+                    "mean"
+                }
+            ));
+        }
+        Some(fill)
+    } else {
+        None
+    };
     let kind = match split.normalize {
         Normalize::Auto => loaded.suggested_normalization,
         Normalize::Kind(kind) => kind,
@@ -530,6 +560,7 @@ fn prepare_loaded(
         test,
         normalization,
         target_normalization,
+        fill,
         description: loaded.description,
         notes,
         fingerprint,

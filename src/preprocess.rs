@@ -29,6 +29,57 @@ pub enum NormalizationKind {
     None,
 }
 
+/// The value each feature's missing cells (NaN) are filled with, fitted on the training rows
+/// (`--missing mean|median`) and stored in the model.
+///
+/// fillⱼ = mean or median of feature j's present training values.
+///
+/// # Errors
+/// A feature with no present value in the training rows.
+pub fn fit_fill(features: &ndarray::ArrayRef2<f32>, median: bool) -> Result<Vec<f32>> {
+    (0..features.ncols())
+        .map(|j| {
+            let mut present: Vec<f32> = features
+                .column(j)
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            if present.is_empty() {
+                return Err(Error::invalid(
+                    "missing",
+                    format!("feature {j} has no value in the training rows to fill with"),
+                ));
+            }
+            Ok(if median {
+                present.sort_by(f32::total_cmp);
+                let mid = present.len() / 2;
+                if present.len() % 2 == 1 {
+                    present[mid]
+                } else {
+                    (present[mid - 1] + present[mid]) / 2.0
+                }
+            } else {
+                (present.iter().map(|&v| f64::from(v)).sum::<f64>() / present.len() as f64) as f32
+            })
+        })
+        .collect()
+}
+
+/// Replaces each NaN in feature j by `fill[j]`; the number replaced.
+pub fn apply_fill(fill: &[f32], features: &mut ndarray::ArrayRef2<f32>) -> usize {
+    let mut filled = 0;
+    for mut row in features.rows_mut() {
+        for (x, &f) in row.iter_mut().zip(fill) {
+            if x.is_nan() {
+                *x = f;
+                filled += 1;
+            }
+        }
+    }
+    filled
+}
+
 /// Standardisation's σ is at least the training range divided by this (10): values inside the
 /// training range stay within 10 of the mean after scaling.
 pub const ROBUST_RANGE_SHARE: f32 = 10.0;

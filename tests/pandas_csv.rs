@@ -428,3 +428,52 @@ fn a_guessed_label_with_a_class_per_few_rows_is_doubted() {
         stderr(&output)
     );
 }
+
+#[test]
+fn missing_features_are_filled_from_the_training_rows_and_by_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut table = String::from(",bill,flipper,species\n");
+    for i in 0..120 {
+        let s = i % 2;
+        let bill = if i % 17 == 3 {
+            String::new()
+        } else {
+            format!("{:.1}", 38.0 + 6.0 * s as f64 + (i % 7) as f64 * 0.4)
+        };
+        let flipper = if i % 23 == 5 {
+            "NA".to_string()
+        } else {
+            format!("{}", 190 + 15 * s + i % 5)
+        };
+        table += &format!("{i},{bill},{flipper},{}\n", ["Adelie", "Gentoo"][s]);
+    }
+    std::fs::write(d.join("penguins.csv"), table).unwrap();
+    for (how, said) in [("mean", "means"), ("median", "medians")] {
+        let (out, err) = train(
+            d,
+            &[
+                "--data",
+                "penguins.csv",
+                "--label-column",
+                "species",
+                "--missing",
+                how,
+                "--save",
+                "m.safetensors",
+            ],
+        );
+        assert!(out.contains("2 features, 2 classes"), "{out}");
+        assert!(
+            err.contains(&format!(
+                "filled 12 missing cells with the training rows' column {said}"
+            )),
+            "{err}"
+        );
+    }
+    // New rows with missing cells: the model fills them as it was trained to.
+    std::fs::write(d.join("new.csv"), ",bill,flipper\n0,,195\n1,45,NA\n").unwrap();
+    let predicted = ok(&run(&["predict", "m.safetensors", "--data", "new.csv"], d));
+    assert_eq!(predicted.lines().count(), 3, "{predicted}");
+    assert!(!predicted.contains("NaN"), "{predicted}");
+}

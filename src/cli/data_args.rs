@@ -31,7 +31,8 @@ pub struct CsvColumnArgs {
     #[arg(long)]
     pub no_index: bool,
     /// Rows with a missing cell (empty, NA, NaN, null, …): refuse (the default: nabla does not
-    /// guess a value) or drop them.
+    /// guess a value), drop them, or fill missing features with the column's mean or median
+    /// over the training rows (stored in the model, which fills new rows the same way).
     #[arg(long, default_value = "refuse")]
     pub missing: nabla::data::Missing,
 }

@@ -314,6 +314,15 @@ pub(crate) fn read_rows<R: Read>(
             .iter()
             .chain(&roles.labels)
             .find(|&&c| csv_layout::is_missing(&record[c]));
+        let label_missing = roles
+            .labels
+            .iter()
+            .find(|&&c| csv_layout::is_missing(&record[c]));
+        let has_missing = if options.missing.fills() {
+            label_missing
+        } else {
+            has_missing
+        };
         if let Some(&column) = has_missing {
             if options.missing == csv_layout::Missing::Drop {
                 dropped += 1;
@@ -335,6 +344,11 @@ pub(crate) fn read_rows<R: Read>(
         }
         for &column in &roles.features {
             let cell = &record[column];
+            if csv_layout::is_missing(cell) {
+                // Filled after the split, from the training rows (--missing mean|median).
+                values.push(f32::NAN);
+                continue;
+            }
             if let Some(value) = csv_layout::boolean(cell) {
                 booleans[column] = true;
                 values.push(value);

@@ -79,6 +79,18 @@ pub enum Missing {
     Refuse,
     /// Leave such rows out, and say how many.
     Drop,
+    /// Fill a missing feature with its column's mean over the training rows (stored in the
+    /// model, which fills new rows the same way).
+    Mean,
+    /// The same with the median.
+    Median,
+}
+
+impl Missing {
+    /// Whether missing features are filled (a missing label still drops nothing: refused).
+    pub fn fills(self) -> bool {
+        matches!(self, Missing::Mean | Missing::Median)
+    }
 }
 
 impl std::str::FromStr for Missing {
@@ -88,7 +100,11 @@ impl std::str::FromStr for Missing {
         match text {
             "refuse" | "error" => Ok(Missing::Refuse),
             "drop" => Ok(Missing::Drop),
-            other => Err(format!("'{other}' is not one of refuse, drop")),
+            "mean" => Ok(Missing::Mean),
+            "median" => Ok(Missing::Median),
+            other => Err(format!(
+                "'{other}' is not one of refuse, drop, mean, median"
+            )),
         }
     }
 }

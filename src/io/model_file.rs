@@ -252,6 +252,7 @@ pub fn model_from_bytes<F: Scalar>(
                         task: crate::data::Task::Classes,
                         feature_names: Vec::new(),
                         training: None,
+                        fill: None,
                     },
                     Err(_) => {
                         return Err(Error::data(

@@ -429,6 +429,7 @@ mod tests {
             label_names: vec!["a".into(), "b".into()],
             feature_names: Vec::new(),
             training: None,
+            fill: None,
         };
         let proto = onnx_model(&model);
         let graph = proto.graph.as_ref().unwrap();

@@ -203,6 +203,11 @@ pub fn load_model_and_rows(
         expected_features: Some(model.network.config().inputs),
         feature_names,
         targets: source.options.targets.or(Some(model.task)),
+        // A model that fills missing features reads them as missing, and fills them itself.
+        missing: match (source.options.missing, &model.fill) {
+            (crate::data::Missing::Refuse, Some(_)) => crate::data::Missing::Mean,
+            (given, _) => given,
+        },
         ..source.options.clone()
     };
     let loaded = load_reporting(&source.spec, &options, report)?;

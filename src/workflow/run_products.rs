@@ -25,6 +25,7 @@ pub(super) fn trained_model(
 ) -> Model {
     let mut model = Model::new(network, prepared.normalization.clone(), &prepared.train);
     model.target_normalization = prepared.target_normalization.clone();
+    model.fill = prepared.fill.clone();
     model.training = Some(TrainingData {
         data: source.spec.to_string(),
         data_path: match &source.spec {
