@@ -184,10 +184,14 @@ fn run(marker: &Marker, dir: &Path) -> Vec<String> {
 
 /// Checks (or, with NABLA_BLESS=1, rewrites) the blocks of `file` whose markers need `needs`.
 fn check_file(file: &str, needs: Needs) {
+    // Blessing, the tests that rewrite the same file take turns: each reads it and writes it
+    // back whole, so two at once would lose one's rewrite.
+    static REWRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let bless = std::env::var_os("NABLA_BLESS").is_some();
+    let _turn = bless.then(|| REWRITING.lock().unwrap_or_else(|p| p.into_inner()));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let bless = std::env::var_os("NABLA_BLESS").is_some();
     let markers: Vec<Marker> = (0..lines.len())
         .filter_map(|i| parse_marker(i, &lines[i]))
         .collect();
