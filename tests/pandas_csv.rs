@@ -33,6 +33,22 @@ fn train(dir: &Path, args: &[&str]) -> (String, String) {
     (out, stderr(&output))
 }
 
+/// `iris.csv` (sorted classes, pandas' index) in `dir`, and `m.safetensors` trained on it.
+fn iris_model(dir: &Path) {
+    std::fs::write(dir.join("iris.csv"), sorted_classes(90, ",")).unwrap();
+    train(
+        dir,
+        &[
+            "--data",
+            "iris.csv",
+            "--label-column",
+            "species",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+}
+
 #[test]
 fn the_pandas_index_column_is_not_a_feature_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,18 +96,7 @@ fn the_pandas_index_column_is_not_a_feature_and_says_so() {
 fn predict_and_evaluate_read_a_pandas_file_by_its_names() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("iris.csv"), sorted_classes(90, ",")).unwrap();
-    train(
-        d,
-        &[
-            "--data",
-            "iris.csv",
-            "--label-column",
-            "species",
-            "--save",
-            "m.safetensors",
-        ],
-    );
+    iris_model(d);
     // New rows as pandas writes them: an index, the features, no label column.
     std::fs::write(d.join("new.csv"), ",width,length\n0,0.2,-0.1\n1,2.5,3.5\n").unwrap();
     let predicted = ok(&run(&["predict", "m.safetensors", "--data", "new.csv"], d));
@@ -375,18 +380,7 @@ fn missing_cells_are_refused_with_the_options_or_dropped_and_booleans_read() {
 fn rows_outside_the_training_range_are_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("iris.csv"), sorted_classes(90, ",")).unwrap();
-    train(
-        d,
-        &[
-            "--data",
-            "iris.csv",
-            "--label-column",
-            "species",
-            "--save",
-            "m.safetensors",
-        ],
-    );
+    iris_model(d);
     // width spans about [0, 3], length about [-1, 4] in training.
     std::fs::write(
         d.join("far.csv"),

@@ -7,10 +7,10 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::http::{Reply, get, post, request, send};
+use common::http::{Reply, get, post, request, send, serve_binary};
 use common::test_accuracy;
 use nabla::serve::{MAX_BODY_BYTES, MAX_TRAININGS, ServeConfig, Server, start};
 use serde_json::{Value, json};
@@ -428,20 +428,7 @@ fn runs_are_read_as_they_grow_and_nothing_outside_runs_is() {
 #[test]
 fn the_binary_prints_its_url_and_stops_within_a_second_of_sigint() {
     let runs = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(["serve", "--port", "0", "--runs"])
-        .arg(runs.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.split_whitespace().nth(2).unwrap();
-    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (mut child, address) = serve_binary(&["--runs".as_ref(), runs.path().as_os_str()]);
     assert_eq!(
         post(address, "/api/train", &json!({"epochs": 5000})).status,
         201

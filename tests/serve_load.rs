@@ -7,15 +7,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::http::{get, post};
+use common::http::{get, post, serve_binary};
 use nabla::serve::{HEAD_TIMEOUT, IDLE_CONNECTION};
 use serde_json::json;
 
@@ -26,22 +26,13 @@ const IDLE: usize = 300;
 
 /// The binary serving `runs` on a free port, with its address.
 fn serve(runs: &std::path::Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(["serve", "--port", "0", "--max-connections"])
-        .arg(MAX_CONNECTIONS.to_string())
-        .arg("--runs")
-        .arg(runs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.split_whitespace().nth(2).unwrap();
-    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-    (child, format!("127.0.0.1:{port}").parse().unwrap())
+    let cap = MAX_CONNECTIONS.to_string();
+    serve_binary(&[
+        "--max-connections".as_ref(),
+        cap.as_ref(),
+        "--runs".as_ref(),
+        runs.as_os_str(),
+    ])
 }
 
 /// A field of `/proc/<pid>/status` in kB (VmHWM: the peak resident memory).

@@ -1,7 +1,8 @@
 //! Plain HTTP/1.1 requests to a server under test, as a browser's page or a script sends them.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -85,4 +86,23 @@ pub fn post(address: SocketAddr, path: &str, body: &Value) -> Reply {
         &format!("127.0.0.1:{}", address.port()),
         body.to_string().as_bytes(),
     )
+}
+
+/// The binary serving (`nabla serve --port 0` and `args`), and the address its first line
+/// prints.
+pub fn serve_binary(args: &[&std::ffi::OsStr]) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.split_whitespace().nth(2).unwrap();
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    (child, format!("127.0.0.1:{port}").parse().unwrap())
 }
