@@ -25,6 +25,7 @@
 
 mod convert;
 mod csv;
+mod csv_columns;
 mod csv_layout;
 mod dataset;
 mod digits;

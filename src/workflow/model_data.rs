@@ -235,15 +235,20 @@ pub fn load_model_and_rows(
                 _ => false,
             })
     });
-    let same_rows = |record: &crate::model::TrainingData| {
+    // The rows' fingerprint, taken once (whole-data hashing) when there is a record to compare.
+    let fingerprint = record.as_ref().map(|_| {
         DataFingerprint::of(
             &std::iter::once(&loaded.train)
                 .chain(&loaded.test)
                 .chain(&separate)
                 .collect::<Vec<_>>(),
-        ) == record.fingerprint
-    };
-    let recognised = !spec_matches && record.as_ref().is_some_and(same_rows);
+        )
+    });
+    let recognised = !spec_matches
+        && record
+            .as_ref()
+            .zip(fingerprint.as_ref())
+            .is_some_and(|(r, f)| *f == r.fingerprint);
     if let (true, Some(record)) = (recognised, &record) {
         notes.push(format!(
             "{} holds the rows the model was trained on (as {}): scoring its {} rows, as there \
@@ -254,12 +259,7 @@ pub fn load_model_and_rows(
     let same_source = spec_matches || recognised;
     let (rows, scored) = match (&record, same_source, request.rows) {
         (Some(record), true, which) => {
-            let fingerprint = DataFingerprint::of(
-                &std::iter::once(&loaded.train)
-                    .chain(&loaded.test)
-                    .chain(&separate)
-                    .collect::<Vec<_>>(),
-            );
+            let fingerprint = fingerprint.clone().expect("taken when there is a record");
             let own_test = separate.clone().or(loaded.test.clone());
             if fingerprint != record.fingerprint {
                 if request.data.is_some() && which == Rows::Test {
